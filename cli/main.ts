@@ -1,0 +1,81 @@
+import { Command, CommanderError } from 'commander';
+import { applyCommand } from './commands/apply.js';
+import { getCommand } from './commands/get.js';
+import { validateCommand } from './commands/validate.js';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** The `weir` command. Returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = new Command('weir')
+    .description('Weir: a service mesh and Flagger-compatible progressive delivery, embedded on one machine or on a cluster')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  const apiOption = ['--api <url>', 'the Weir API (default: $WEIR_API, else the instance last started here)'] as const;
+
+  program
+    .command('up')
+    .argument('<dir>', 'folder of manifests')
+    .description('run the mesh, the workloads and the canary controller for a folder, in the foreground')
+    .option('--api-port <port>', 'port of the local API (default: a free port)', (v) => Number(v))
+    .option('--state-dir <dir>', 'where status and other state is kept (default: DIR/.weir)')
+    .option('--service-host <host>', 'address Service ports listen on', '127.0.0.1')
+    .option('--no-controller', 'do not run the canary controller')
+    .action(async (dir: string, opts: { apiPort?: number; stateDir?: string; serviceHost: string; controller: boolean }) => {
+      const { upCommand } = await import('./commands/up.js');
+      code = await upCommand(dir, opts);
+    });
+
+  program
+    .command('apply')
+    .description('create or replace every document of the files in the running instance')
+    .requiredOption('-f, --filename <file>', 'manifest file or folder (repeatable; - for stdin)', collect, [])
+    .option(...apiOption)
+    .action(async (opts: { filename: string[]; api?: string }) => {
+      code = await applyCommand(opts.filename, opts);
+    });
+
+  program
+    .command('get')
+    .argument('<kind>', 'canaries, canary, services, deployments, httproutes, pods, ...')
+    .argument('[name]')
+    .description('print resources of the running instance')
+    .option('-n, --namespace <ns>', 'namespace (a single object: default "default"; a list: all namespaces)')
+    .option('-A, --all-namespaces', 'list across all namespaces')
+    .option('-o, --output <format>', 'json | yaml | wide | name')
+    .option(...apiOption)
+    .action(async (kind: string, name: string | undefined, opts: Parameters<typeof getCommand>[2]) => {
+      code = await getCommand(kind, name, opts);
+    });
+
+  program
+    .command('validate')
+    .description('check manifests; exit non-zero on any error, one line per error naming the file and field path')
+    .requiredOption('-f, --filename <file>', 'manifest file or folder (repeatable)', collect, [])
+    .action(async (opts: { filename: string[] }) => {
+      code = await validateCommand(opts.filename);
+    });
+
+  program
+    .command('demo')
+    .description('a canary rollout end to end: v2 promoted step by step, a faulty v3 rolled back')
+    .option('--rate <rps>', 'steady load in requests per second', (v) => Number(v), 60)
+    .option('--keep-state', 'keep the demo folder and its state afterwards')
+    .action(async (opts: { rate: number; keepState?: boolean }) => {
+      const { demoCommand } = await import('./commands/demo.js');
+      code = await demoCommand(opts);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2;
+    }
+    throw err;
+  }
+  return code;
+}

@@ -1,0 +1,101 @@
+import { resolve } from 'node:path';
+import { startHttpApi, type HttpApi } from '../controlplane/api/http-api.js';
+import { createDiscovery } from '../controlplane/discovery/index.js';
+import { startRuntime, type LocalRuntime } from '../controlplane/runtime/index.js';
+import { LocalStore } from '../controlplane/store/local-store.js';
+import { startInboundProxy, startOutboundProxy, type OutboundProxy } from '../proxy/index.js';
+import { MeshMetricsProvider, startCanaryController, type CanaryController } from '../rollouts/index.js';
+import { controlApi } from './control-api.js';
+import { createLogger, type Logger } from './logger.js';
+
+export interface MeshOptions {
+  dir: string;
+  stateDir?: string;
+  apiPort?: number;
+  serviceHost?: string;
+  controller?: boolean;
+  logger?: Logger;
+  /** cap on terminationGracePeriodSeconds for local processes (demo: a couple of seconds) */
+  maxGracePeriodSeconds?: number;
+}
+
+export interface Mesh {
+  store: LocalStore;
+  runtime: LocalRuntime;
+  outbound: OutboundProxy;
+  controller?: CanaryController;
+  metrics: MeshMetricsProvider;
+  api: HttpApi;
+  close(): Promise<void>;
+}
+
+/**
+ * Everything `weir up` runs, in one process: the store watching the folder, discovery feeding the
+ * outbound proxy, the runtime starting workloads with an inbound sidecar each, the canary controller,
+ * and the local API. Closed in reverse order.
+ */
+export async function startMesh(options: MeshOptions): Promise<Mesh> {
+  const dir = resolve(options.dir);
+  const logger = options.logger ?? createLogger();
+  const closers: Array<() => Promise<void>> = [];
+  const close = async (): Promise<void> => {
+    for (const c of closers.reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        logger.warn(`shutdown: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  };
+  try {
+    const store = await LocalStore.open({ dir, stateDir: options.stateDir, watch: true, logger: logger.child('store') });
+    closers.push(() => store.close());
+
+    const discovery = createDiscovery(store);
+    closers.push(async () => discovery.close());
+    const outbound = await startOutboundProxy({
+      configSource: discovery,
+      host: options.serviceHost ?? '127.0.0.1',
+      onError: (err) => logger.error(`outbound proxy: ${err.message}`),
+    });
+    closers.push(() => outbound.close());
+
+    const runtime = await startRuntime({
+      store,
+      dir,
+      stateDir: store.stateDir,
+      logger: logger.child('runtime'),
+      maxGracePeriodSeconds: options.maxGracePeriodSeconds,
+      sidecars: async (pod) => {
+        const p = await startInboundProxy({
+          appHost: '127.0.0.1',
+          appPort: pod.appPort,
+          namespace: pod.namespace,
+          deployment: pod.deployment,
+          pod: pod.name,
+        });
+        return { inboundPort: p.port, adminPort: p.adminPort, close: () => p.close() };
+      },
+    });
+    closers.push(() => runtime.close());
+
+    const metrics = new MeshMetricsProvider({ store });
+    closers.push(async () => metrics.close());
+    let controller: CanaryController | undefined;
+    if (options.controller !== false) {
+      controller = startCanaryController({ store, metrics, logger: logger.child('controller') });
+      closers.push(async () => controller!.close());
+    }
+
+    const api = await startHttpApi({
+      store,
+      port: options.apiPort,
+      extensions: controller ? [controlApi({ controller, metrics })] : [],
+    });
+    closers.push(() => api.close());
+    return { store, runtime, outbound, controller, metrics, api, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
