@@ -1,6 +1,6 @@
 import { parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
-import type { KubeObject } from './meta.js';
+import { describeValue, type KubeObject } from './meta.js';
 import { kinds } from './registry.js';
 
 /** Where a document came from: `file[doc]`, doc counted from 1. */
@@ -15,6 +15,10 @@ export interface ResourceError extends Origin {
   message: string;
 }
 
+/**
+ * `warnings` are formatted like errors (`canary.yaml[1] spec.provider: ...`): a valid document that asks
+ * for something Weir accepts but does not act on.
+ */
 export type DecodeResult =
   { ok: true; object: KubeObject; warnings: string[] } | { ok: false; errors: ResourceError[]; warnings: string[] };
 
@@ -39,78 +43,158 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out;
 }
 
-function describeValue(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (Array.isArray(v)) return 'a list';
-  if (v === null) return 'null';
-  if (typeof v === 'object') return 'an object';
-  return String(v);
-}
-
 const typeNames: Record<string, string> = {
   number: 'a number',
   string: 'a string',
   boolean: 'true or false',
   object: 'an object',
   array: 'a list',
+  record: 'a map',
+  map: 'a map',
   int: 'a whole number',
+  bigint: 'a whole number',
+  null: 'null',
 };
 
-function issueMessage(issue: z.core.$ZodIssue): string {
+type Issue = z.core.$ZodIssue;
+interface FieldIssue {
+  path: PropertyKey[];
+  message: string;
+}
+
+const plural = (n: number | bigint, word: string) => `${String(n)} ${word}${Number(n) === 1 ? '' : 's'}`;
+const quoteAll = (values: readonly unknown[]) =>
+  values.map((v) => (typeof v === 'string' ? JSON.stringify(v) : String(v))).join(', ');
+
+/** What a root-level type/value issue wanted, for combining union branches. */
+function wanted(issue: Issue): string[] | undefined {
+  if (issue.path.length !== 0) return undefined;
+  if (issue.code === 'invalid_type') return [typeNames[issue.expected] ?? issue.expected];
+  if (issue.code === 'invalid_value')
+    return issue.values.map((v) => (typeof v === 'string' ? JSON.stringify(v) : String(v)));
+  return undefined;
+}
+
+function required(input: unknown, message: string): string {
+  return input === undefined ? `required: ${message}` : `${message}, got ${describeValue(input)}`;
+}
+
+/** One zod issue as field-level messages; unions and record keys are unfolded to the failing field. */
+function flatten(issue: Issue, base: PropertyKey[]): FieldIssue[] {
+  const path = [...base, ...issue.path];
+  const one = (message: string): FieldIssue[] => [{ path, message }];
   switch (issue.code) {
-    case 'invalid_type': {
-      const wanted = typeNames[issue.expected] ?? issue.expected;
-      if (issue.input === undefined) return `required: expected ${wanted}`;
-      return `expected ${wanted}, got ${describeValue(issue.input)}`;
-    }
+    case 'invalid_type':
+      return one(required(issue.input, `expected ${typeNames[issue.expected] ?? issue.expected}`));
     case 'invalid_value':
-      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(issue.input)}`;
-    case 'too_small':
-      return issue.origin === 'array'
-        ? `expected at least ${String(issue.minimum)} item(s)`
-        : issue.origin === 'string'
-          ? `expected at least ${String(issue.minimum)} character(s)`
-          : `expected a value >= ${String(issue.minimum)}, got ${describeValue(issue.input)}`;
-    case 'too_big':
-      return issue.origin === 'array'
-        ? `expected at most ${String(issue.maximum)} item(s)`
-        : issue.origin === 'string'
-          ? `expected at most ${String(issue.maximum)} character(s)`
-          : `expected a value <= ${String(issue.maximum)}, got ${describeValue(issue.input)}`;
-    case 'invalid_format':
-      return `expected ${issue.format === 'regex' ? 'a value matching ' + String(issue.pattern) : issue.format}, got ${describeValue(issue.input)}`;
+      return one(
+        required(
+          issue.input,
+          issue.values.length === 1
+            ? `expected ${quoteAll(issue.values)}`
+            : `expected one of ${quoteAll(issue.values)}`,
+        ),
+      );
+    case 'too_small': {
+      const n = issue.minimum;
+      if (issue.origin === 'array' || issue.origin === 'set') return one(`expected at least ${plural(n, 'item')}`);
+      if (issue.origin === 'string')
+        return one(Number(n) === 1 ? 'must not be empty' : `expected at least ${plural(n, 'character')}`);
+      return one(
+        `expected a value ${issue.inclusive === false ? '>' : '>='} ${String(n)}, got ${describeValue(issue.input)}`,
+      );
+    }
+    case 'too_big': {
+      const n = issue.maximum;
+      if (issue.origin === 'array' || issue.origin === 'set') return one(`expected at most ${plural(n, 'item')}`);
+      if (issue.origin === 'string') return one(`expected at most ${plural(n, 'character')}`);
+      return one(
+        `expected a value ${issue.inclusive === false ? '<' : '<='} ${String(n)}, got ${describeValue(issue.input)}`,
+      );
+    }
+    case 'invalid_format': {
+      const custom = !issue.message.startsWith('Invalid');
+      const what = custom
+        ? issue.message
+        : issue.format === 'url'
+          ? 'a URL'
+          : issue.format === 'regex' && issue.pattern !== undefined
+            ? `a value matching ${issue.pattern}`
+            : `a valid ${issue.format}`;
+      return one(`expected ${what}, got ${describeValue(issue.input)}`);
+    }
+    case 'not_multiple_of':
+      return one(`expected a multiple of ${String(issue.divisor)}, got ${describeValue(issue.input)}`);
+    case 'unrecognized_keys':
+      return issue.keys.map((k) => ({ path: [...path, k], message: 'unknown field' }));
+    case 'invalid_key':
+      return issue.issues.flatMap((i) => flatten(i, path)).map((f) => ({ ...f, message: `invalid key: ${f.message}` }));
+    case 'invalid_element':
+      return issue.issues.flatMap((i) => flatten(i, path));
+    case 'invalid_union': {
+      const branches = issue.errors;
+      if (branches.length === 0) return one(issue.message);
+      const roots = branches.map((b) => (b.length === 1 && b[0] ? wanted(b[0]) : undefined));
+      if (roots.every((r) => r !== undefined)) {
+        const all = [...new Set(roots.flat())];
+        const values = branches.every((b) => b[0]?.code === 'invalid_value');
+        return one(
+          required(
+            issue.input,
+            values && all.length > 1 ? `expected one of ${all.join(', ')}` : `expected ${all.join(' or ')}`,
+          ),
+        );
+      }
+      // The branch that got furthest: not rejected for its type at the root, and with the fewest issues.
+      const typed = branches.filter((b) => !(b.length === 1 && b[0] !== undefined && wanted(b[0]) !== undefined));
+      const pool = typed.length > 0 ? typed : branches;
+      const best = pool.reduce((a, b) => (b.length < a.length ? b : a));
+      return best.flatMap((i) => flatten(i, path));
+    }
     default:
-      return issue.message;
+      return one(issue.message);
   }
+}
+
+/** The zod issues of a failed parse as `ResourceError`s carrying `origin`. */
+export function toResourceErrors(issues: readonly Issue[], origin: Origin = {}): ResourceError[] {
+  return issues
+    .flatMap((i) => flatten(i, []))
+    .map((f) => ({ ...origin, path: formatPath(f.path), message: f.message }));
 }
 
 /** Validate one parsed document: kind lookup, then its schema. Defaults are applied. */
 export function decodeResource(raw: unknown, origin: Origin = {}): DecodeResult {
   const warnings: string[] = [];
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    return { ok: false, warnings, errors: [{ ...origin, path: '', message: 'expected a Kubernetes object' }] };
-  }
-  const kind = (raw as { kind?: unknown }).kind;
-  if (typeof kind !== 'string') {
-    return { ok: false, warnings, errors: [{ ...origin, path: 'kind', message: 'required: expected a string' }] };
-  }
-  const info = kinds[kind];
-  if (!info) {
     return {
       ok: false,
       warnings,
-      errors: [{ ...origin, path: 'kind', message: `unknown kind ${JSON.stringify(kind)}` }],
+      errors: [{ ...origin, path: '', message: `expected a Kubernetes object, got ${describeValue(raw)}` }],
+    };
+  }
+  const kind = (raw as { kind?: unknown }).kind;
+  if (typeof kind !== 'string') {
+    return {
+      ok: false,
+      warnings,
+      errors: [{ ...origin, path: 'kind', message: required(kind, 'expected a string') }],
+    };
+  }
+  const info = Object.hasOwn(kinds, kind) ? kinds[kind] : undefined;
+  if (!info) {
+    const known = Object.keys(kinds).sort().join(', ');
+    return {
+      ok: false,
+      warnings,
+      errors: [{ ...origin, path: 'kind', message: `unknown kind ${JSON.stringify(kind)}: Weir reads ${known}` }],
     };
   }
   const result = info.schema.safeParse(raw, { reportInput: true });
   if (!result.success) {
-    return {
-      ok: false,
-      warnings,
-      errors: result.error.issues.map((i) => ({ ...origin, path: formatPath(i.path), message: issueMessage(i) })),
-    };
+    return { ok: false, warnings, errors: toResourceErrors(result.error.issues, origin) };
   }
+  for (const w of info.warnings?.(result.data) ?? []) warnings.push(formatResourceError({ ...origin, ...w }));
   return { ok: true, object: result.data as KubeObject, warnings };
 }
 
@@ -120,16 +204,19 @@ export interface ManifestResult {
   warnings: string[];
 }
 
-/** Read every document of a (multi-document) YAML or JSON text. Empty documents are skipped. */
+/**
+ * Read every document of a (multi-document) YAML or JSON text. Empty documents are skipped but still
+ * counted, so `[n]` is the n-th document of the file. Good documents are returned even when others fail.
+ */
 export function parseManifests(text: string, file?: string): ManifestResult {
   const out: ManifestResult = { objects: [], errors: [], warnings: [] };
   const docs = parseAllDocuments(text);
   const list = Array.isArray(docs) ? docs : [docs];
   list.forEach((doc, i) => {
-    const origin: Origin = { file, doc: i + 1 };
+    const origin: Origin = file === undefined ? { doc: i + 1 } : { file, doc: i + 1 };
     if (doc.errors.length > 0) {
       for (const e of doc.errors)
-        out.errors.push({ ...origin, path: '', message: `YAML: ${e.message.split('\n')[0]}` });
+        out.errors.push({ ...origin, path: '', message: `YAML: ${e.message.split('\n')[0] ?? ''}` });
       return;
     }
     const raw: unknown = doc.toJS();

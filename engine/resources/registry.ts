@@ -1,8 +1,13 @@
 import type { z } from 'zod';
-import { canarySchema } from './canary.js';
+import { alertProviderSchema } from './alertprovider.js';
+import { canarySchema, canaryWarnings } from './canary.js';
+import { configMapSchema, secretSchema } from './config.js';
 import { deploymentSchema } from './deployment.js';
-import { endpointSliceSchema } from './endpointslice.js';
+import { endpointSliceSchema, endpointSliceWarnings } from './endpointslice.js';
+import { grpcRouteSchema } from './grpcroute.js';
 import { httpRouteSchema } from './httproute.js';
+import type { FieldWarning } from './meta.js';
+import { metricTemplateSchema, metricTemplateWarnings } from './metrictemplate.js';
 import { podSchema } from './pod.js';
 import { serviceSchema } from './service.js';
 
@@ -14,43 +19,72 @@ export interface KindInfo {
   plural: string;
   namespaced: boolean;
   schema: z.ZodType;
+  /** What a valid object asks for that Weir does not act on; paths as in errors (`spec.provider`). */
+  warnings?: (object: unknown) => FieldWarning[];
 }
 
+function kind<S extends z.ZodType>(
+  info: Omit<KindInfo, 'schema' | 'warnings' | 'namespaced'> & {
+    schema: S;
+    warnings?: (object: z.output<S>) => FieldWarning[];
+  },
+): KindInfo {
+  const { warnings, ...rest } = info;
+  return {
+    ...rest,
+    namespaced: true,
+    ...(warnings ? { warnings: (o: unknown) => warnings(o as z.output<S>) } : {}),
+  };
+}
+
+const GATEWAY = 'gateway.networking.k8s.io';
+const FLAGGER = 'flagger.app';
+
 export const kinds: Record<string, KindInfo> = {
-  Service: { kind: 'Service', group: '', version: 'v1', plural: 'services', namespaced: true, schema: serviceSchema },
-  Pod: { kind: 'Pod', group: '', version: 'v1', plural: 'pods', namespaced: true, schema: podSchema },
-  EndpointSlice: {
+  Service: kind({ kind: 'Service', group: '', version: 'v1', plural: 'services', schema: serviceSchema }),
+  Pod: kind({ kind: 'Pod', group: '', version: 'v1', plural: 'pods', schema: podSchema }),
+  ConfigMap: kind({ kind: 'ConfigMap', group: '', version: 'v1', plural: 'configmaps', schema: configMapSchema }),
+  Secret: kind({ kind: 'Secret', group: '', version: 'v1', plural: 'secrets', schema: secretSchema }),
+  EndpointSlice: kind({
     kind: 'EndpointSlice',
     group: 'discovery.k8s.io',
     version: 'v1',
     plural: 'endpointslices',
-    namespaced: true,
     schema: endpointSliceSchema,
-  },
-  Deployment: {
+    warnings: endpointSliceWarnings,
+  }),
+  Deployment: kind({
     kind: 'Deployment',
     group: 'apps',
     version: 'v1',
     plural: 'deployments',
-    namespaced: true,
     schema: deploymentSchema,
-  },
-  HTTPRoute: {
-    kind: 'HTTPRoute',
-    group: 'gateway.networking.k8s.io',
-    version: 'v1',
-    plural: 'httproutes',
-    namespaced: true,
-    schema: httpRouteSchema,
-  },
-  Canary: {
+  }),
+  HTTPRoute: kind({ kind: 'HTTPRoute', group: GATEWAY, version: 'v1', plural: 'httproutes', schema: httpRouteSchema }),
+  GRPCRoute: kind({ kind: 'GRPCRoute', group: GATEWAY, version: 'v1', plural: 'grpcroutes', schema: grpcRouteSchema }),
+  Canary: kind({
     kind: 'Canary',
-    group: 'flagger.app',
+    group: FLAGGER,
     version: 'v1beta1',
     plural: 'canaries',
-    namespaced: true,
     schema: canarySchema,
-  },
+    warnings: canaryWarnings,
+  }),
+  MetricTemplate: kind({
+    kind: 'MetricTemplate',
+    group: FLAGGER,
+    version: 'v1beta1',
+    plural: 'metrictemplates',
+    schema: metricTemplateSchema,
+    warnings: metricTemplateWarnings,
+  }),
+  AlertProvider: kind({
+    kind: 'AlertProvider',
+    group: FLAGGER,
+    version: 'v1beta1',
+    plural: 'alertproviders',
+    schema: alertProviderSchema,
+  }),
 };
 
 export function kindByPlural(group: string, plural: string): KindInfo | undefined {
