@@ -1,0 +1,211 @@
+import type { HTTPRoute, HTTPRouteRule, Service } from '../resources/index.js';
+import { routeNamespace, routesForServicePort, servicePorts, type ServicePortRef } from './attach.js';
+import { BackendResolver, ServiceIndex, type BackendTarget, type RuleBackend } from './backends.js';
+import { CompiledMatch } from './match.js';
+import { comparePrecedence, creationTime, type RankedMatch } from './precedence.js';
+import { LazyQuery, pathEnd, type RoutableRequest } from './request.js';
+import { SmoothWeighted } from './weighted.js';
+
+/** A rule of a route (or the default route), with its weighted backend choice. */
+export class CompiledRule {
+  /** `namespace/name` of the route; undefined for the default route */
+  readonly route: string | undefined;
+  readonly ruleIndex: number;
+  readonly name: string | undefined;
+  readonly backends: readonly RuleBackend[];
+  private readonly picker: SmoothWeighted<RuleBackend>;
+  private readonly none: RuleBackend | undefined;
+
+  constructor(route: string | undefined, ruleIndex: number, name: string | undefined, backends: RuleBackend[]) {
+    this.route = route;
+    this.ruleIndex = ruleIndex;
+    this.name = name;
+    this.backends = backends;
+    this.picker = new SmoothWeighted(backends.map((b) => ({ item: b, weight: b.weight })));
+    this.none = this.picker.empty
+      ? {
+          name: '',
+          weight: 0,
+          target: undefined,
+          failStatus: 500,
+          reason:
+            backends.length === 0
+              ? `${this.label()}: no backendRefs`
+              : `${this.label()}: every backendRef has weight 0`,
+        }
+      : undefined;
+  }
+
+  /** the backend for the next request, by smooth weighted round robin; check `failStatus` before forwarding */
+  pick(): RuleBackend {
+    return this.none ?? (this.picker.pick() as RuleBackend);
+  }
+
+  label(): string {
+    return this.route === undefined ? 'default route' : `route ${this.route} rule ${this.name ?? this.ruleIndex}`;
+  }
+
+  describe(): Record<string, unknown> {
+    return {
+      route: this.route ?? null,
+      rule: this.ruleIndex,
+      ...(this.name !== undefined ? { name: this.name } : {}),
+      backends: this.backends.map((b) => ({
+        backend: b.name,
+        weight: b.weight,
+        ...(b.failStatus !== 0 ? { status: b.failStatus, reason: b.reason } : {}),
+      })),
+      ...(this.none !== undefined ? { status: this.none.failStatus, reason: this.none.reason } : {}),
+    };
+  }
+}
+
+interface Entry {
+  match: CompiledMatch;
+  rule: CompiledRule;
+}
+
+/**
+ * Every HTTPRoute attached to one Service port, compiled into one ordered list of matches. `route()`
+ * returns the rule that serves a request, or undefined when routes are attached and none matches (the
+ * proxy answers 404). Without attached routes a default rule forwards everything to the Service itself.
+ */
+export class RoutingTable {
+  readonly parent: ServicePortRef;
+  /** true when at least one HTTPRoute is attached */
+  readonly attached: boolean;
+  /** the Service ports this table forwards to; index = `BackendTarget.index` */
+  readonly targets: readonly BackendTarget[];
+  readonly rules: readonly CompiledRule[];
+  /** problems found while compiling (invalid regular expressions, unsupported filters), for `/config` */
+  readonly warnings: readonly string[];
+  private readonly entries: readonly Entry[];
+  private readonly always: CompiledRule | undefined;
+  private readonly usesQuery: boolean;
+  private readonly query = new LazyQuery();
+
+  constructor(
+    parent: ServicePortRef,
+    attached: boolean,
+    entries: Entry[],
+    rules: CompiledRule[],
+    targets: BackendTarget[],
+    warnings: string[],
+  ) {
+    this.parent = parent;
+    this.attached = attached;
+    this.entries = entries;
+    this.rules = rules;
+    this.targets = targets;
+    this.warnings = warnings;
+    const first = entries[0];
+    this.always = first !== undefined && first.match.catchAll ? first.rule : undefined;
+    this.usesQuery = entries.some((e) => e.match.usesQuery);
+  }
+
+  route(req: RoutableRequest): CompiledRule | undefined {
+    if (this.always !== undefined) return this.always;
+    const url = req.url ?? '/';
+    const end = pathEnd(url);
+    if (this.usesQuery) this.query.reset(url, end);
+    const entries = this.entries;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i] as Entry;
+      if (e.match.test(req, url, end, this.query)) return e.rule;
+    }
+    return undefined;
+  }
+
+  describe(): Record<string, unknown> {
+    return {
+      namespace: this.parent.namespace,
+      service: this.parent.service,
+      port: this.parent.port,
+      attached: this.attached,
+      matches: this.entries.map((e) => ({
+        ...e.match.describe(),
+        route: e.rule.route ?? null,
+        rule: e.rule.ruleIndex,
+      })),
+      rules: this.rules.map((r) => r.describe()),
+      ...(this.warnings.length > 0 ? { warnings: this.warnings } : {}),
+    };
+  }
+}
+
+export interface RoutingInputs {
+  services: readonly Service[];
+  httpRoutes: readonly HTTPRoute[];
+}
+
+const supportedFilters = new Set<string>();
+
+function ruleWarnings(route: string, index: number, rule: HTTPRouteRule, out: string[]): void {
+  const filters = [...(rule.filters ?? []), ...(rule.backendRefs ?? []).flatMap((b) => b.filters ?? [])];
+  for (const f of filters) {
+    if (!supportedFilters.has(f.type)) out.push(`route ${route} rule ${index}: filter ${f.type} is not applied yet`);
+  }
+}
+
+/**
+ * Compile the routing table of one Service port. `clientNamespace` is the namespace of the proxy's own
+ * workload: consumer routes in that namespace replace the Service's producer routes (GAMMA).
+ */
+export function compileRoutingTable(
+  parent: ServicePortRef,
+  inputs: RoutingInputs,
+  clientNamespace?: string,
+  services: ServiceIndex = new ServiceIndex(inputs.services),
+): RoutingTable {
+  const routes = routesForServicePort(inputs.httpRoutes, parent, clientNamespace);
+  const targets = new BackendResolver(services);
+  const warnings: string[] = [];
+  if (routes.length === 0) {
+    const self = targets.target(parent);
+    const rule = new CompiledRule(undefined, 0, undefined, [
+      {
+        name: `${parent.namespace}/${parent.service}:${parent.port}`,
+        weight: 1,
+        target: self,
+        failStatus: 0,
+        reason: '',
+      },
+    ]);
+    return new RoutingTable(
+      parent,
+      false,
+      [{ match: new CompiledMatch(undefined), rule }],
+      [rule],
+      targets.targets,
+      [],
+    );
+  }
+  const ranked: Array<RankedMatch & { rule: CompiledRule }> = [];
+  const rules: CompiledRule[] = [];
+  for (const route of routes) {
+    const ns = routeNamespace(route);
+    const routeKey = `${ns}/${route.metadata.name}`;
+    const created = creationTime(route.metadata.creationTimestamp);
+    route.spec.rules.forEach((rule, ruleIndex) => {
+      ruleWarnings(routeKey, ruleIndex, rule, warnings);
+      const backends = (rule.backendRefs ?? []).map((ref) => targets.resolve(ref, ns, parent.port));
+      const compiled = new CompiledRule(routeKey, ruleIndex, rule.name, backends);
+      rules.push(compiled);
+      const matches = rule.matches && rule.matches.length > 0 ? rule.matches : [undefined];
+      matches.forEach((m, matchIndex) => {
+        const match = new CompiledMatch(m);
+        if (match.invalid !== undefined) warnings.push(`route ${routeKey} rule ${ruleIndex}: ${match.invalid}`);
+        ranked.push({ match, routeCreated: created, routeKey, ruleIndex, matchIndex, rule: compiled });
+      });
+    });
+  }
+  ranked.sort(comparePrecedence);
+  const entries = ranked.map((r) => ({ match: r.match, rule: r.rule }));
+  return new RoutingTable(parent, true, entries, rules, targets.targets, warnings);
+}
+
+/** One table per port of every Service in `inputs`. */
+export function compileRoutingTables(inputs: RoutingInputs, clientNamespace?: string): RoutingTable[] {
+  const services = new ServiceIndex(inputs.services);
+  return servicePorts(inputs.services).map((parent) => compileRoutingTable(parent, inputs, clientNamespace, services));
+}

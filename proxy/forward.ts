@@ -1,0 +1,159 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Dispatcher } from 'undici';
+import type { Inflight } from './drain.js';
+import { sendProxyError, upstreamFailure } from './errors.js';
+import { forwardRequestHeaders, forwardResponseHeaders, type RequestHeadInfo } from './headers.js';
+import type { Series } from './metrics.js';
+
+/** Called when a forwarded request's response has ended (balancer feedback). */
+export interface ForwardObserver {
+  done(latencyMs: number, failed: boolean): void;
+}
+
+function uncork(res: ServerResponse): void {
+  res.uncork();
+}
+
+const CLIENT_GONE = new Error('client closed the connection');
+
+/**
+ * The forwarding core: one plain object per request, given to undici's `dispatch()` as a (legacy,
+ * unwrapped) handler. Response headers and chunks are written straight into the server response; the
+ * first write of a response is corked until the next tick so that headers and a small body leave in
+ * one write. No promises, streams or closures on the normal path.
+ */
+export class ForwardHandler implements Dispatcher.DispatchHandler {
+  private status = 0;
+  private done = false;
+  private resumeUpstream: (() => void) | null = null;
+  private abortUpstream: ((err?: Error) => void) | null = null;
+  private waitingDrain = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly series: Series,
+    private readonly start: number,
+    private readonly inflight: Inflight,
+    private readonly observer: ForwardObserver | undefined,
+  ) {}
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortUpstream = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (statusCode < 200) return true;
+    this.status = statusCode;
+    this.resumeUpstream = resume;
+    const res = this.res;
+    const headers = forwardResponseHeaders(rawHeaders, this.inflight.draining);
+    if (statusText) res.writeHead(statusCode, statusText, headers);
+    else res.writeHead(statusCode, headers);
+    res.cork();
+    process.nextTick(uncork, res);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    const res = this.res;
+    if (res.write(chunk)) return true;
+    if (res.destroyed) {
+      this.abortUpstream?.(CLIENT_GONE);
+      return false;
+    }
+    if (!this.waitingDrain) {
+      this.waitingDrain = true;
+      // slow path (backpressure): resume on drain, give up if the client goes away meanwhile
+      const onDrain = () => {
+        res.off('close', onClose);
+        this.waitingDrain = false;
+        this.resumeUpstream?.();
+      };
+      const onClose = () => {
+        res.off('drain', onDrain);
+        this.waitingDrain = false;
+        if (!this.done) this.abortUpstream?.(CLIENT_GONE);
+      };
+      res.once('drain', onDrain);
+      res.once('close', onClose);
+    }
+    return false;
+  }
+
+  onComplete(): void {
+    this.res.end();
+    this.finish(false);
+  }
+
+  onError(err: Error): void {
+    if (this.done) return;
+    if (err === CLIENT_GONE) {
+      this.res.destroy();
+      this.finish(true);
+      return;
+    }
+    const f = upstreamFailure(err);
+    if (!this.res.headersSent) this.status = f.status;
+    sendProxyError(this.res, f.status, f.reason, this.inflight.draining);
+    this.finish(true);
+  }
+
+  private finish(failed: boolean): void {
+    if (this.done) return;
+    this.done = true;
+    const latency = performance.now() - this.start;
+    this.series.response(this.status || 502, latency, failed);
+    this.observer?.done(latency, failed || this.status >= 500);
+    this.inflight.leave();
+  }
+}
+
+/** scratch for the synchronous header scan of the request being dispatched */
+const head: RequestHeadInfo = { hasBody: false, host: undefined };
+
+/** Scan the request's headers (hop-by-hop removed); returns what to send and fills `headInfo()`. */
+export function requestHeaders(req: IncomingMessage): string[] {
+  return forwardRequestHeaders(req.rawHeaders, head);
+}
+
+/** what the last `requestHeaders` call learnt */
+export function headInfo(): Readonly<RequestHeadInfo> {
+  return head;
+}
+
+/**
+ * Forward `req` to `pool` and stream the response into `res`. The caller has counted the request in
+ * `series` and `inflight`; the handler records the response and leaves `inflight`.
+ */
+export function forward(
+  pool: Dispatcher,
+  req: IncomingMessage,
+  res: ServerResponse,
+  headers: string[],
+  hasBody: boolean,
+  series: Series,
+  start: number,
+  inflight: Inflight,
+  observer?: ForwardObserver,
+): void {
+  pool.dispatch(
+    { path: req.url as string, method: req.method as Dispatcher.HttpMethod, headers, body: hasBody ? req : null },
+    new ForwardHandler(res, series, start, inflight, observer),
+  );
+}
+
+/** Answer locally with a proxy error and record it as a failed response. */
+export function respondLocally(
+  res: ServerResponse,
+  status: number,
+  reason: string,
+  series: Series,
+  start: number,
+  inflight: Inflight,
+): void {
+  series.request();
+  sendProxyError(res, status, reason, inflight.draining);
+  series.response(status, performance.now() - start, true);
+  inflight.leave();
+}
