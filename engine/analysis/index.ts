@@ -1,0 +1,5 @@
+export * from './prom-text.js';
+export * from './prom-math.js';
+export * from './golden.js';
+export * from './go-format.js';
+export * from './thresholds.js';

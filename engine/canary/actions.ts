@@ -1,0 +1,26 @@
+import type { CanaryPhase } from '../resources/index.js';
+
+/**
+ * What the pure scheduler asks the controller to do, in order. The controller maps each action onto a
+ * `TargetAdapter` (workloads, Services) or a `Router` (the HTTPRoute).
+ */
+export type Action =
+  /** create `<svc>-primary` and `<svc>-canary`, and the apex Service when the user has none (Flagger kubeRouter) */
+  | { type: 'reconcileServices' }
+  /** create `<target>-primary` from the target when it is missing (Flagger `Initialize`) */
+  | { type: 'createPrimary' }
+  /** create or adopt the route (HTTPRoute); a new route starts 100/0, an existing one keeps its weights */
+  | { type: 'reconcileRoute' }
+  /** set the target (canary) workload's replicas: 0 to scale down, n to scale up from zero */
+  | { type: 'scaleTarget'; replicas: number }
+  /** set the route weights (primary + canary = 100) */
+  | { type: 'setRoutes'; primary: number; canary: number; mirrored?: boolean }
+  /** copy the target's pod template (and replicas, strategy, ...) to the primary (Flagger `Promote`) */
+  | { type: 'promote' }
+  /**
+   * hooks whose answer decides nothing, run after the other actions: `post-rollout` with the phase the
+   * rollout ended in (their failures are only reported as events)
+   */
+  | { type: 'runHooks'; hookType: 'post-rollout'; phase: CanaryPhase };
+
+export type ActionType = Action['type'];

@@ -1,0 +1,47 @@
+import { evaluateMetrics, type MetricCheckResult } from '../analysis/thresholds.js';
+import { NeedSignal, type Tick } from './context.js';
+import { messages } from './events.js';
+
+/** Flagger: pre-rollout hooks on the first analysis tick (weight 0, no iterations); true when all passed. */
+export function runPreRolloutHooks(t: Tick): boolean {
+  for (const r of t.hookResults('pre-rollout')) {
+    if (!r.ok) {
+      t.warn(messages.preRolloutFailed(t.names, r.name, r.message ?? ''));
+      return false;
+    }
+    t.info(messages.preRolloutPassed(r.name));
+  }
+  return true;
+}
+
+/** The verdicts of the metrics for this tick (asks the controller for values when it has none). */
+export function metricResults(t: Tick): MetricCheckResult[] {
+  const metrics = t.analysis?.metrics ?? [];
+  if (metrics.length === 0) return [];
+  const observed = t.input.observations.metrics;
+  if (observed === undefined) throw new NeedSignal({ kind: 'metrics' });
+  return evaluateMetrics(
+    { canary: t.names.canary, namespace: t.names.namespace, target: t.names.target },
+    metrics,
+    observed,
+  );
+}
+
+/**
+ * Flagger `runAnalysis`: rollout hooks in order, then the metrics in order; the first failure is reported
+ * (one Warning event) and fails the whole check. True when everything passed.
+ */
+export function runAnalysis(t: Tick): boolean {
+  for (const r of t.hookResults('rollout')) {
+    if (!r.ok) {
+      t.warn(messages.externalCheckFailed(t.names, r.name, r.message ?? ''));
+      return false;
+    }
+  }
+  const failed = metricResults(t).find((r) => !r.ok);
+  if (failed) {
+    t.warn(failed.message ?? `Halt ${t.names.canary}.${t.names.namespace} advancement ${failed.metric}`);
+    return false;
+  }
+  return true;
+}

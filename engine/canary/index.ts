@@ -1,0 +1,10 @@
+export * from './actions.js';
+export * from './events.js';
+export * from './interval.js';
+export * from './revision.js';
+export * from './status.js';
+export * from './types.js';
+export * from './weights.js';
+export { advance, hasTargetChanged } from './scheduler.js';
+export { strategyOf, type Strategy } from './strategies.js';
+export { Tick } from './context.js';

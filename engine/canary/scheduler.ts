@@ -1,0 +1,242 @@
+import type { CanaryPhase } from '../resources/index.js';
+import { NeedSignal, Tick } from './context.js';
+import { messages } from './events.js';
+import { runAnalysis, runPreRolloutHooks } from './checks.js';
+import { finalise, runPromotionTrafficShift, skipAnalysis } from './promotion.js';
+import { analysisThreshold, failedPromotion, rollback } from './rollback.js';
+import { runAB, runBlueGreen, runCanary, strategyOf } from './strategies.js';
+import type { AdvanceInput, AdvanceResult } from './types.js';
+
+/**
+ * One tick of Flagger's scheduler (`advanceCanary`, reference 3.2) as a pure function: the Canary (spec and
+ * status), what the controller observed (workloads, route weights, metrics, hook answers) and the time in;
+ * the next status, the actions to apply in order and the events to record out.
+ *
+ * When the tick reaches a point that needs metrics or hook answers it does not have, the result is a
+ * `need`; the controller fulfils it and calls again with the same input plus the answer.
+ */
+export function advance(input: AdvanceInput): AdvanceResult {
+  const t = new Tick(input);
+  try {
+    runTick(t);
+  } catch (err) {
+    if (err instanceof NeedSignal) return { kind: 'need', need: err.need };
+    throw err;
+  }
+  return { kind: 'done', status: t.status, actions: t.actions, events: t.events };
+}
+
+const activePhases: ReadonlySet<CanaryPhase> = new Set([
+  'Progressing',
+  'Waiting',
+  'WaitingPromotion',
+  'Promoting',
+  'Finalising',
+]);
+
+function runTick(t: Tick): void {
+  // 1. suspended: nothing moves, traffic untouched
+  if (t.canary.spec.suspend) {
+    t.info(messages.suspended());
+    return;
+  }
+  if (t.phase === 'Terminating' || t.phase === 'Terminated') return;
+  // 2. the target must exist
+  if (!t.input.target.exists) {
+    t.warn(messages.targetNotFound(t.kind, t.names, t.input.target.error ?? 'not found'));
+    return;
+  }
+  if (t.phase === undefined) t.setPhase('Initializing');
+  // 3-10. services, primary, route; Initialized
+  if (!initialize(t)) return;
+  // 11. anything to do?
+  if (!shouldAdvance(t)) return;
+  const skip = shouldSkipAnalysis(t);
+  // 12. the primary must be ready
+  if (!skip) {
+    const r = t.input.primary.readiness;
+    if (!r.ready) {
+      t.warn(r.message);
+      if (!r.retriable) {
+        if (t.phase === 'Promoting' || t.phase === 'Finalising') failedPromotion(t, r.message);
+        else rollback(t);
+      }
+      return;
+    }
+  }
+  // 14. a new revision (or Waiting): confirm-rollout, scale up, Progressing
+  if (!checkCanaryStatus(t)) return;
+  // 15. a newer revision mid-analysis restarts it
+  if (revisionChanged(t)) return;
+  // 16. the canary must be ready; retriable = stall without a failed check
+  let canaryReady = t.input.target.readiness;
+  if (!canaryReady.ready && canaryReady.retriable && stalledPastDeadline(t)) {
+    canaryReady = { ...canaryReady, retriable: false };
+  }
+  if (!canaryReady.ready && canaryReady.retriable) {
+    t.warn(canaryReady.message);
+    return;
+  }
+  const deadlineExceeded = !canaryReady.ready;
+  // 17. skip analysis
+  if (skip) {
+    if (deadlineExceeded || t.status.failedChecks >= analysisThreshold(t)) rollback(t);
+    else skipAnalysis(t);
+    return;
+  }
+  // 18. rollback hooks ("roll back now" when one answers OK)
+  if (t.phase === 'Progressing' || t.phase === 'Waiting' || t.phase === 'WaitingPromotion') {
+    for (const r of t.hookResults('rollback')) {
+      if (r.ok) {
+        t.warn(messages.manualRollback(t.names));
+        rollback(t);
+        return;
+      }
+      t.info(messages.rollbackHookNotSignaling(r.name));
+    }
+  }
+  // 19. Promoting: shift traffic back to the primary
+  if (t.phase === 'Promoting') {
+    runPromotionTrafficShift(t);
+    return;
+  }
+  // 20. Finalising: scale down, Succeeded
+  if (t.phase === 'Finalising') {
+    finalise(t);
+    return;
+  }
+  // 21. failed checks threshold or progress deadline
+  if (
+    (t.phase === 'Progressing' || t.phase === 'WaitingPromotion') &&
+    (deadlineExceeded || t.status.failedChecks >= analysisThreshold(t))
+  ) {
+    if (deadlineExceeded && !canaryReady.ready) t.warn(messages.progressDeadline(t.names, canaryReady.message));
+    rollback(t);
+    return;
+  }
+  // 22. pre-rollout hooks at weight 0, else rollout hooks and metrics
+  const routes = t.routes;
+  if (routes.canary === 0 && t.status.iterations === 0 && !(t.analysis?.mirror && routes.mirrored)) {
+    t.info(messages.startingAnalysis(t.names));
+    if (!runPreRolloutHooks(t)) {
+      t.setFields({ failedChecks: t.status.failedChecks + 1 });
+      return;
+    }
+  } else if (!runAnalysis(t)) {
+    t.setFields({ failedChecks: t.status.failedChecks + 1 });
+    return;
+  }
+  // 24-25. one step of the strategy
+  switch (strategyOf(t.analysis)) {
+    case 'ab-testing':
+      runAB(t);
+      break;
+    case 'blue-green':
+      runBlueGreen(t);
+      break;
+    default:
+      runCanary(t);
+  }
+}
+
+/** Steps 3-10: generated Services, the primary, target scaled to zero, the route; phase Initialized. */
+function initialize(t: Tick): boolean {
+  const initializing = t.phase === 'Initializing';
+  t.act({ type: 'reconcileServices' });
+  if (!t.input.primary.exists) {
+    t.act({ type: 'createPrimary' });
+    // a new primary is never ready in the tick that creates it
+    if (initializing) return false;
+  } else if (initializing) {
+    const r = t.input.primary.readiness;
+    if (!r.ready) {
+      t.warn(r.message);
+      if (!r.retriable) rollback(t);
+      return false;
+    }
+  }
+  if (initializing) t.act({ type: 'scaleTarget', replicas: 0 });
+  t.act({ type: 'reconcileRoute' });
+  if (initializing) {
+    t.sync('Initialized');
+    t.info(messages.initializationDone(t.names));
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Flagger `HasTargetChanged`: no applied spec yet = changed; the promoted spec is never a new revision
+ * (reverting the target to what the primary runs triggers nothing); else any difference.
+ */
+export function hasTargetChanged(t: Tick): boolean {
+  const s = t.status;
+  if (!s.lastAppliedSpec) return true;
+  if (t.hash === s.lastPromotedSpec) return false;
+  return t.hash !== s.lastAppliedSpec;
+}
+
+function shouldAdvance(t: Tick): boolean {
+  if (t.phase !== undefined && activePhases.has(t.phase)) return true;
+  // Weir difference: a Failed canary's lastAppliedSpec is not re-synced here (Flagger does, and can lose
+  // a change that arrives while Failed), so the next template change is always seen.
+  return hasTargetChanged(t);
+}
+
+/**
+ * Weir addition: a canary that stays unready for `progressDeadlineSeconds` since the last status change
+ * is treated as Flagger treats a Deployment with `ProgressDeadlineExceeded` (non-retriable), so a stalled
+ * canary rolls back even where no Deployment controller writes that condition (the local runtime).
+ */
+function stalledPastDeadline(t: Tick): boolean {
+  if (t.phase !== 'Progressing' && t.phase !== 'WaitingPromotion') return false;
+  const since = t.status.lastTransitionTime ? Date.parse(t.status.lastTransitionTime) : NaN;
+  if (Number.isNaN(since)) return false;
+  return t.now.getTime() - since > t.canary.spec.progressDeadlineSeconds * 1000;
+}
+
+function shouldSkipAnalysis(t: Tick): boolean {
+  return t.canary.spec.skipAnalysis === true || t.analysis === undefined;
+}
+
+function scaleFromZeroReplicas(t: Tick): number {
+  if (t.input.target.replicas > 0) return t.input.target.replicas;
+  if (t.canary.spec.autoscalerRef === undefined && t.input.primary.replicas > 0) return t.input.primary.replicas;
+  return 1;
+}
+
+/** Step 14 (`checkCanaryStatus`): false when the tick ends here. */
+function checkCanaryStatus(t: Tick): boolean {
+  if (
+    t.phase === 'Progressing' ||
+    t.phase === 'WaitingPromotion' ||
+    t.phase === 'Promoting' ||
+    t.phase === 'Finalising'
+  ) {
+    return true;
+  }
+  for (const r of t.hookResults('confirm-rollout')) {
+    if (!r.ok) {
+      if (t.phase !== 'Waiting') {
+        t.setPhase('Waiting');
+        t.warn(messages.waitingApproval(t.names, r.name));
+      }
+      return false;
+    }
+    t.info(messages.confirmRolloutPassed(r.name));
+  }
+  t.info(messages.newRevision(t.names));
+  t.act({ type: 'scaleTarget', replicas: scaleFromZeroReplicas(t) });
+  t.sync('Progressing');
+  return false;
+}
+
+/** Step 15 (`hasCanaryRevisionChanged`): a new template while Progressing/WaitingPromotion restarts at 100/0. */
+function revisionChanged(t: Tick): boolean {
+  if (t.phase !== 'Progressing' && t.phase !== 'WaitingPromotion') return false;
+  if (!hasTargetChanged(t)) return false;
+  t.info(messages.restartAnalysis(t.names));
+  t.setRoutes(100, 0);
+  t.sync('Progressing');
+  return true;
+}

@@ -1,0 +1,83 @@
+import type { CanaryAnalysis } from '../resources/index.js';
+import type { Tick } from './context.js';
+import { messages } from './events.js';
+import { confirmPromotion, promote } from './promotion.js';
+import { maxWeight, nextCanaryWeight } from './weights.js';
+
+export type Strategy = 'canary' | 'blue-green' | 'ab-testing';
+
+/** Flagger `DeploymentStrategy()`: iterations + match = A/B, iterations = blue/green, else canary. */
+export function strategyOf(a: CanaryAnalysis | undefined): Strategy {
+  if ((a?.iterations ?? 0) > 0) return (a?.match?.length ?? 0) > 0 ? 'ab-testing' : 'blue-green';
+  return 'canary';
+}
+
+/** confirm-traffic-increase hooks: true when every one passed; a closed gate holds the weight (no failed check). */
+function confirmTrafficIncrease(t: Tick): boolean {
+  for (const r of t.hookResults('confirm-traffic-increase')) {
+    if (!r.ok) {
+      t.warn(messages.waitingTrafficApproval(t.names, r.name));
+      return false;
+    }
+    t.info(messages.confirmTrafficPassed(r.name));
+  }
+  return true;
+}
+
+/** Canary strategy (Flagger `runCanary`), one step: advance the weight, or promote at maxWeight. */
+export function runCanary(t: Tick): void {
+  const analysis = t.analysis;
+  if (!analysis) return;
+  const routes = t.routes;
+  const hasStep = (analysis.stepWeight ?? 0) > 0 || (analysis.stepWeights?.length ?? 0) > 0;
+  if (hasStep && !routes.mirrored && t.phase !== 'WaitingPromotion' && t.phase !== 'Promoting') {
+    if (!confirmTrafficIncrease(t)) return;
+  }
+  const max = maxWeight(analysis);
+  if (routes.canary < max) {
+    const next = nextCanaryWeight(analysis, routes.canary);
+    if (next === routes.canary) return;
+    t.setRoutes(100 - next, next);
+    t.setFields({ canaryWeight: next });
+    t.info(messages.advanceCanaryWeight(t.names, next));
+    return;
+  }
+  if (!confirmPromotion(t)) return;
+  promote(t);
+}
+
+/** Blue/green (Flagger `runBlueGreen`): N iterations on the primary (mirrored if asked), then all traffic to green, then promote. */
+export function runBlueGreen(t: Tick): void {
+  const n = t.analysis?.iterations ?? 0;
+  const done = t.status.iterations;
+  if (n > done) {
+    if (t.analysis?.mirror && !t.routes.mirrored) {
+      t.act({ type: 'setRoutes', primary: 100, canary: 0, mirrored: true });
+    }
+    t.setFields({ iterations: done + 1 });
+    t.info(messages.advanceIteration(t.names, done + 1, n));
+    return;
+  }
+  if (!confirmPromotion(t)) return;
+  if (n === done) {
+    t.info(t.analysis?.mirror ? messages.stopMirroring() : messages.routingAllToCanary());
+    t.setRoutes(0, 100);
+    t.setFields({ iterations: done + 1 });
+    return;
+  }
+  promote(t);
+}
+
+/** A/B testing (Flagger `runAB`): matching requests go to the canary for N iterations, then promote. */
+export function runAB(t: Tick): void {
+  const n = t.analysis?.iterations ?? 0;
+  const done = t.status.iterations;
+  if (n > done) {
+    t.setRoutes(0, 100);
+    t.setFields({ iterations: done + 1 });
+    t.info(messages.advanceIteration(t.names, done + 1, n));
+    return;
+  }
+  if (!confirmPromotion(t)) return;
+  promote(t);
+}

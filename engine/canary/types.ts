@@ -1,0 +1,63 @@
+import type { MetricObservation } from '../analysis/thresholds.js';
+import type { Canary, CanaryStatus, WebhookType } from '../resources/index.js';
+import type { Action } from './actions.js';
+import type { CanaryEvent } from './events.js';
+
+/**
+ * Readiness of a workload as Flagger's `IsPrimaryReady`/`IsCanaryReady` answer it: not ready and
+ * retriable = wait (no failed check); not retriable = give up (progress deadline exceeded).
+ */
+export type Readiness = { ready: true } | { ready: false; retriable: boolean; message: string };
+
+export interface WorkloadObservation {
+  exists: boolean;
+  /** `spec.replicas` */
+  replicas: number;
+  /** FNV-32a hash of the pod template (see revision.ts); required for the target */
+  templateHash?: string;
+  readiness: Readiness;
+  /** why `exists` is false, for the event */
+  error?: string;
+}
+
+/** Weights read back from the router: the route is the source of truth, not `status.canaryWeight`. */
+export interface RouteWeights {
+  primary: number;
+  canary: number;
+  mirrored?: boolean;
+}
+
+/** Result of one webhook call (reference 4): ok = HTTP status <= 202. */
+export interface HookResult {
+  name: string;
+  ok: boolean;
+  /** error text (response body or transport error) when not ok */
+  message?: string;
+}
+
+/** What the controller measured for this tick; missing entries are asked for through a `Need`. */
+export interface Observations {
+  metrics?: MetricObservation[];
+  hooks?: Partial<Record<WebhookType, HookResult[]>>;
+}
+
+export interface AdvanceInput {
+  /** spec and current status (status may be absent for a new Canary) */
+  canary: Canary;
+  target: WorkloadObservation;
+  primary: WorkloadObservation;
+  /** undefined when the route does not exist yet: it is created at 100/0 by this tick's `reconcileRoute` */
+  routes?: RouteWeights;
+  observations: Observations;
+  now: Date;
+}
+
+/**
+ * Something the tick cannot decide without: the controller fulfils it (queries the metrics, calls the
+ * hooks of that type) and calls `advance` again with the answer in `observations`. Nothing of the first,
+ * incomplete call is applied, so a need costs nothing but the recomputation.
+ */
+export type Need = { kind: 'metrics' } | { kind: 'hooks'; hookType: WebhookType };
+
+export type AdvanceResult =
+  { kind: 'done'; status: CanaryStatus; actions: Action[]; events: CanaryEvent[] } | { kind: 'need'; need: Need };

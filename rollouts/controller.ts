@@ -1,0 +1,325 @@
+import {
+  advance,
+  analysisIntervalMs,
+  messages,
+  warning,
+  type Action,
+  type AdvanceInput,
+  type CanaryEvent,
+  type Observations,
+} from '../engine/canary/index.js';
+import type { Canary, CanaryPhase } from '../engine/resources/index.js';
+import type { ResourceStore, WatchEvent } from '../controlplane/store/resource-store.js';
+import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { EventRecorder } from './events.js';
+import { errorMessage, silentLogger, type Logger } from './logger.js';
+import { observeMetrics } from './metrics/observe.js';
+import type { MetricsProvider } from './metrics/provider.js';
+import { GatewayHTTPRouteRouter } from './routers/gateway-httproute.js';
+import type { Router } from './routers/router.js';
+import { DeploymentTarget } from './targets/deployment.js';
+import type { TargetAdapter } from './targets/target-adapter.js';
+import { ControllerMetrics } from './recorder.js';
+import { HttpWebhookRunner, type WebhookRunner } from './webhooks.js';
+
+export interface CanaryControllerOptions {
+  store: ResourceStore;
+  /** metric providers, asked in order (the first that supports a metric answers it) */
+  metrics?: MetricsProvider | MetricsProvider[];
+  clock?: Clock;
+  logger?: Logger;
+  /** target adapters by kind (default: Deployment over the store) */
+  targets?: Record<string, TargetAdapter>;
+  /** default: the Gateway API HTTPRoute router over the store */
+  router?: Router;
+  webhooks?: WebhookRunner;
+  /** events kept per canary (default 500) */
+  eventCapacity?: number;
+  /** where Flagger's `flagger_canary_*` metrics go (default: a registry of the controller's own) */
+  controllerMetrics?: ControllerMetrics;
+}
+
+export interface CanaryController {
+  readonly events: EventRecorder;
+  /** Flagger's controller metrics (`registry.metrics()` is the Prometheus text) */
+  readonly metrics: ControllerMetrics;
+  /** run one tick of a canary now, outside its schedule (tests, CLI) */
+  tick(namespace: string, name: string): Promise<void>;
+  /** canaries with a running job */
+  jobs(): string[];
+  close(): Promise<void>;
+}
+
+/** phases in which providers should keep sampling (analysis may ask for a window soon) */
+const analysedPhases: ReadonlySet<CanaryPhase | undefined> = new Set<CanaryPhase | undefined>([
+  'Progressing',
+  'WaitingPromotion',
+  'Waiting',
+]);
+
+const key = (ns: string, name: string) => `${ns}/${name}`;
+
+class Job {
+  handle: TimerHandle | undefined;
+  running: Promise<void> | undefined;
+  closed = false;
+  nextAt = 0;
+
+  constructor(
+    readonly namespace: string,
+    readonly name: string,
+    readonly intervalMs: number,
+    private readonly clock: Clock,
+    private readonly run: () => Promise<void>,
+  ) {}
+
+  /**
+   * Flagger: a job ticks immediately on start, then every interval (fixed rate). `firstAt` lets a restarted
+   * controller wait out the rest of the interval of a canary that is mid-analysis.
+   */
+  start(firstAt?: number): void {
+    this.nextAt = Math.max(this.clock.now().getTime(), firstAt ?? 0);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    const delay = Math.max(0, this.nextAt - this.clock.now().getTime());
+    this.handle = this.clock.setTimeout(() => this.fire(), delay);
+  }
+
+  private async fire(): Promise<void> {
+    this.handle = undefined;
+    if (this.closed) return;
+    const now = this.clock.now().getTime();
+    while (this.nextAt <= now) this.nextAt += this.intervalMs;
+    await this.runOnce();
+    this.schedule();
+  }
+
+  /** one tick, never two at once */
+  async runOnce(): Promise<void> {
+    if (this.running) return this.running;
+    this.running = this.run().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.closed = true;
+    if (this.handle) this.clock.clearTimeout(this.handle);
+    this.handle = undefined;
+    await this.running;
+  }
+}
+
+/**
+ * The reconcile loop (Flagger `Controller` + `CanaryJob`): one job per Canary ticking every analysis interval,
+ * started/restarted/stopped by store watch events. Each tick observes the target, the primary and the route,
+ * calls the pure scheduler (`engine/canary advance`), fulfils what it needs (metrics, hook answers), applies
+ * the actions through the adapters, writes the status and records the events. All state is in the store, so
+ * a new controller over the same store resumes where the last one stopped.
+ */
+export function startCanaryController(options: CanaryControllerOptions): CanaryController {
+  const { store } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const providers =
+    options.metrics === undefined ? [] : Array.isArray(options.metrics) ? options.metrics : [options.metrics];
+  const targets: Record<string, TargetAdapter> = options.targets ?? { Deployment: new DeploymentTarget(store) };
+  const router = options.router ?? new GatewayHTTPRouteRouter(store);
+  const webhooks = options.webhooks ?? new HttpWebhookRunner();
+  const events = new EventRecorder({ clock, logger, capacity: options.eventCapacity });
+  const recorder = options.controllerMetrics ?? new ControllerMetrics();
+  const jobs = new Map<string, Job>();
+  let closed = false;
+
+  const record = (canary: Canary, e: CanaryEvent) => events.record(canary, e);
+
+  const track = (canary: Canary, active: boolean) => {
+    for (const p of providers) p.track?.(canary, active);
+  };
+
+  async function fulfil(
+    canary: Canary,
+    input: AdvanceInput,
+  ): Promise<ReturnType<typeof advance> & { kind: 'done'; observations: Observations }> {
+    const observations: Observations = { ...input.observations };
+    for (let i = 0; i < 16; i++) {
+      const result = advance({ ...input, observations });
+      if (result.kind === 'done') return { ...result, observations };
+      if (result.need.kind === 'metrics') {
+        observations.metrics = await observeMetrics(canary, providers, input.now);
+      } else {
+        const type = result.need.hookType;
+        observations.hooks = { ...observations.hooks, [type]: await webhooks.run(canary, type, canary.status?.phase) };
+      }
+    }
+    throw new Error('the scheduler kept asking for observations');
+  }
+
+  async function apply(canary: Canary, action: Action, adapter: TargetAdapter): Promise<void> {
+    switch (action.type) {
+      case 'reconcileServices':
+        return adapter.reconcileServices(canary);
+      case 'createPrimary':
+        return adapter.createPrimary(canary);
+      case 'reconcileRoute':
+        return router.reconcile(canary);
+      case 'scaleTarget':
+        return adapter.scaleTarget(canary, action.replicas);
+      case 'setRoutes':
+        return router.setRoutes(canary, {
+          primary: action.primary,
+          canary: action.canary,
+          ...(action.mirrored ? { mirrored: true } : {}),
+        });
+      case 'promote':
+        return adapter.promote(canary);
+      case 'runHooks': {
+        const results = await webhooks.run(canary, action.hookType, action.phase);
+        for (const r of results) {
+          record(
+            canary,
+            r.ok
+              ? { type: 'Normal', reason: 'Synced', message: messages.postRolloutPassed(r.name) }
+              : warning(messages.postRolloutFailed(r.name, r.message ?? '')),
+          );
+        }
+        return;
+      }
+    }
+  }
+
+  async function tick(namespace: string, name: string): Promise<void> {
+    const canary = store.get<Canary>('Canary', namespace, name);
+    if (!canary) return;
+    const adapter = targets[canary.spec.targetRef.kind];
+    if (!adapter) {
+      record(
+        canary,
+        warning(
+          `target kind ${canary.spec.targetRef.kind} is not supported (supported: ${Object.keys(targets).join(', ')})`,
+        ),
+      );
+      return;
+    }
+    const now = clock.now();
+    const started = now.getTime();
+    const input: AdvanceInput = {
+      canary,
+      target: adapter.observeTarget(canary, now),
+      primary: adapter.observePrimary(canary, now),
+      observations: {},
+      now,
+    };
+    const routes = router.getRoutes(canary);
+    if (routes) input.routes = routes;
+    const result = await fulfil(canary, input);
+    // actions first, in order; a failed action ends the tick without writing the status, as Flagger returns
+    const deferred = result.actions.filter((a) => a.type === 'runHooks');
+    for (const action of result.actions.filter((a) => a.type !== 'runHooks')) {
+      try {
+        await apply(canary, action, adapter);
+      } catch (err) {
+        logger.warn(`canary ${namespace}/${name}: ${action.type} failed: ${errorMessage(err)}`);
+        record(canary, warning(errorMessage(err)));
+        return;
+      }
+    }
+    if (JSON.stringify(result.status) !== JSON.stringify(canary.status ?? {})) {
+      try {
+        await store.patchStatus('Canary', namespace, name, result.status);
+      } catch (err) {
+        logger.warn(`canary ${namespace}/${name}: status write failed: ${errorMessage(err)}`);
+        return;
+      }
+    }
+    for (const e of result.events) record(canary, e);
+    recorder.observeTick(
+      canary,
+      canary.status,
+      result.status,
+      router.getRoutes(canary),
+      result.observations.metrics,
+      (clock.now().getTime() - started) / 1000,
+    );
+    track({ ...canary, status: result.status }, analysedPhases.has(result.status.phase));
+    const updated = store.get<Canary>('Canary', namespace, name) ?? canary;
+    for (const action of deferred) {
+      try {
+        await apply(updated, action, adapter);
+      } catch (err) {
+        logger.warn(`canary ${namespace}/${name}: ${action.type} failed: ${errorMessage(err)}`);
+      }
+    }
+  }
+
+  function ensureJob(canary: Canary): void {
+    if (closed) return;
+    const k = key(canary.metadata.namespace, canary.metadata.name);
+    const interval = analysisIntervalMs(canary);
+    const existing = jobs.get(k);
+    if (existing && existing.intervalMs === interval) return;
+    if (existing) void existing.stop();
+    const job = new Job(canary.metadata.namespace, canary.metadata.name, interval, clock, () =>
+      tick(canary.metadata.namespace, canary.metadata.name).catch((err: unknown) => {
+        logger.error(`canary ${k}: tick failed: ${errorMessage(err)}`);
+      }),
+    );
+    jobs.set(k, job);
+    job.start(resumeAt(canary, interval));
+  }
+
+  /**
+   * Weir difference: a canary found mid-analysis (a restarted controller) keeps the bake time of its current
+   * step: its first tick comes one interval after the last status change, not at once.
+   */
+  function resumeAt(canary: Canary, interval: number): number | undefined {
+    const phase = canary.status?.phase;
+    if (phase !== 'Progressing' && phase !== 'WaitingPromotion') return undefined;
+    const last = canary.status?.lastTransitionTime ? Date.parse(canary.status.lastTransitionTime) : NaN;
+    return Number.isNaN(last) ? undefined : last + interval;
+  }
+
+  function stopJob(namespace: string, name: string, canary?: Canary): void {
+    const k = key(namespace, name);
+    const job = jobs.get(k);
+    if (job) void job.stop();
+    jobs.delete(k);
+    if (canary) track(canary, false);
+  }
+
+  const onEvent = (e: WatchEvent): void => {
+    if (e.object.kind !== 'Canary') return;
+    recorder.setTotal(store.list<Canary>('Canary'));
+    const canary = e.object as Canary;
+    if (e.type === 'DELETED') stopJob(canary.metadata.namespace, canary.metadata.name, canary);
+    else ensureJob(canary);
+  };
+  const unwatch = store.watch(onEvent);
+  for (const c of store.list<Canary>('Canary')) ensureJob(c);
+  recorder.setTotal(store.list<Canary>('Canary'));
+
+  return {
+    events,
+    metrics: recorder,
+    async tick(namespace, name) {
+      const job = jobs.get(key(namespace, name));
+      if (job) await job.runOnce();
+      else await tick(namespace, name);
+    },
+    jobs: () => [...jobs.keys()],
+    async close() {
+      closed = true;
+      unwatch();
+      for (const j of jobs.values()) {
+        const c = store.get<Canary>('Canary', j.namespace, j.name);
+        if (c) track(c, false);
+      }
+      await Promise.all([...jobs.values()].map((j) => j.stop()));
+      jobs.clear();
+    },
+  };
+}

@@ -1,0 +1,245 @@
+import {
+  emptyGolden,
+  goldenIncrease,
+  goldenLatencyQuantileMs,
+  goldenSnapshot,
+  goldenSuccessRate,
+  goldenTotal,
+  isBuiltinMetric,
+  parsePromText,
+  REQUEST_DURATION,
+  REQUEST_SUCCESS_RATE,
+  sumGolden,
+  type GoldenSnapshot,
+} from '../../engine/analysis/index.js';
+import {
+  ANNOTATION_ADMIN_PORT,
+  type Canary,
+  type CanaryMetric,
+  type Deployment,
+  type Pod,
+} from '../../engine/resources/index.js';
+import type { ResourceStore } from '../../controlplane/store/resource-store.js';
+import { systemClock, type Clock, type TimerHandle } from '../clock.js';
+import { errorMessage, silentLogger, type Logger } from '../logger.js';
+import type { MetricQuery, MetricsProvider } from './provider.js';
+
+interface Sample {
+  at: number;
+  golden: GoldenSnapshot;
+}
+
+interface PodRing {
+  namespace: string;
+  name: string;
+  samples: Sample[];
+}
+
+export interface Golden {
+  /** percent of non-failure responses, undefined without traffic in the window */
+  successRate?: number;
+  /** p99 latency in milliseconds */
+  p99?: number;
+  /** responses per second */
+  rps?: number;
+}
+
+export interface MeshMetricsOptions {
+  store: ResourceStore;
+  clock?: Clock;
+  logger?: Logger;
+  /** per scrape (default 1000 ms) */
+  scrapeTimeoutMs?: number;
+  /** background sampling period for canaries under analysis (default 1000 ms) */
+  pollIntervalMs?: number;
+  /** how long samples are kept (default 10 min, Flagger's longest usual window) */
+  retentionMs?: number;
+  /** host of the sidecars' admin listeners (default 127.0.0.1) */
+  host?: string;
+  /** how to read one admin `/metrics` (default: HTTP GET); tests and other runtimes can replace it */
+  scrape?: (url: string, timeoutMs: number) => Promise<string>;
+}
+
+async function httpScrape(url: string, timeoutMs: number): Promise<string> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), timeoutMs);
+  try {
+    const res = await fetch(url, { signal: ac.signal });
+    if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
+    return await res.text();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function matchesSelector(labels: Record<string, string> | undefined, selector: Record<string, string>): boolean {
+  const entries = Object.entries(selector);
+  if (entries.length === 0) return false;
+  return entries.every(([k, v]) => labels?.[k] === v);
+}
+
+/**
+ * Builtin metrics (`request-success-rate`, `request-duration`) read straight from the sidecars of the
+ * canary's pods, the way Flagger's Linkerd PromQL reads them from Prometheus (reference 3.12):
+ * pods selected by the target Deployment's selector, each pod's `weir.dev/admin-port` scraped at
+ * `/metrics`, inbound `response_total` and `response_latency_ms_bucket` kept as timestamped samples per pod,
+ * and the answer computed over the metric's window (oldest sample inside the window to the newest;
+ * counter resets handled per pod). No responses in the window = no data.
+ *
+ * Samples are taken on every query and, while a canary is under analysis, every `pollIntervalMs`.
+ */
+export class MeshMetricsProvider implements MetricsProvider {
+  readonly name = 'mesh';
+  private readonly rings = new Map<string, PodRing>();
+  private readonly polls = new Map<string, { handle?: TimerHandle; canary: Canary }>();
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private closed = false;
+
+  constructor(private readonly options: MeshMetricsOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  supports(metric: CanaryMetric): boolean {
+    return isBuiltinMetric(metric.name) && metric.query === undefined && metric.templateRef === undefined;
+  }
+
+  async query(q: MetricQuery): Promise<number | undefined> {
+    const dep = this.options.store.get<Deployment>(
+      'Deployment',
+      q.canary.metadata.namespace,
+      q.canary.spec.targetRef.name,
+    );
+    const selector = dep?.spec.selector.matchLabels;
+    if (!selector) return undefined;
+    const increase = await this.windowIncrease(q.canary.metadata.namespace, selector, q.windowMs);
+    if (!increase) return undefined;
+    if (q.metric.name === REQUEST_SUCCESS_RATE) return goldenSuccessRate(increase.golden);
+    if (q.metric.name === REQUEST_DURATION) return goldenLatencyQuantileMs(0.99, increase.golden);
+    throw new Error(`the mesh provider does not know metric ${q.metric.name}`);
+  }
+
+  /** Golden metrics of one Deployment's pods over a window (for the CLI and the API). */
+  async golden(q: { namespace: string; deployment: string; windowMs: number }): Promise<Golden> {
+    const dep = this.options.store.get<Deployment>('Deployment', q.namespace, q.deployment);
+    const selector = dep?.spec.selector.matchLabels;
+    if (!selector) return {};
+    const inc = await this.windowIncrease(q.namespace, selector, q.windowMs);
+    if (!inc) return {};
+    const out: Golden = {};
+    const sr = goldenSuccessRate(inc.golden);
+    if (sr !== undefined) out.successRate = sr;
+    const p99 = goldenLatencyQuantileMs(0.99, inc.golden);
+    if (p99 !== undefined) out.p99 = p99;
+    if (inc.spanMs > 0) out.rps = goldenTotal(inc.golden) / (inc.spanMs / 1000);
+    return out;
+  }
+
+  track(canary: Canary, active: boolean): void {
+    const key = `${canary.metadata.namespace}/${canary.metadata.name}`;
+    const existing = this.polls.get(key);
+    if (!active) {
+      if (existing?.handle) this.clock.clearTimeout(existing.handle);
+      this.polls.delete(key);
+      return;
+    }
+    if (existing) {
+      existing.canary = canary;
+      return;
+    }
+    const entry: { handle?: TimerHandle; canary: Canary } = { canary };
+    this.polls.set(key, entry);
+    const loop = async (): Promise<void> => {
+      if (this.closed || this.polls.get(key) !== entry) return;
+      try {
+        const dep = this.options.store.get<Deployment>(
+          'Deployment',
+          entry.canary.metadata.namespace,
+          entry.canary.spec.targetRef.name,
+        );
+        const selector = dep?.spec.selector.matchLabels;
+        if (selector) await this.sample(entry.canary.metadata.namespace, selector);
+      } catch (err) {
+        this.logger.debug(`mesh metrics poll: ${errorMessage(err)}`);
+      }
+      if (this.closed || this.polls.get(key) !== entry) return;
+      entry.handle = this.clock.setTimeout(loop, this.options.pollIntervalMs ?? 1000);
+    };
+    entry.handle = this.clock.setTimeout(loop, 0);
+  }
+
+  /** Scrape every pod matching the selector once; returns the pods sampled. */
+  async sample(namespace: string, selector: Record<string, string>): Promise<PodRing[]> {
+    const pods = this.options.store
+      .list<Pod>('Pod', namespace)
+      .filter((p) => matchesSelector(p.metadata.labels, selector))
+      .filter((p) => p.metadata.annotations?.[ANNOTATION_ADMIN_PORT] !== undefined);
+    const host = this.options.host ?? '127.0.0.1';
+    const scrape = this.options.scrape ?? httpScrape;
+    const at = this.clock.now().getTime();
+    const sampled = await Promise.all(
+      pods.map(async (pod): Promise<PodRing | undefined> => {
+        const port = pod.metadata.annotations?.[ANNOTATION_ADMIN_PORT];
+        const key = `${namespace}/${pod.metadata.name}/${pod.metadata.uid ?? ''}`;
+        try {
+          const text = await scrape(`http://${host}:${port}/metrics`, this.options.scrapeTimeoutMs ?? 1000);
+          const golden = goldenSnapshot(parsePromText(text).samples);
+          const ring = this.rings.get(key) ?? { namespace, name: pod.metadata.name, samples: [] };
+          ring.samples.push({ at, golden });
+          this.prune(ring, at);
+          this.rings.set(key, ring);
+          return ring;
+        } catch (err) {
+          this.logger.debug(`scrape ${namespace}/${pod.metadata.name}: ${errorMessage(err)}`);
+          return this.rings.get(key);
+        }
+      }),
+    );
+    // forget pods that are gone
+    const live = new Set(pods.map((p) => `${namespace}/${p.metadata.name}/${p.metadata.uid ?? ''}`));
+    for (const [key, ring] of this.rings) if (ring.namespace === namespace && !live.has(key)) this.rings.delete(key);
+    return sampled.filter((r): r is PodRing => r !== undefined);
+  }
+
+  private prune(ring: PodRing, now: number): void {
+    const keep = this.options.retentionMs ?? 600_000;
+    while (ring.samples.length > 2 && ring.samples[0]!.at < now - keep) ring.samples.shift();
+  }
+
+  /** Sum over pods of the increase between the oldest sample inside the window and the newest one. */
+  private async windowIncrease(
+    namespace: string,
+    selector: Record<string, string>,
+    windowMs: number,
+  ): Promise<{ golden: GoldenSnapshot; spanMs: number } | undefined> {
+    const rings = await this.sample(namespace, selector);
+    const now = this.clock.now().getTime();
+    const increases: GoldenSnapshot[] = [];
+    let spanMs = 0;
+    for (const ring of rings) {
+      const inWindow = ring.samples.filter((s) => s.at >= now - windowMs);
+      if (inWindow.length < 2) continue;
+      const first = inWindow[0]!;
+      const last = inWindow[inWindow.length - 1]!;
+      // a reset between samples inside the window: add the increases pairwise
+      let inc = emptyGolden();
+      for (let i = 1; i < inWindow.length; i++) {
+        inc = sumGolden([inc, goldenIncrease(inWindow[i - 1]!.golden, inWindow[i]!.golden)]);
+      }
+      increases.push(inc);
+      spanMs = Math.max(spanMs, last.at - first.at);
+    }
+    if (increases.length === 0) return undefined;
+    const golden = sumGolden(increases);
+    if (goldenTotal(golden) === 0) return undefined;
+    return { golden, spanMs };
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const p of this.polls.values()) if (p.handle) this.clock.clearTimeout(p.handle);
+    this.polls.clear();
+    this.rings.clear();
+  }
+}

@@ -1,0 +1,25 @@
+import type { Canary, CanaryMetric } from '../../engine/resources/index.js';
+
+export interface MetricQuery {
+  canary: Canary;
+  metric: CanaryMetric;
+  /** the query range (`metrics[].interval`, default 1m) */
+  windowMs: number;
+  now?: Date;
+}
+
+/**
+ * Where metric values come from (Flagger's metric providers): the mesh's own proxies, Prometheus, ...
+ * `undefined` = no data (the check fails with Flagger's "no values found" message); a thrown error = the
+ * query failed.
+ */
+export interface MetricsProvider {
+  /** used in messages: "no values found for <name> metric ..." */
+  readonly name: string;
+  /** whether this provider answers that metric (the mesh provider: the builtin names); default yes */
+  supports?(metric: CanaryMetric): boolean;
+  query(query: MetricQuery): Promise<number | undefined>;
+  /** the controller says when a canary is under analysis, so providers can sample in the background */
+  track?(canary: Canary, active: boolean): void;
+  close?(): void | Promise<void>;
+}

@@ -1,0 +1,203 @@
+import { decodeResource } from '../../engine/resources/index.js';
+import type { RouteWeights } from '../../engine/canary/index.js';
+import { getAnalysis, strategyOf } from '../../engine/canary/index.js';
+import {
+  parseDurationMs,
+  type Canary,
+  type CanaryMatch,
+  type HTTPRoute,
+  type HTTPRouteFilter,
+  type HTTPRouteMatch,
+  type HTTPRouteRule,
+  type ParentReference,
+} from '../../engine/resources/index.js';
+import type { ResourceStore } from '../../controlplane/store/resource-store.js';
+import { apexServiceName, MANAGED_BY } from '../targets/deployment.js';
+import type { Router } from './router.js';
+
+type StringMatch = { exact?: string; prefix?: string; suffix?: string; regex?: string };
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Istio-style string match -> Gateway API `Exact` / `RegularExpression` (prefix and suffix become regexes). */
+function valueMatch(m: StringMatch): { type: 'Exact' | 'RegularExpression'; value: string } | undefined {
+  if (m.exact !== undefined) return { type: 'Exact', value: m.exact };
+  if (m.regex !== undefined) return { type: 'RegularExpression', value: m.regex };
+  if (m.prefix !== undefined) return { type: 'RegularExpression', value: `^${escapeRegex(m.prefix)}.*` };
+  if (m.suffix !== undefined) return { type: 'RegularExpression', value: `.*${escapeRegex(m.suffix)}$` };
+  return undefined;
+}
+
+/** One Flagger/Istio `HTTPMatchRequest` as a Gateway API `HTTPRouteMatch` (reference 1.2 `service.match`). */
+export function toGatewayMatch(m: CanaryMatch): HTTPRouteMatch {
+  const out: Partial<HTTPRouteMatch> = {};
+  const uri = m.uri as StringMatch | undefined;
+  if (uri?.exact !== undefined) out.path = { type: 'Exact', value: uri.exact };
+  else if (uri?.prefix !== undefined) out.path = { type: 'PathPrefix', value: uri.prefix };
+  else if (uri?.regex !== undefined) out.path = { type: 'RegularExpression', value: uri.regex };
+  else out.path = { type: 'PathPrefix', value: '/' };
+  const method = (m.method as StringMatch | undefined)?.exact;
+  if (method !== undefined) out.method = method.toUpperCase() as HTTPRouteMatch['method'];
+  const headers = Object.entries(m.headers ?? {})
+    .map(([name, v]) => ({ name, ...valueMatch(v as StringMatch) }))
+    .filter((h): h is { name: string; type: 'Exact' | 'RegularExpression'; value: string } => h.value !== undefined)
+    .sort((a, b) => a.name.localeCompare(b.name));
+  if (headers.length > 0) out.headers = headers;
+  const query = Object.entries(m.queryParams ?? {})
+    .map(([name, v]) => ({ name, ...valueMatch(v as StringMatch) }))
+    .filter((h): h is { name: string; type: 'Exact' | 'RegularExpression'; value: string } => h.value !== undefined)
+    .sort((a, b) => a.name.localeCompare(b.name));
+  if (query.length > 0) out.queryParams = query;
+  return out as HTTPRouteMatch;
+}
+
+/** A/B: each analysis match combined with each service match (headers and query params added together). */
+function mergeMatches(analysis: HTTPRouteMatch[], service: HTTPRouteMatch[]): HTTPRouteMatch[] {
+  if (service.length === 0) return analysis;
+  const out: HTTPRouteMatch[] = [];
+  for (const a of analysis) {
+    for (const s of service) {
+      const m: HTTPRouteMatch = { ...s };
+      const headers = [...(s.headers ?? []), ...(a.headers ?? [])];
+      const query = [...(s.queryParams ?? []), ...(a.queryParams ?? [])];
+      if (headers.length > 0) m.headers = headers;
+      if (query.length > 0) m.queryParams = query;
+      if (a.method !== undefined) m.method = a.method;
+      out.push(m);
+    }
+  }
+  return out;
+}
+
+/** Go duration (`service.timeout`) -> Gateway API duration (`10s`, `1500ms`). */
+function gatewayDuration(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDurationMs(value);
+  if (ms === undefined) return undefined;
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${Math.round(ms)}ms`;
+}
+
+const defaultMatch: HTTPRouteMatch = { path: { type: 'PathPrefix', value: '/' } };
+
+/**
+ * Flagger's Gateway API router (reference 3.14): the HTTPRoute named after the apex Service in the canary's
+ * namespace, parentRefs = `service.gatewayRefs`, one weighted rule `[<svc>-primary, <svc>-canary]` on the
+ * service port with the timeouts, default match `PathPrefix /`; A/B adds the analysis match to the weighted
+ * rule and a primary-only rule after it; blue/green mirroring adds a `RequestMirror` filter to the canary.
+ *
+ * Weir difference: without `gatewayRefs` the route attaches to the apex Service itself (GAMMA, `group: core,
+ * kind: Service`), where Flagger refuses ("GatewayRefs must be specified").
+ */
+export class GatewayHTTPRouteRouter implements Router {
+  constructor(private readonly store: ResourceStore) {}
+
+  private names(canary: Canary): { apex: string; primary: string; canary: string; port: number } {
+    const apex = apexServiceName(canary);
+    return { apex, primary: `${apex}-primary`, canary: `${apex}-canary`, port: canary.spec.service.port };
+  }
+
+  private current(canary: Canary): HTTPRoute | undefined {
+    return this.store.get<HTTPRoute>('HTTPRoute', canary.metadata.namespace, this.names(canary).apex);
+  }
+
+  /** the route this canary should have, with the given weights */
+  desired(canary: Canary, weights: RouteWeights, existing?: HTTPRoute): HTTPRoute {
+    const n = this.names(canary);
+    const svc = canary.spec.service;
+    const parentRefs: ParentReference[] = svc.gatewayRefs?.length
+      ? structuredClone(svc.gatewayRefs)
+      : [{ group: 'core', kind: 'Service', name: n.apex, port: n.port }];
+    const serviceMatches = (svc.match ?? []).map((m) => toGatewayMatch(m as CanaryMatch));
+    const matches = serviceMatches.length > 0 ? serviceMatches : [defaultMatch];
+    const timeouts: HTTPRouteRule['timeouts'] = {};
+    const request = gatewayDuration(svc.timeout);
+    const backendRequest = gatewayDuration(svc.backendTimeout);
+    if (request !== undefined) timeouts.request = request;
+    if (backendRequest !== undefined) timeouts.backendRequest = backendRequest;
+    const filters: HTTPRouteFilter[] = [];
+    if (weights.mirrored) {
+      filters.push({
+        type: 'RequestMirror',
+        requestMirror: { backendRef: { group: '', kind: 'Service', name: n.canary, port: n.port } },
+      });
+    }
+    const weighted: HTTPRouteRule = {
+      matches,
+      backendRefs: [
+        { group: '', kind: 'Service', name: n.primary, port: n.port, weight: weights.primary },
+        { group: '', kind: 'Service', name: n.canary, port: n.port, weight: weights.canary },
+      ],
+      ...(filters.length > 0 ? { filters } : {}),
+      ...(Object.keys(timeouts).length > 0 ? { timeouts } : {}),
+    };
+    const rules: HTTPRouteRule[] = [weighted];
+    const analysis = getAnalysis(canary);
+    if (strategyOf(analysis) === 'ab-testing' && analysis?.match?.length) {
+      weighted.matches = mergeMatches(analysis.match.map(toGatewayMatch), serviceMatches);
+      rules.push({
+        matches,
+        backendRefs: [{ group: '', kind: 'Service', name: n.primary, port: n.port, weight: 100 }],
+        ...(Object.keys(timeouts).length > 0 ? { timeouts } : {}),
+      });
+    }
+    const apexMeta = (svc.apex ?? {}) as { labels?: Record<string, string>; annotations?: Record<string, string> };
+    return {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: {
+        name: n.apex,
+        namespace: canary.metadata.namespace,
+        labels: { ...existing?.metadata.labels, ...apexMeta.labels },
+        // foreign annotations are preserved, as Flagger does
+        annotations: { ...existing?.metadata.annotations, ...apexMeta.annotations },
+      },
+      spec: {
+        parentRefs,
+        ...(svc.hosts?.length ? { hostnames: [...svc.hosts] } : {}),
+        rules,
+      },
+    };
+  }
+
+  private async write(want: HTTPRoute, have: HTTPRoute | undefined): Promise<void> {
+    const decoded = decodeResource(structuredClone(want));
+    const normal = decoded.ok ? (decoded.object as HTTPRoute) : want;
+    if (
+      have &&
+      JSON.stringify(have.spec) === JSON.stringify(normal.spec) &&
+      JSON.stringify(have.metadata.labels ?? {}) === JSON.stringify(normal.metadata.labels ?? {}) &&
+      JSON.stringify(have.metadata.annotations ?? {}) === JSON.stringify(normal.metadata.annotations ?? {})
+    ) {
+      return;
+    }
+    await this.store.apply(want, { manager: MANAGED_BY });
+  }
+
+  async reconcile(canary: Canary): Promise<void> {
+    const have = this.current(canary);
+    const weights = this.getRoutes(canary) ?? { primary: 100, canary: 0 };
+    await this.write(this.desired(canary, weights, have), have);
+  }
+
+  async setRoutes(canary: Canary, weights: RouteWeights): Promise<void> {
+    const have = this.current(canary);
+    await this.write(this.desired(canary, weights, have), have);
+  }
+
+  getRoutes(canary: Canary): RouteWeights | undefined {
+    const route = this.current(canary);
+    if (!route) return undefined;
+    const n = this.names(canary);
+    const rule = route.spec.rules[0];
+    const refs = rule?.backendRefs ?? [];
+    const primary = refs.find((r) => r.name === n.primary);
+    const canaryRef = refs.find((r) => r.name === n.canary);
+    if (!primary && !canaryRef) return undefined;
+    const mirrored = (rule?.filters ?? []).some(
+      (f) => f.type === 'RequestMirror' && f.requestMirror?.backendRef.name === n.canary,
+    );
+    return { primary: primary?.weight ?? 0, canary: canaryRef?.weight ?? 0, ...(mirrored ? { mirrored } : {}) };
+  }
+}

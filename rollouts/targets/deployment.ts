@@ -1,0 +1,319 @@
+import type { Readiness, WorkloadObservation } from '../../engine/canary/index.js';
+import { templateHash } from '../../engine/canary/index.js';
+import type { Canary, Deployment, KubeObject, Service } from '../../engine/resources/index.js';
+import type { ResourceStore } from '../../controlplane/store/resource-store.js';
+import type { TargetAdapter } from './target-adapter.js';
+
+/** Flagger's `-selector-labels` default: the first of these found in the target's selector names the app. */
+export const SELECTOR_LABELS = ['app', 'name', 'app.kubernetes.io/name'] as const;
+/** set on objects the controller generated (so an apex Service it created stays managed) */
+export const MANAGED_BY_ANNOTATION = 'weir.dev/managed-by';
+export const MANAGED_BY = 'canary-controller';
+
+export function primaryName(canary: Canary): string {
+  return `${canary.spec.targetRef.name}-primary`;
+}
+
+export function apexServiceName(canary: Canary): string {
+  return canary.spec.service.name ?? canary.spec.targetRef.name;
+}
+
+/** The label that identifies the app and its value, e.g. `app: podinfo` (Flagger `GetMetadata`). */
+export function selectorLabel(dep: Deployment): { key: string; value: string } | undefined {
+  const labels = dep.spec.selector.matchLabels ?? {};
+  for (const key of SELECTOR_LABELS) {
+    const value = labels[key];
+    if (value !== undefined) return { key, value };
+  }
+  return undefined;
+}
+
+interface DeploymentCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  lastUpdateTime?: string;
+}
+
+/**
+ * Flagger `isDeploymentReady` (reference 3.9) with its messages. `readyThreshold` is the percentage of
+ * updated replicas that must be available; `deadlineSeconds` the canary's progressDeadlineSeconds.
+ */
+export function deploymentReadiness(
+  dep: Deployment,
+  readyThreshold: number,
+  deadlineSeconds: number,
+  now: Date,
+): Readiness {
+  const st = dep.status ?? {};
+  const generation = dep.metadata.generation ?? 0;
+  if (generation > (st.observedGeneration ?? 0)) {
+    return {
+      ready: false,
+      retriable: true,
+      message: 'waiting for rollout to finish: observed deployment generation less than desired generation',
+    };
+  }
+  const conditions = (st.conditions ?? []) as DeploymentCondition[];
+  const progress = conditions.find((c) => c.type === 'Progressing');
+  let retriable = true;
+  if (progress) {
+    const available = conditions.find((c) => c.type === 'Available');
+    if (
+      available?.status === 'False' &&
+      available.reason === 'MinimumReplicasUnavailable' &&
+      available.lastUpdateTime
+    ) {
+      retriable = Date.parse(available.lastUpdateTime) + deadlineSeconds * 1000 >= now.getTime();
+    }
+    if (progress.reason === 'ProgressDeadlineExceeded') {
+      return {
+        ready: false,
+        retriable: false,
+        message: `deployment "${dep.metadata.name}" exceeded its progress deadline`,
+      };
+    }
+  }
+  const replicas = dep.spec.replicas;
+  const updated = st.updatedReplicas ?? st.readyReplicas ?? 0;
+  const total = st.replicas ?? updated;
+  const availableReplicas = st.availableReplicas ?? st.readyReplicas ?? 0;
+  if (updated < replicas) {
+    return {
+      ready: false,
+      retriable,
+      message: `waiting for rollout to finish: ${updated} out of ${replicas} new replicas have been updated`,
+    };
+  }
+  if (total > updated) {
+    return {
+      ready: false,
+      retriable,
+      message: `waiting for rollout to finish: ${total - updated} old replicas are pending termination`,
+    };
+  }
+  const needed = Math.floor((updated * readyThreshold) / 100);
+  if (availableReplicas < needed) {
+    return {
+      ready: false,
+      retriable,
+      message: `waiting for rollout to finish: ${availableReplicas} of ${needed} (readyThreshold ${readyThreshold}%) updated replicas are available`,
+    };
+  }
+  return { ready: true };
+}
+
+function withoutStatus<T extends KubeObject>(o: T): T {
+  const copy = structuredClone(o);
+  delete copy.status;
+  delete copy.metadata.resourceVersion;
+  return copy;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function meta(o: unknown): { labels?: Record<string, string>; annotations?: Record<string, string> } {
+  if (o === null || typeof o !== 'object') return {};
+  const m = o as { labels?: unknown; annotations?: unknown };
+  const out: { labels?: Record<string, string>; annotations?: Record<string, string> } = {};
+  if (m.labels && typeof m.labels === 'object') out.labels = m.labels as Record<string, string>;
+  if (m.annotations && typeof m.annotations === 'object') out.annotations = m.annotations as Record<string, string>;
+  return out;
+}
+
+/** Deployments as canary targets, over the store (Flagger `DeploymentController`). */
+export class DeploymentTarget implements TargetAdapter {
+  readonly kind = 'Deployment';
+
+  constructor(private readonly store: ResourceStore) {}
+
+  private target(canary: Canary): Deployment | undefined {
+    return this.store.get<Deployment>('Deployment', canary.metadata.namespace, canary.spec.targetRef.name);
+  }
+
+  private primary(canary: Canary): Deployment | undefined {
+    return this.store.get<Deployment>('Deployment', canary.metadata.namespace, primaryName(canary));
+  }
+
+  private requireTarget(canary: Canary): { dep: Deployment; label: { key: string; value: string } } {
+    const dep = this.target(canary);
+    if (!dep) throw new Error(`deployment ${canary.spec.targetRef.name}.${canary.metadata.namespace} not found`);
+    const label = selectorLabel(dep);
+    if (!label) {
+      throw new Error(
+        `selector not found for deployment ${dep.metadata.name}.${dep.metadata.namespace}: spec.selector.matchLabels needs one of ${SELECTOR_LABELS.join(', ')}`,
+      );
+    }
+    return { dep, label };
+  }
+
+  observeTarget(canary: Canary, now: Date): WorkloadObservation {
+    const dep = this.target(canary);
+    if (!dep) {
+      return {
+        exists: false,
+        replicas: 0,
+        readiness: { ready: false, retriable: true, message: 'not found' },
+        error: `deployments.apps "${canary.spec.targetRef.name}" not found`,
+      };
+    }
+    const threshold = canary.spec.analysis?.canaryReadyThreshold ?? 100;
+    const r = deploymentReadiness(dep, threshold, canary.spec.progressDeadlineSeconds, now);
+    return {
+      exists: true,
+      replicas: dep.spec.replicas,
+      templateHash: templateHash(dep.spec.template),
+      readiness: r.ready
+        ? r
+        : { ...r, message: `canary deployment ${dep.metadata.name}.${dep.metadata.namespace} not ready: ${r.message}` },
+    };
+  }
+
+  observePrimary(canary: Canary, now: Date): WorkloadObservation {
+    const dep = this.primary(canary);
+    const name = `${primaryName(canary)}.${canary.metadata.namespace}`;
+    if (!dep) {
+      return {
+        exists: false,
+        replicas: 0,
+        readiness: { ready: false, retriable: true, message: `${name} not ready: not found` },
+      };
+    }
+    if (dep.spec.replicas === 0) {
+      return {
+        exists: true,
+        replicas: 0,
+        readiness: {
+          ready: false,
+          retriable: false,
+          message: `halt advancement ${name} primary deployment is scaled to zero`,
+        },
+      };
+    }
+    const threshold = canary.spec.analysis?.primaryReadyThreshold ?? 100;
+    const r = deploymentReadiness(dep, threshold, canary.spec.progressDeadlineSeconds, now);
+    return {
+      exists: true,
+      replicas: dep.spec.replicas,
+      templateHash: templateHash(dep.spec.template),
+      readiness: r.ready ? r : { ...r, message: `${name} not ready: ${r.message}` },
+    };
+  }
+
+  /** the primary's selector, template labels and metadata labels: `<key>: <value>-primary` */
+  private primaryTemplate(dep: Deployment, label: { key: string; value: string }): Deployment['spec']['template'] {
+    const template = structuredClone(dep.spec.template);
+    template.metadata = {
+      ...template.metadata,
+      labels: { ...template.metadata.labels, [label.key]: `${label.value}-primary` },
+    };
+    return template;
+  }
+
+  async createPrimary(canary: Canary): Promise<void> {
+    if (this.primary(canary)) return;
+    const { dep, label } = this.requireTarget(canary);
+    const value = `${label.value}-primary`;
+    const primary: Deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: primaryName(canary),
+        namespace: canary.metadata.namespace,
+        labels: { ...dep.metadata.labels, [label.key]: value },
+        annotations: { ...dep.metadata.annotations, [MANAGED_BY_ANNOTATION]: MANAGED_BY },
+      },
+      spec: {
+        ...structuredClone(dep.spec),
+        replicas: dep.spec.replicas > 0 ? dep.spec.replicas : 1,
+        selector: { matchLabels: { [label.key]: value } },
+        template: this.primaryTemplate(dep, label),
+      },
+    };
+    await this.store.apply(primary, { manager: MANAGED_BY });
+  }
+
+  async promote(canary: Canary): Promise<void> {
+    const { dep, label } = this.requireTarget(canary);
+    const primary = this.primary(canary);
+    if (!primary) throw new Error(`deployment ${primaryName(canary)}.${canary.metadata.namespace} not found`);
+    const next = withoutStatus(primary);
+    next.spec.template = this.primaryTemplate(dep, label);
+    if (canary.spec.autoscalerRef === undefined && dep.spec.replicas > 0) next.spec.replicas = dep.spec.replicas;
+    next.spec.progressDeadlineSeconds = dep.spec.progressDeadlineSeconds;
+    next.spec.minReadySeconds = dep.spec.minReadySeconds;
+    if (dep.spec.strategy !== undefined) next.spec.strategy = structuredClone(dep.spec.strategy);
+    if (sameJson(next.spec, primary.spec)) return;
+    await this.store.apply(next, { manager: MANAGED_BY });
+  }
+
+  async scaleTarget(canary: Canary, replicas: number): Promise<void> {
+    const dep = this.target(canary);
+    if (!dep) throw new Error(`deployment ${canary.spec.targetRef.name}.${canary.metadata.namespace} not found`);
+    if (dep.spec.replicas === replicas) return;
+    const next = withoutStatus(dep);
+    next.spec.replicas = replicas;
+    await this.store.apply(next, { manager: MANAGED_BY });
+  }
+
+  podSelector(canary: Canary, which: 'canary' | 'primary'): Record<string, string> | undefined {
+    const dep = which === 'canary' ? this.target(canary) : this.primary(canary);
+    return dep?.spec.selector.matchLabels;
+  }
+
+  async reconcileServices(canary: Canary): Promise<void> {
+    const { label } = this.requireTarget(canary);
+    const ns = canary.metadata.namespace;
+    const svc = canary.spec.service;
+    const apex = apexServiceName(canary);
+    const port = {
+      name: svc.portName ?? 'http',
+      port: svc.port,
+      targetPort: svc.targetPort ?? svc.port,
+      protocol: 'TCP' as const,
+      ...(svc.appProtocol !== undefined ? { appProtocol: svc.appProtocol } : {}),
+    };
+    const primaryValue = `${label.value}-primary`;
+    const want = (name: string, selector: Record<string, string>, extra: unknown): Service => {
+      const m = meta(extra);
+      return {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: {
+          name,
+          namespace: ns,
+          labels: { ...m.labels, [label.key]: selector[label.key]! },
+          annotations: { ...m.annotations, [MANAGED_BY_ANNOTATION]: MANAGED_BY },
+        },
+        spec: { selector, ports: [port] },
+      };
+    };
+    await this.ensureService(want(`${apex}-primary`, { [label.key]: primaryValue }, svc.primary));
+    await this.ensureService(want(`${apex}-canary`, { [label.key]: label.value }, svc.canary));
+    // the apex Service stays the user's; when there is none, the controller creates it pointing at the primary
+    const existingApex = this.store.get<Service>('Service', ns, apex);
+    if (!existingApex || existingApex.metadata.annotations?.[MANAGED_BY_ANNOTATION] === MANAGED_BY) {
+      await this.ensureService(want(apex, { [label.key]: primaryValue }, svc.apex));
+    }
+  }
+
+  private async ensureService(want: Service): Promise<void> {
+    const have = this.store.get<Service>('Service', want.metadata.namespace, want.metadata.name);
+    if (have) {
+      const sameSpec =
+        sameJson(have.spec.selector, want.spec.selector) &&
+        sameJson(
+          have.spec.ports.map((p) => [p.name, p.port, p.targetPort]),
+          want.spec.ports.map((p) => [p.name, p.port, p.targetPort]),
+        );
+      const sameMeta =
+        sameJson(have.metadata.labels ?? {}, want.metadata.labels ?? {}) &&
+        sameJson(have.metadata.annotations ?? {}, want.metadata.annotations ?? {});
+      if (sameSpec && sameMeta) return;
+      want = { ...want, spec: { ...have.spec, selector: want.spec.selector, ports: want.spec.ports } };
+    }
+    await this.store.apply(want, { manager: MANAGED_BY });
+  }
+}

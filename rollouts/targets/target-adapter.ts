@@ -1,0 +1,25 @@
+import type { WorkloadObservation } from '../../engine/canary/index.js';
+import type { Canary } from '../../engine/resources/index.js';
+
+/**
+ * The workload side of a canary, as Flagger's `canary.Controller` (reference 3.14): observe the target and
+ * its `-primary` copy, create/promote the primary, scale the target, and own the generated Services.
+ * One implementation per target kind (Deployment today; a local process adapter can be another file).
+ */
+export interface TargetAdapter {
+  readonly kind: string;
+  /** the target (canary) workload: existence, replicas, pod-template hash, readiness */
+  observeTarget(canary: Canary, now: Date): WorkloadObservation;
+  /** the `<target>-primary` workload */
+  observePrimary(canary: Canary, now: Date): WorkloadObservation;
+  /** `<svc>-primary`, `<svc>-canary`, and the apex `<svc>` when the user did not define it */
+  reconcileServices(canary: Canary): Promise<void>;
+  /** create `<target>-primary` from the target when missing */
+  createPrimary(canary: Canary): Promise<void>;
+  /** copy the target's template (and replicas, strategy, deadlines) to the primary */
+  promote(canary: Canary): Promise<void>;
+  /** set the target's replicas */
+  scaleTarget(canary: Canary, replicas: number): Promise<void>;
+  /** labels selecting the pods of a workload of this canary ('canary' = the target), for metrics */
+  podSelector(canary: Canary, which: 'canary' | 'primary'): Record<string, string> | undefined;
+}
