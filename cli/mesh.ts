@@ -87,6 +87,8 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       closers.push(async () => controller!.close());
     }
 
+    // Service ports listen before the API URL is announced: scripts may send traffic right after it.
+    await outbound.settled();
     const api = await startHttpApi({
       store,
       port: options.apiPort,

@@ -49,6 +49,8 @@ export interface ListenerInfo {
   namespace: string;
   service: string;
   port: number;
+  /** the address bound: the Service's loopback cluster IP, else the proxy's `host` */
+  host: string;
 }
 
 export interface OutboundProxy {
@@ -218,9 +220,9 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     server.keepAliveTimeout = 65_000;
     listener.server = server;
     try {
-      await listen(server, ref.port, host);
+      await listen(server, ref.port, ref.address ?? host);
     } catch (err) {
-      const message = `cannot listen on ${host}:${ref.port} for Service ${ref.namespace}/${ref.service}: ${(err as Error).message}`;
+      const message = `cannot listen on ${ref.address ?? host}:${ref.port} for Service ${ref.namespace}/${ref.service}: ${(err as Error).message}`;
       if (bindFailures.get(key) !== message) onError(new Error(message, { cause: err }));
       bindFailures.set(key, message);
       return;
@@ -302,7 +304,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     direction: 'outbound',
     version: applied,
     listeners: [...listeners.values()].map((l) => ({
-      host,
+      host: l.ref.address ?? host,
       ...l.state.table.describe(),
       inflight: l.inflight.count,
       backends: l.state.targets.map((t) => ({
@@ -333,7 +335,12 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     adminPort: admin.port,
     metrics,
     listeners: () =>
-      [...listeners.values()].map((l) => ({ namespace: l.ref.namespace, service: l.ref.service, port: l.ref.port })),
+      [...listeners.values()].map((l) => ({
+        namespace: l.ref.namespace,
+        service: l.ref.service,
+        port: l.ref.port,
+        host: l.ref.address ?? host,
+      })),
     settled: () => running,
     close: (o) => close(o?.drainMs),
   };

@@ -28,7 +28,7 @@ export async function upCommand(dir: string, opts: UpOptions): Promise<number> {
   console.log(`Weir API listening on ${mesh.api.url}`);
   console.log(`manifests: ${resolve(dir)}  state: ${mesh.store.stateDir}`);
   for (const l of mesh.outbound.listeners()) {
-    console.log(`service ${l.namespace}/${l.service} listening on ${opts.serviceHost}:${l.port}`);
+    console.log(`service ${l.namespace}/${l.service} listening on ${l.host}:${l.port}`);
   }
   for (const e of mesh.store.rejected()) console.error(`rejected: ${e.file ?? ''}${e.doc ? `[${e.doc}]` : ''} ${e.path}: ${e.message}`);
   await recordInstance({ api: mesh.api.url, pid: process.pid, dir: resolve(dir), startedAt: new Date().toISOString() });

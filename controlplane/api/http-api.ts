@@ -91,7 +91,10 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
           return;
         }
         const meta = (body.metadata ?? {}) as { name?: string; namespace?: string };
-        if ((meta.name !== undefined && meta.name !== name) || (meta.namespace !== undefined && meta.namespace !== namespace)) {
+        if (
+          (meta.name !== undefined && meta.name !== name) ||
+          (meta.namespace !== undefined && meta.namespace !== namespace)
+        ) {
           status(res, 400, 'BadRequest', `metadata.name/namespace do not match the path ${req.path}`);
           return;
         }

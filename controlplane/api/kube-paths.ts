@@ -13,7 +13,10 @@ export interface KubePath {
  * and the all-namespaces lists `/api/v1/PLURAL`, `/apis/GROUP/VERSION/PLURAL`.
  */
 export function parseKubePath(path: string): KubePath | undefined {
-  const parts = path.split('?')[0]!.split('/').filter((p) => p !== '');
+  const parts = path
+    .split('?')[0]!
+    .split('/')
+    .filter((p) => p !== '');
   let group: string;
   let rest: string[];
   if (parts[0] === 'api' && parts[1] === 'v1') {
@@ -58,6 +61,7 @@ export function kindFromUserName(name: string): KindInfo | undefined {
   const short = shortNames[lower];
   if (short && kinds[short]) return kinds[short];
   return Object.values(kinds).find(
-    (k) => k.kind.toLowerCase() === lower || k.plural === lower || k.plural === `${lower}s` || k.plural === `${lower}es`,
+    (k) =>
+      k.kind.toLowerCase() === lower || k.plural === lower || k.plural === `${lower}s` || k.plural === `${lower}es`,
   );
 }

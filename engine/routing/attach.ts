@@ -7,6 +7,14 @@ export interface ServicePortRef {
   /** the Service's `port` */
   port: number;
   portName?: string | undefined;
+  /** where the Service listens when it has its own loopback stand-in for a cluster IP (`spec.clusterIP` in 127/8) */
+  address?: string | undefined;
+}
+
+/** A Service's `spec.clusterIP` when it is a loopback address a local listener can bind. */
+export function loopbackClusterIP(svc: Service): string | undefined {
+  const ip = svc.spec.clusterIP;
+  return ip !== undefined && /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(ip) ? ip : undefined;
 }
 
 export function isCoreGroup(group: string | undefined): boolean {
@@ -59,6 +67,7 @@ export function servicePorts(services: readonly Service[]): ServicePortRef[] {
         service: svc.metadata.name,
         port: p.port,
         portName: p.name,
+        address: loopbackClusterIP(svc),
       });
     }
   }

@@ -1,0 +1,228 @@
+import {
+  ANNOTATION_APP_PORT,
+  ANNOTATION_INBOUND_PORT,
+  SERVICE_NAME_LABEL,
+  isPodReady,
+  type EndpointSlice,
+  type HTTPRoute,
+  type KubeObject,
+  type Pod,
+  type Service,
+  type ServicePort,
+} from '../../engine/resources/index.js';
+import type { ConfigSource, MeshEndpoint, MeshSnapshot, ServicePortEndpoints } from '../../engine/mesh/snapshot.js';
+import type { ResourceStore, WatchEvent } from '../store/resource-store.js';
+
+/** the kinds a snapshot is made of: a change to any other kind never produces a new snapshot */
+export const DISCOVERY_KINDS: ReadonlySet<string> = new Set(['Service', 'HTTPRoute', 'Pod', 'EndpointSlice']);
+
+export interface StoreConfigSourceOptions {
+  /** how long a burst of store events is coalesced into one snapshot; default 5 ms */
+  debounceMs?: number;
+}
+
+/**
+ * Discovery over a `ResourceStore`: Services, HTTPRoutes and, for every Service port, its endpoints,
+ * as one immutable `MeshSnapshot`. Bursts of store events become one snapshot with a higher version;
+ * subscribers hear only about snapshots whose content changed.
+ */
+export class StoreConfigSource implements ConfigSource {
+  private snapshot: MeshSnapshot;
+  private content: string;
+  private readonly listeners = new Set<(s: MeshSnapshot) => void>();
+  private readonly unwatch: () => void;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly store: ResourceStore,
+    private readonly options: StoreConfigSourceOptions = {},
+  ) {
+    const built = buildSnapshot(store, 1);
+    this.snapshot = built;
+    this.content = contentOf(built);
+    this.unwatch = store.watch((e) => this.onEvent(e));
+  }
+
+  current(): MeshSnapshot {
+    return this.snapshot;
+  }
+
+  subscribe(listener: (snapshot: MeshSnapshot) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** rebuild now (normally done on store events); returns the current snapshot */
+  refresh(): MeshSnapshot {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const next = buildSnapshot(this.store, this.snapshot.version + 1);
+    const content = contentOf(next);
+    if (content === this.content) return this.snapshot;
+    this.snapshot = next;
+    this.content = content;
+    for (const l of [...this.listeners]) {
+      try {
+        l(next);
+      } catch (err) {
+        process.emitWarning(`snapshot listener failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    return next;
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.unwatch();
+    this.listeners.clear();
+  }
+
+  private onEvent(e: WatchEvent): void {
+    if (this.closed || !DISCOVERY_KINDS.has(e.object.kind) || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (!this.closed) this.refresh();
+    }, this.options.debounceMs ?? 5);
+  }
+}
+
+function contentOf(s: MeshSnapshot): string {
+  return JSON.stringify([s.services, s.httpRoutes, s.endpoints]);
+}
+
+/** The snapshot the store describes right now. */
+export function buildSnapshot(store: ResourceStore, version: number): MeshSnapshot {
+  const services = store.list<Service>('Service');
+  const httpRoutes = store.list<HTTPRoute>('HTTPRoute');
+  const endpoints: ServicePortEndpoints[] = [];
+  const podsByNs = new Map<string, Pod[]>();
+  const slicesByNs = new Map<string, EndpointSlice[]>();
+  for (const svc of services) {
+    const ns = svc.metadata.namespace;
+    const selector = svc.spec.selector;
+    if (selector && Object.keys(selector).length > 0) {
+      if (!podsByNs.has(ns)) podsByNs.set(ns, store.list<Pod>('Pod', ns));
+      const pods = podsByNs.get(ns)!.filter((p) => matchesSelector(p.metadata.labels, selector));
+      const eps = pods.map(podEndpoint).filter((e): e is MeshEndpoint => e !== undefined);
+      for (const sp of svc.spec.ports) endpoints.push(portEntry(svc, sp, eps));
+    } else {
+      // a Service without a selector: the EndpointSlices someone else keeps for it
+      if (!slicesByNs.has(ns)) slicesByNs.set(ns, store.list<EndpointSlice>('EndpointSlice', ns));
+      const slices = slicesByNs.get(ns)!.filter((s) => s.metadata.labels?.[SERVICE_NAME_LABEL] === svc.metadata.name);
+      for (const sp of svc.spec.ports) endpoints.push(portEntry(svc, sp, sliceEndpoints(slices, sp)));
+    }
+  }
+  return { version, services, httpRoutes, endpoints };
+}
+
+function portEntry(svc: Service, sp: ServicePort, eps: MeshEndpoint[]): ServicePortEndpoints {
+  const entry: ServicePortEndpoints = {
+    namespace: svc.metadata.namespace,
+    service: svc.metadata.name,
+    port: sp.port,
+    endpoints: eps,
+  };
+  if (sp.name !== undefined && sp.name !== '') entry.portName = sp.name;
+  return entry;
+}
+
+export function matchesSelector(labels: Record<string, string> | undefined, selector: Record<string, string>): boolean {
+  return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+}
+
+/** A Pod's endpoint is its sidecar's inbound listener (or the app itself when it runs without one). */
+function podEndpoint(pod: Pod): MeshEndpoint | undefined {
+  const phase = pod.status?.phase;
+  if (phase === 'Succeeded' || phase === 'Failed') return undefined;
+  const annotations = pod.metadata.annotations ?? {};
+  const port = parsePort(annotations[ANNOTATION_INBOUND_PORT]) ?? parsePort(annotations[ANNOTATION_APP_PORT]);
+  if (port === undefined) return undefined;
+  const terminating = (pod.metadata as { deletionTimestamp?: unknown }).deletionTimestamp !== undefined;
+  const ep: MeshEndpoint = {
+    address: pod.status?.podIP ?? '127.0.0.1',
+    port,
+    ready: !terminating && isPodReady(pod),
+    pod: pod.metadata.name,
+    namespace: pod.metadata.namespace,
+  };
+  const deployment = deploymentOf(pod);
+  if (deployment !== undefined) ep.deployment = deployment;
+  return ep;
+}
+
+/** `podinfo-7d9f8c6b5` (ReplicaSet) or `podinfo-7d9f8c6b5-x2kq9` (Pod) -> `podinfo` */
+export function deploymentOf(pod: KubeObject): string | undefined {
+  const owners = (pod.metadata as { ownerReferences?: { kind?: string; name?: string }[] }).ownerReferences;
+  const rs = owners?.find((o) => o.kind === 'ReplicaSet')?.name;
+  if (rs !== undefined) return stripSuffixes(rs, 1);
+  const dep = owners?.find((o) => o.kind === 'Deployment')?.name;
+  if (dep !== undefined) return dep;
+  const hash = pod.metadata.labels?.['pod-template-hash'];
+  if (hash !== undefined && pod.metadata.name.includes(`-${hash}-`)) {
+    return pod.metadata.name.slice(0, pod.metadata.name.lastIndexOf(`-${hash}-`));
+  }
+  return undefined;
+}
+
+function stripSuffixes(name: string, count: number): string {
+  let out = name;
+  for (let i = 0; i < count; i++) {
+    const at = out.lastIndexOf('-');
+    if (at <= 0) break;
+    out = out.slice(0, at);
+  }
+  return out;
+}
+
+function parsePort(v: string | undefined): number | undefined {
+  if (v === undefined || !/^\d+$/.test(v)) return undefined;
+  const n = Number(v);
+  return n >= 1 && n <= 65535 ? n : undefined;
+}
+
+/**
+ * Endpoints of one Service port from its EndpointSlices. As in Kubernetes, a slice port serves the
+ * Service port with the same name ('' for an unnamed one); a slice without ports (or a matched port
+ * without a number) means the Service's numeric `targetPort` (default: its `port`).
+ */
+function sliceEndpoints(slices: EndpointSlice[], sp: ServicePort): MeshEndpoint[] {
+  const out: MeshEndpoint[] = [];
+  const seen = new Set<string>();
+  const wantName = sp.name ?? '';
+  const fallback =
+    typeof sp.targetPort === 'number' ? sp.targetPort : sp.targetPort === undefined ? sp.port : undefined;
+  for (const slice of slices) {
+    if (slice.addressType === 'FQDN') continue;
+    let port: number | undefined;
+    if (slice.ports.length === 0) port = fallback;
+    else {
+      const match = slice.ports.find((p) => (p.name ?? '') === wantName);
+      if (!match) continue;
+      port = match.port ?? fallback;
+    }
+    if (port === undefined) continue;
+    for (const ep of slice.endpoints) {
+      const c = ep.conditions;
+      const ready = c?.ready !== false && c?.terminating !== true;
+      for (const address of ep.addresses) {
+        const id = `${address}:${port}`;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const me: MeshEndpoint = { address, port, ready };
+        if (ep.targetRef?.kind === 'Pod' && ep.targetRef.name) {
+          me.pod = ep.targetRef.name;
+          me.namespace = ep.targetRef.namespace ?? slice.metadata.namespace;
+        }
+        out.push(me);
+      }
+    }
+  }
+  return out;
+}
+
+/** discovery over a store, as the CLI wires it: a `ConfigSource` with `close()` */
+export function createDiscovery(store: ResourceStore, options: StoreConfigSourceOptions = {}): StoreConfigSource {
+  return new StoreConfigSource(store, options);
+}

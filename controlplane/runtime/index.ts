@@ -1,0 +1,4 @@
+export * from './types.js';
+export * from './local-runtime.js';
+export { freePort, canConnect, httpProbe } from './net.js';
+export { templateHash, processSpec, expandVars, type ProcessSpec } from './template.js';
