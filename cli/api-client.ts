@@ -26,7 +26,9 @@ export class ApiClient {
         signal: AbortSignal.timeout(15_000),
       });
     } catch (err) {
-      throw new Error(`cannot reach the Weir API at ${this.baseUrl}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new Error(
+        `cannot reach the Weir API at ${this.baseUrl}: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     const text = await res.text();
     let json: unknown;

@@ -11,7 +11,9 @@ function collect(value: string, previous: string[]): string[] {
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
   const program = new Command('weir')
-    .description('Weir: a service mesh and Flagger-compatible progressive delivery, embedded on one machine or on a cluster')
+    .description(
+      'Weir: a service mesh and Flagger-compatible progressive delivery, embedded on one machine or on a cluster',
+    )
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const apiOption = ['--api <url>', 'the Weir API (default: $WEIR_API, else the instance last started here)'] as const;
@@ -24,10 +26,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('--state-dir <dir>', 'where status and other state is kept (default: DIR/.weir)')
     .option('--service-host <host>', 'address Service ports listen on', '127.0.0.1')
     .option('--no-controller', 'do not run the canary controller')
-    .action(async (dir: string, opts: { apiPort?: number; stateDir?: string; serviceHost: string; controller: boolean }) => {
-      const { upCommand } = await import('./commands/up.js');
-      code = await upCommand(dir, opts);
-    });
+    .action(
+      async (dir: string, opts: { apiPort?: number; stateDir?: string; serviceHost: string; controller: boolean }) => {
+        const { upCommand } = await import('./commands/up.js');
+        code = await upCommand(dir, opts);
+      },
+    );
 
   program
     .command('apply')

@@ -48,7 +48,12 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
     }
   };
   try {
-    const store = await LocalStore.open({ dir, stateDir: options.stateDir, watch: true, logger: logger.child('store') });
+    const store = await LocalStore.open({
+      dir,
+      stateDir: options.stateDir,
+      watch: true,
+      logger: logger.child('store'),
+    });
     closers.push(() => store.close());
 
     const discovery = createDiscovery(store);

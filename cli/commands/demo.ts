@@ -59,7 +59,8 @@ async function follow(
   const weights: number[] = [];
   let seenEvents = mesh.controller?.events.recent(f.namespace, f.name).length ?? 0;
   let startedProgressing = false;
-  const before = { ...(load.stats.byVersion.get(version) ?? { requests: 0, errors: 0 }) };
+  let maxFailedChecks = 0;
+  let lastWarning: string | undefined;
   const errorsBefore = load.stats.errors;
   const requestsBefore = load.stats.sent;
   for (;;) {
@@ -71,20 +72,35 @@ async function follow(
     if (weight > 0 && weights[weights.length - 1] !== weight) weights.push(weight);
     if (phase === 'Progressing') startedProgressing = true;
     const events = mesh.controller?.events.recent(f.namespace, f.name) ?? [];
-    for (const e of events.slice(seenEvents)) print(`         event  ${e.type === 'Warning' ? '! ' : ''}${e.message}`);
+    for (const e of events.slice(seenEvents)) {
+      print(`         event  ${e.type === 'Warning' ? '! ' : ''}${e.message}`);
+      if (e.type === 'Warning' && e.message.startsWith('Halt')) lastWarning = e.message;
+    }
+    maxFailedChecks = Math.max(maxFailedChecks, c?.status?.failedChecks ?? 0);
     seenEvents = events.length;
     const window = load.takeWindow();
-    print(formatViewLine((Date.now() - start) / 1000, phase, weight, c?.status?.failedChecks ?? 0, await golden(mesh, f), window));
+    print(
+      formatViewLine(
+        (Date.now() - start) / 1000,
+        phase,
+        weight,
+        c?.status?.failedChecks ?? 0,
+        await golden(mesh, f),
+        window,
+      ),
+    );
     if (startedProgressing && (phase === 'Succeeded' || phase === 'Failed')) {
-      const failedCondition = c?.status?.conditions?.find((x) => x.type === 'Promoted');
-      void before;
+      const promoted = c?.status?.conditions?.find((x) => x.type === 'Promoted');
       return {
         version,
         phase,
         seconds: (Date.now() - start) / 1000,
         weights,
-        failedChecks: c?.status?.failedChecks ?? 0,
-        reason: failedCondition?.message,
+        failedChecks: maxFailedChecks,
+        reason:
+          phase === 'Failed' && lastWarning
+            ? `${promoted?.message ?? ''} Last failed check: ${lastWarning}`
+            : promoted?.message,
         userErrors: load.stats.errors - errorsBefore,
         userRequests: load.stats.sent - requestsBefore,
       };
@@ -99,15 +115,17 @@ export async function demoCommand(opts: DemoOptions): Promise<number> {
   print(`Weir demo: a canary rollout through real proxies on loopback (manifests in ${folder.dir})`);
   const mesh = await startMesh({ dir: folder.dir, logger: createLogger('silent'), maxGracePeriodSeconds: 2 });
   const api = new ApiClient(mesh.api.url);
-  const load = startSteadyLoad(`http://127.0.0.1:${folder.servicePort}/`, opts.rate);
+  let load: SteadyLoad | undefined;
   const outcomes: RolloutOutcome[] = [];
   try {
-    print(`API ${mesh.api.url}; service ${folder.namespace}/${folder.name} on 127.0.0.1:${folder.servicePort}; load ${opts.rate} req/s`);
+    print(`API ${mesh.api.url}; service ${folder.namespace}/${folder.name} on 127.0.0.1:${folder.servicePort}`);
     await waitFor('the canary to initialize', 60_000, async () => {
       const c = (await api.get('Canary', folder.namespace, folder.name)) as Canary | undefined;
       return c?.status?.phase === 'Initialized' ? c : undefined;
     });
     print('canary initialized: podinfo-primary serves 100% at v1.0.0');
+    load = startSteadyLoad(`http://127.0.0.1:${folder.servicePort}/`, opts.rate);
+    print(`steady load: ${opts.rate} req/s through the mesh`);
 
     print('\n== v2.0.0: a good version, promoted step by step ==');
     await api.apply(withEnv(folder.deployment, { VERSION: '2.0.0' }) as unknown as KubeObject);
@@ -117,7 +135,7 @@ export async function demoCommand(opts: DemoOptions): Promise<number> {
     await api.apply(withEnv(folder.deployment, { VERSION: '3.0.0', ERROR_RATE: '0.5' }) as unknown as KubeObject);
     outcomes.push(await follow(mesh, api, folder, load, '3.0.0', print));
   } finally {
-    await load.stop();
+    await load?.stop();
     await mesh.close();
     if (!opts.keepState) await rm(folder.dir, { recursive: true, force: true });
   }
@@ -132,8 +150,11 @@ export async function demoCommand(opts: DemoOptions): Promise<number> {
         (o.reason ? `\n      ${o.reason}` : ''),
     );
   }
-  const byVersion = [...load.stats.byVersion.entries()].map(([v, t]) => `${v}: ${t.requests} (${t.errors} errors)`);
-  print(`  load: ${load.stats.sent} requests; answered by ${byVersion.join(', ')}`);
-  print(`  ${ok ? 'OK: v2 promoted, v3 rolled back' : 'FAILED: expected v2 Succeeded and v3 Failed'} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  const stats = load?.stats ?? { sent: 0, byVersion: new Map<string, { requests: number; errors: number }>() };
+  const byVersion = [...stats.byVersion.entries()].map(([v, t]) => `${v}: ${t.requests} (${t.errors} errors)`);
+  print(`  load: ${stats.sent} requests; answered by ${byVersion.join(', ')}`);
+  print(
+    `  ${ok ? 'OK: v2 promoted, v3 rolled back' : 'FAILED: expected v2 Succeeded and v3 Failed'} in ${((Date.now() - started) / 1000).toFixed(1)}s`,
+  );
   return ok ? 0 : 1;
 }

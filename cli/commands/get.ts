@@ -20,7 +20,13 @@ function age(iso: string | undefined): string {
 function canaryRow(c: Canary, wide: boolean): string[] {
   const a = c.spec.analysis;
   const s = c.status;
-  const row = [c.metadata.namespace, c.metadata.name, s?.phase ?? '', String(s?.canaryWeight ?? 0), age(s?.lastTransitionTime)];
+  const row = [
+    c.metadata.namespace,
+    c.metadata.name,
+    s?.phase ?? '',
+    String(s?.canaryWeight ?? 0),
+    age(s?.lastTransitionTime),
+  ];
   if (wide)
     row.push(
       String(c.spec.suspend ?? false),

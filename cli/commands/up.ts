@@ -30,7 +30,8 @@ export async function upCommand(dir: string, opts: UpOptions): Promise<number> {
   for (const l of mesh.outbound.listeners()) {
     console.log(`service ${l.namespace}/${l.service} listening on ${l.host}:${l.port}`);
   }
-  for (const e of mesh.store.rejected()) console.error(`rejected: ${e.file ?? ''}${e.doc ? `[${e.doc}]` : ''} ${e.path}: ${e.message}`);
+  for (const e of mesh.store.rejected())
+    console.error(`rejected: ${e.file ?? ''}${e.doc ? `[${e.doc}]` : ''} ${e.path}: ${e.message}`);
   await recordInstance({ api: mesh.api.url, pid: process.pid, dir: resolve(dir), startedAt: new Date().toISOString() });
 
   await new Promise<void>((done) => {

@@ -27,7 +27,7 @@ describe('outbound proxy: HTTP/1.1 forwarding', () => {
   });
 
   it('listens on the Service port', () => {
-    expect(proxy.listeners()).toEqual([{ namespace: 'default', service: 'web', port }]);
+    expect(proxy.listeners()).toEqual([{ namespace: 'default', service: 'web', host: '127.0.0.1', port }]);
   });
 
   it('keeps method, path and query byte for byte', async () => {
