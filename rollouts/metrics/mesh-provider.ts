@@ -199,7 +199,9 @@ export class MeshMetricsProvider implements MetricsProvider {
     // forget pods that are gone from the store (not merely outside this selector: other deployments'
     // rings must survive a query for this one)
     const live = new Set(
-      this.options.store.list<Pod>('Pod', namespace).map((p) => `${namespace}/${p.metadata.name}/${p.metadata.uid ?? ''}`),
+      this.options.store
+        .list<Pod>('Pod', namespace)
+        .map((p) => `${namespace}/${p.metadata.name}/${p.metadata.uid ?? ''}`),
     );
     for (const [key, ring] of this.rings) if (ring.namespace === namespace && !live.has(key)) this.rings.delete(key);
     return sampled.filter((r): r is PodRing => r !== undefined);
