@@ -1,13 +1,8 @@
 import { pino, type Logger as Pino } from 'pino';
 
-/** The small logging surface every component takes; pino underneath. */
-export interface Logger {
-  debug(msg: string): void;
-  info(msg: string): void;
-  warn(msg: string): void;
-  error(msg: string): void;
-  child(component: string): Logger;
-}
+import type { Logger } from '../engine/logger.js';
+
+export type { Logger };
 
 function wrap(p: Pino): Logger {
   return {

@@ -1,1 +1,2 @@
 export * from './store-config-source.js';
+export * from './cluster-ips.js';

@@ -12,6 +12,7 @@ import {
 } from '../../engine/resources/index.js';
 import type { ConfigSource, MeshEndpoint, MeshSnapshot, ServicePortEndpoints } from '../../engine/mesh/snapshot.js';
 import type { ResourceStore, WatchEvent } from '../store/resource-store.js';
+import { ClusterIPAllocator } from './cluster-ips.js';
 
 /** the kinds a snapshot is made of: a change to any other kind never produces a new snapshot */
 export const DISCOVERY_KINDS: ReadonlySet<string> = new Set(['Service', 'HTTPRoute', 'Pod', 'EndpointSlice']);
@@ -33,12 +34,13 @@ export class StoreConfigSource implements ConfigSource {
   private readonly unwatch: () => void;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly clusterIPs = new ClusterIPAllocator();
 
   constructor(
     private readonly store: ResourceStore,
     private readonly options: StoreConfigSourceOptions = {},
   ) {
-    const built = buildSnapshot(store, 1);
+    const built = buildSnapshot(store, 1, this.clusterIPs);
     this.snapshot = built;
     this.content = contentOf(built);
     this.unwatch = store.watch((e) => this.onEvent(e));
@@ -57,7 +59,7 @@ export class StoreConfigSource implements ConfigSource {
   refresh(): MeshSnapshot {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const next = buildSnapshot(this.store, this.snapshot.version + 1);
+    const next = buildSnapshot(this.store, this.snapshot.version + 1, this.clusterIPs);
     const content = contentOf(next);
     if (content === this.content) return this.snapshot;
     this.snapshot = next;
@@ -93,8 +95,12 @@ function contentOf(s: MeshSnapshot): string {
 }
 
 /** The snapshot the store describes right now. */
-export function buildSnapshot(store: ResourceStore, version: number): MeshSnapshot {
-  const services = store.list<Service>('Service');
+export function buildSnapshot(
+  store: ResourceStore,
+  version: number,
+  clusterIPs: ClusterIPAllocator = new ClusterIPAllocator(),
+): MeshSnapshot {
+  const services = clusterIPs.assign(store.list<Service>('Service'));
   const httpRoutes = store.list<HTTPRoute>('HTTPRoute');
   const endpoints: ServicePortEndpoints[] = [];
   const podsByNs = new Map<string, Pod[]>();

@@ -102,3 +102,6 @@ export interface FieldWarning {
   path: string;
   message: string;
 }
+
+/** Set on objects a Weir controller generates (primary Deployments, generated Services, owned HTTPRoutes). */
+export const ANNOTATION_MANAGED_BY = 'weir.dev/managed-by';

@@ -1,13 +1,19 @@
 import type { Readiness, WorkloadObservation } from '../../engine/canary/index.js';
 import { templateHash } from '../../engine/canary/index.js';
-import type { Canary, Deployment, KubeObject, Service } from '../../engine/resources/index.js';
+import {
+  ANNOTATION_MANAGED_BY,
+  type Canary,
+  type Deployment,
+  type KubeObject,
+  type Service,
+} from '../../engine/resources/index.js';
 import type { ResourceStore } from '../../controlplane/store/resource-store.js';
 import type { TargetAdapter } from './target-adapter.js';
 
 /** Flagger's `-selector-labels` default: the first of these found in the target's selector names the app. */
 export const SELECTOR_LABELS = ['app', 'name', 'app.kubernetes.io/name'] as const;
 /** set on objects the controller generated (so an apex Service it created stays managed) */
-export const MANAGED_BY_ANNOTATION = 'weir.dev/managed-by';
+export const MANAGED_BY_ANNOTATION = ANNOTATION_MANAGED_BY;
 export const MANAGED_BY = 'canary-controller';
 
 export function primaryName(canary: Canary): string {
