@@ -91,8 +91,10 @@ class Job {
   private async fire(): Promise<void> {
     this.handle = undefined;
     if (this.closed) return;
-    const now = this.clock.now().getTime();
-    while (this.nextAt <= now) this.nextAt += this.intervalMs;
+    // Weir difference: the next tick comes one full interval after this one starts (Go's ticker would
+    // fire a late tick and then the next one at once; with 1-2 s intervals that leaves the second check
+    // a window with almost no traffic at the new weight).
+    this.nextAt = this.clock.now().getTime() + this.intervalMs;
     await this.runOnce();
     this.schedule();
   }

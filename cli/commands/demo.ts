@@ -69,12 +69,14 @@ async function follow(
     const c = (await api.get('Canary', f.namespace, f.name)) as Canary | undefined;
     const phase = c?.status?.phase ?? '';
     const weight = c?.status?.canaryWeight ?? 0;
-    if (weight > 0 && weights[weights.length - 1] !== weight) weights.push(weight);
     if (phase === 'Progressing') startedProgressing = true;
     const events = mesh.controller?.events.recent(f.namespace, f.name) ?? [];
     for (const e of events.slice(seenEvents)) {
       print(`         event  ${e.type === 'Warning' ? '! ' : ''}${e.message}`);
       if (e.type === 'Warning' && e.message.startsWith('Halt')) lastWarning = e.message;
+      // the weights the controller set, from its events (polling the status could miss a step)
+      const advanced = / canary weight (\d+)$/.exec(e.message);
+      if (advanced) weights.push(Number(advanced[1]));
     }
     maxFailedChecks = Math.max(maxFailedChecks, c?.status?.failedChecks ?? 0);
     seenEvents = events.length;
