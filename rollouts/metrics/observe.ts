@@ -13,7 +13,7 @@ export async function observeMetrics(
   const metrics = getAnalysis(canary)?.metrics ?? [];
   return Promise.all(
     metrics.map(async (metric): Promise<MetricObservation> => {
-      const provider = providers.find((p) => p.supports?.(metric) ?? true);
+      const provider = providers.find((p) => p.supports?.(metric, canary) ?? true);
       if (!provider) {
         return { name: metric.name, error: `no metrics provider configured for metric ${metric.name}` };
       }

@@ -17,7 +17,8 @@ export interface MetricsProvider {
   /** used in messages: "no values found for <name> metric ..." */
   readonly name: string;
   /** whether this provider answers that metric (the mesh provider: the builtin names); default yes */
-  supports?(metric: CanaryMetric): boolean;
+  /** whether this provider answers the metric for this canary (e.g. builtins go to Prometheus only when the canary names a metricsServer) */
+  supports?(metric: CanaryMetric, canary?: Canary): boolean;
   query(query: MetricQuery): Promise<number | undefined>;
   /** the controller says when a canary is under analysis, so providers can sample in the background */
   track?(canary: Canary, active: boolean): void;
