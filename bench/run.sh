@@ -125,10 +125,10 @@ cpu_ticks() { # utime+stime (clock ticks) summed over a process tree
   done
   echo "$total"
 }
-hwm_kb() { # VmHWM summed over a process tree
+mem_kb() { # VmHWM|VmRSS pid: summed over a process tree
   local total=0 p v
-  for p in $(tree_pids "$1"); do
-    v=$(awk '/^VmHWM:/ {print $2}' "/proc/$p/status" 2>/dev/null || true)
+  for p in $(tree_pids "$2"); do
+    v=$(awk -v k="$1:" '$1 == k {print $2}' "/proc/$p/status" 2>/dev/null || true)
     total=$((total + ${v:-0}))
   done
   echo "$total"
@@ -259,6 +259,7 @@ block() { # rep target proto: start the target, check, warm up, measure, sample 
   log "rep $rep/$REPS  $proto  $t"
   start_target "$t" "$proto"
   if [ "$t" != direct ]; then
+    emit "{\"rep\":$rep,\"target\":\"$t\",\"proto\":\"$proto\",\"test\":\"rss_start\",\"kb\":$(mem_kb VmRSS "${PID[$KEY]}")}"
     split=$(timeout -k 3 90 node "$BUILD/tools.js" split "$port" "$SPLIT_N" "$proto") || true
     [ -n "$split" ] || split='{"failed":true}'
     emit "{\"rep\":$rep,\"target\":\"$t\",\"proto\":\"$proto\",\"test\":\"split\",\"r\":$split}"
@@ -277,7 +278,7 @@ block() { # rep target proto: start the target, check, warm up, measure, sample 
     run_max "$rep" "$t" "$proto" "$port" 64
     for rate in $H2_RATES; do run_rate "$rep" "$t" "$proto" "$port" "$rate"; done
   fi
-  emit "{\"rep\":$rep,\"target\":\"$t\",\"proto\":\"$proto\",\"test\":\"rss\",\"kb\":$(hwm_kb "${PID[$KEY]}")}"
+  emit "{\"rep\":$rep,\"target\":\"$t\",\"proto\":\"$proto\",\"test\":\"rss\",\"kb\":$(mem_kb VmHWM "${PID[$KEY]}")}"
   if [ "$t" = weir ]; then
     emit "{\"rep\":$rep,\"target\":\"$t\",\"proto\":\"$proto\",\"test\":\"metrics\",\"r\":$(tool scrape "$(weir_admin_port)" 2>/dev/null || echo '{"failed":true}')}"
   fi

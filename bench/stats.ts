@@ -4,7 +4,8 @@
 export function percentileSorted(sorted: ArrayLike<number>, p: number): number {
   const n = sorted.length;
   if (n === 0) return NaN;
-  const rank = Math.min(n, Math.max(1, Math.ceil((p / 100) * n)));
+  // (the epsilon keeps 99.9 % of 1000 at rank 999 despite floating point)
+  const rank = Math.min(n, Math.max(1, Math.ceil((p * n) / 100 - 1e-9)));
   return sorted[rank - 1] as number;
 }
 

@@ -128,14 +128,18 @@ p(
 p();
 
 // ---------------- HTTP/1.1 ----------------
-const sizes = String(knobs['sizes'] ?? '64').split(/\s+/).filter(Boolean);
+const sizes = String(knobs['sizes'] ?? '64')
+  .split(/\s+/)
+  .filter(Boolean);
 const rates = String(knobs['rates'] ?? '1000')
   .split(/\s+/)
   .filter(Boolean)
   .map(Number);
 
 function throughputTable(proto: 'h1' | 'h2c', size: string): void {
-  p('| target | max rps | × direct | × HAProxy | CPU µs/req | × direct | × HAProxy | peak RSS MB | × direct | × HAProxy |');
+  p(
+    '| target | max rps | × direct | × HAProxy | CPU µs/req | × direct | × HAProxy | peak RSS MB | × direct | × HAProxy |',
+  );
   p('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const dRps = maxRps('direct', proto, size);
   const hRps = maxRps('haproxy', proto, size);
@@ -210,6 +214,10 @@ if (TARGETS.some((t) => present(t, 'h1'))) {
     'CPU µs/req: utime+stime of the target process tree (/proc) during the max run over the requests served; for direct, the upstream itself. ' +
       'Peak RSS: VmHWM of the target process tree at the end of its block (direct: the long-lived upstream A).',
   );
+  const idle = TARGETS.filter((t) => t !== 'direct' && present(t, 'h1')).map(
+    (t) => `${t} ${fmt(med(perRep(select(t, 'h1', 'rss_start'), (r) => num(r.kb) / 1024)), 0)} MB`,
+  );
+  if (idle.length > 0) p(`RSS right after start, before any load: ${idle.join(', ')}.`);
   p();
   p('## HTTP/1.1, 64 B body: latency at fixed rates (open loop, from the intended send time)');
   p();
@@ -226,7 +234,9 @@ if (TARGETS.some((t) => present(t, 'h2c'))) {
   const h2streams = String(knobs['h2_streams'] ?? '10');
   p(`## h2c (HTTP/2 prior knowledge, h2load -c${h2conns} -m${h2streams}), 64 B body`);
   p();
-  p('Targets proxy h2c to h2c upstreams (HAProxy `proto h2`, nginx `grpc_pass`). Ratios are to h2c direct and HAProxy h2c.');
+  p(
+    'Targets proxy h2c to h2c upstreams (HAProxy `proto h2`, nginx `grpc_pass`). Ratios are to h2c direct and HAProxy h2c.',
+  );
   p();
   throughputTable('h2c', '64');
   const h2rates = String(knobs['h2_rates'] ?? '')
@@ -345,7 +355,11 @@ for (const r of rows) {
   const where = `rep ${String(r.rep)} ${String(r.target)} ${String(r.proto)} ${r.test}${r.rate !== undefined ? ` ${r.rate}` : ` /${String(r.size)}`}`;
   if (failed(r)) problems.push(`${where}: the run failed or timed out`);
   else {
-    const e = (num(r.r?.['errors']) || 0) + (num(r.r?.['non2xx']) || 0) + (num(r.r?.['failed']) || 0) + (num(r.r?.['errored']) || 0);
+    const e =
+      (num(r.r?.['errors']) || 0) +
+      (num(r.r?.['non2xx']) || 0) +
+      (num(r.r?.['failed']) || 0) +
+      (num(r.r?.['errored']) || 0);
     const to = num(r.r?.['timeouts']) || 0;
     if (e > 0 || to > 0) problems.push(`${where}: ${e} errors/non-2xx, ${to} timeouts`);
     if (r.test === 'rate') {

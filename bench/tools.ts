@@ -119,12 +119,34 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
+/** a coarse bucket for a profile frame: where would a fix go */
+function groupOf(fn: string, url: string): string {
+  if (fn === '(idle)') return 'idle';
+  if (fn === '(garbage collector)') return 'garbage collector';
+  if (fn === '(program)') return '(program): native code outside JS (libuv, reads, epoll, V8 runtime)';
+  if (
+    url === '' &&
+    /^(writev|writeLatin1String|writeUtf8String|writeBuffer|writeAsciiString|writeUcs2String)$/.test(fn)
+  )
+    return 'socket write syscalls (writev / write*String: the kernel loopback path)';
+  if (url.startsWith('wasm://')) return "undici's llhttp (wasm)";
+  if (url.includes('/node_modules/undici/')) return 'undici (JS)';
+  if (url.startsWith('node:internal/streams') || url.startsWith('node:stream')) return 'node streams';
+  if (/^node:(_http|http)/.test(url)) return 'node:http (server side: parser, ServerResponse)';
+  if (url.startsWith('node:')) return 'other node internals (net, events, timers, buffer, ...)';
+  if (url.includes('/proxy/')) return 'proxy/';
+  if (url.includes('/engine/')) return 'engine/';
+  if (url === '') return 'other native (bindings, builtins)';
+  return 'other';
+}
+
 /** self time per function (name + file:line), as a share of all samples and of non-idle samples */
 function profileTop(file: string, n: number): string {
   const prof = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map<number, ProfileNode>();
   for (const node of prof.nodes) byId.set(node.id, node);
   const self = new Map<string, number>();
+  const groups = new Map<string, number>();
   let total = 0;
   let idle = 0;
   prof.samples.forEach((id, i) => {
@@ -138,6 +160,8 @@ function profileTop(file: string, n: number): string {
     const where = url === '' ? '' : ` ${url.replace(/^.*\/(bench\/\.build\/)/, '')}:${f.lineNumber + 1}`;
     const key = `${f.functionName === '' ? '(anonymous)' : f.functionName}${where}`;
     self.set(key, (self.get(key) ?? 0) + dt);
+    const group = groupOf(f.functionName, f.url);
+    groups.set(group, (groups.get(group) ?? 0) + dt);
   });
   const busy = total - idle;
   const rows = [...self.entries()].sort((x, y) => y[1] - x[1]).slice(0, n);
@@ -150,6 +174,11 @@ function profileTop(file: string, n: number): string {
   for (const [key, us] of rows) {
     const share = key.startsWith('(idle)') ? '(idle)' : `${((100 * us) / busy).toFixed(1)} %`;
     out.push(`| ${share} | ${(us / 1000).toFixed(0)} | \`${key.replace(/\|/g, '\\|')}\` |`);
+  }
+  out.push('', 'Self time by where the code lives (busy samples):', '', '| share of busy | group |', '|---:|---|');
+  for (const [group, us] of [...groups.entries()].sort((x, y) => y[1] - x[1])) {
+    if (group === 'idle') continue;
+    out.push(`| ${((100 * us) / busy).toFixed(1)} % | ${group} |`);
   }
   return out.join('\n');
 }
@@ -204,7 +233,9 @@ async function main(): Promise<void> {
       return;
     }
     default:
-      console.error('usage: tools.js ports N | split PORT N h1|h2c | scrape ADMIN_PORT | h2lat LOG SKIP_S SECS | profile-top FILE [N]');
+      console.error(
+        'usage: tools.js ports N | split PORT N h1|h2c | scrape ADMIN_PORT | h2lat LOG SKIP_S SECS | profile-top FILE [N]',
+      );
       process.exit(2);
   }
 }

@@ -5,7 +5,7 @@
  *
  * usage: node weir-proxy.js --port P --a 127.0.0.1:PA --b 127.0.0.1:PB [--weights 90,10] [--app-protocol h2c]
  * Prints one JSON line `{"ready":true,...}` once the listener is up. SIGTERM/SIGINT close it and exit 0
- * (so `node --cpu-prof` writes its profile).
+ * (so `node --cpu-prof` writes its profile); SIGUSR2 prints `process.memoryUsage()`.
  *
  * `--app-protocol h2c` marks the backend Service ports `appProtocol: kubernetes.io/h2c` (the Kubernetes
  * way to say "speak h2c to these endpoints"); it is what the h2c rows of the benchmark use.
@@ -131,6 +131,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // where the memory is: `kill -USR2 PID` prints process.memoryUsage() (bytes) as one JSON line
+  process.on('SIGUSR2', () => console.log(JSON.stringify({ memoryUsage: process.memoryUsage() })));
 }
 
 main().catch((err: unknown) => {
