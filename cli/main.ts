@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { applyCommand } from './commands/apply.js';
+import { addControlCommands } from './commands/control.js';
+import { addLoadtesterCommand } from './commands/loadtester.js';
 import { getCommand } from './commands/get.js';
 import { validateCommand } from './commands/validate.js';
 
@@ -26,8 +28,18 @@ export async function main(argv: string[]): Promise<number> {
     .option('--state-dir <dir>', 'where status and other state is kept (default: DIR/.weir)')
     .option('--service-host <host>', 'address Service ports listen on', '127.0.0.1')
     .option('--no-controller', 'do not run the canary controller')
+    .option('--loadtester-port <port>', 'port of the built-in load tester (default: a free port)', (v) => Number(v))
     .action(
-      async (dir: string, opts: { apiPort?: number; stateDir?: string; serviceHost: string; controller: boolean }) => {
+      async (
+        dir: string,
+        opts: {
+          apiPort?: number;
+          stateDir?: string;
+          serviceHost: string;
+          controller: boolean;
+          loadtesterPort?: number;
+        },
+      ) => {
         const { upCommand } = await import('./commands/up.js');
         code = await upCommand(dir, opts);
       },
@@ -62,6 +74,9 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (opts: { filename: string[] }) => {
       code = await validateCommand(opts.filename);
     });
+
+  addControlCommands(program, apiOption, (c) => (code = c));
+  addLoadtesterCommand(program, (c) => (code = c));
 
   program
     .command('demo')

@@ -5,6 +5,9 @@ import { startRuntime, type LocalRuntime } from '../controlplane/runtime/index.j
 import { LocalStore } from '../controlplane/store/local-store.js';
 import { startInboundProxy, startOutboundProxy, type OutboundProxy } from '../proxy/index.js';
 import { MeshMetricsProvider, startCanaryController, type CanaryController } from '../rollouts/index.js';
+import { PrometheusMetricsProvider } from '../rollouts/metrics/prometheus-provider.js';
+import { kvGatePersistence } from '../rollouts/loadtester/gates.js';
+import { startLoadTester, type LoadTester } from '../rollouts/loadtester/server.js';
 import { controlApi } from './control-api.js';
 import { createLogger, type Logger } from './logger.js';
 
@@ -17,6 +20,8 @@ export interface MeshOptions {
   logger?: Logger;
   /** cap on terminationGracePeriodSeconds for local processes (demo: a couple of seconds) */
   maxGracePeriodSeconds?: number;
+  /** port of the built-in load tester (default: a free port) */
+  loadtesterPort?: number;
 }
 
 export interface Mesh {
@@ -26,6 +31,8 @@ export interface Mesh {
   controller?: CanaryController;
   metrics: MeshMetricsProvider;
   api: HttpApi;
+  /** the flagger-loadtester compatible gate and load service; gates kept in the state directory */
+  loadtester?: LoadTester;
   close(): Promise<void>;
 }
 
@@ -86,21 +93,32 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
 
     const metrics = new MeshMetricsProvider({ store });
     closers.push(async () => metrics.close());
+    // MetricTemplates (`prometheus` provider) and inline queries; builtin names stay with the mesh provider
+    const prometheus = new PrometheusMetricsProvider({ store });
+    closers.push(() => prometheus.close());
     let controller: CanaryController | undefined;
     if (options.controller !== false) {
-      controller = startCanaryController({ store, metrics, logger: logger.child('controller') });
+      controller = startCanaryController({ store, metrics: [prometheus, metrics], logger: logger.child('controller') });
       closers.push(async () => controller!.close());
     }
+
+    const loadtester = await startLoadTester({
+      host: options.serviceHost ?? '127.0.0.1',
+      port: options.loadtesterPort,
+      persistence: kvGatePersistence(store),
+      logger: logger.child('loadtester'),
+    });
+    closers.push(() => loadtester.close());
 
     // Service ports listen before the API URL is announced: scripts may send traffic right after it.
     await outbound.settled();
     const api = await startHttpApi({
       store,
       port: options.apiPort,
-      extensions: controller ? [controlApi({ controller, metrics })] : [],
+      extensions: controller ? [controlApi({ controller, metrics, store })] : [],
     });
     closers.push(() => api.close());
-    return { store, runtime, outbound, controller, metrics, api, close };
+    return { store, runtime, outbound, controller, metrics, api, loadtester, close };
   } catch (err) {
     await close();
     throw err;

@@ -10,6 +10,7 @@ import {
 } from '../engine/canary/index.js';
 import type { Canary, CanaryPhase } from '../engine/resources/index.js';
 import type { ResourceStore, WatchEvent } from '../controlplane/store/resource-store.js';
+import { AlertNotifier } from './alerts.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { EventRecorder } from './events.js';
 import { errorMessage, silentLogger, type Logger } from './logger.js';
@@ -37,6 +38,8 @@ export interface CanaryControllerOptions {
   eventCapacity?: number;
   /** where Flagger's `flagger_canary_*` metrics go (default: a registry of the controller's own) */
   controllerMetrics?: ControllerMetrics;
+  /** sends `analysis.alerts` notes (default: to the AlertProviders in the store) */
+  alerts?: AlertNotifier;
 }
 
 export interface CanaryController {
@@ -134,10 +137,40 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
   const webhooks = options.webhooks ?? new HttpWebhookRunner();
   const events = new EventRecorder({ clock, logger, capacity: options.eventCapacity });
   const recorder = options.controllerMetrics ?? new ControllerMetrics();
+  const alerts = options.alerts ?? new AlertNotifier({ store, logger });
   const jobs = new Map<string, Job>();
   let closed = false;
+  /** event-hook and alert deliveries: in order per canary, off the tick, awaited on close */
+  const deliveries = new Map<string, Promise<void>>();
 
-  const record = (canary: Canary, e: CanaryEvent) => events.record(canary, e);
+  const deliver = (canary: Canary, send: () => Promise<unknown>): void => {
+    const k = key(canary.metadata.namespace, canary.metadata.name);
+    const next = (deliveries.get(k) ?? Promise.resolve()).then(send).then(
+      () => undefined,
+      (err: unknown) => logger.warn(`canary ${k}: delivery failed: ${errorMessage(err)}`),
+    );
+    deliveries.set(k, next);
+    void next.then(() => {
+      if (deliveries.get(k) === next) deliveries.delete(k);
+    });
+  };
+
+  /** record an event; `event` webhooks receive every event (Flagger `sendEventToWebhook`) */
+  const record = (canary: Canary, e: CanaryEvent) => {
+    const at = clock.now();
+    events.record(canary, e);
+    const hooks = webhooks.event;
+    if (hooks && (canary.spec.analysis?.webhooks ?? []).some((w) => w.type === 'event')) {
+      deliver(canary, async () => {
+        for (const r of await hooks.call(webhooks, canary, e, at)) {
+          if (!r.ok)
+            logger.warn(
+              `canary ${canary.metadata.namespace}/${canary.metadata.name}: event webhook ${r.name} failed: ${r.message ?? ''}`,
+            );
+        }
+      });
+    }
+  };
 
   const track = (canary: Canary, active: boolean) => {
     for (const p of providers) p.track?.(canary, active);
@@ -238,7 +271,9 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
         return;
       }
     }
-    for (const e of result.events) record(canary, e);
+    const after: Canary = { ...canary, status: result.status };
+    for (const e of result.events) record(after, e);
+    for (const note of result.alerts) deliver(after, () => alerts.notify(after, note));
     recorder.observeTick(
       canary,
       canary.status,
@@ -322,6 +357,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
       }
       await Promise.all([...jobs.values()].map((j) => j.stop()));
       jobs.clear();
+      await Promise.allSettled([...deliveries.values()]);
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { HookResult } from '../engine/canary/index.js';
+import type { CanaryEvent, HookResult } from '../engine/canary/index.js';
 import { fnv32a, getAnalysis, parseIntervalMs, safeEncodeString, stableStringify } from '../engine/canary/index.js';
 import type { Canary, CanaryPhase, CanaryWebhook, WebhookType } from '../engine/resources/index.js';
 import { errorMessage } from './logger.js';
@@ -6,6 +6,8 @@ import { errorMessage } from './logger.js';
 /** Calls the hooks of one type of a canary, in spec order (reference 4). */
 export interface WebhookRunner {
   run(canary: Canary, type: WebhookType, phase: CanaryPhase | undefined): Promise<HookResult[]>;
+  /** post one event to every `event` hook of the canary (Flagger `sendEventToWebhook`) */
+  event?(canary: Canary, event: CanaryEvent, at: Date): Promise<HookResult[]>;
 }
 
 /** Flagger `canaryChecksum`: identifies the revision under test (`lastAppliedSpec` + `trackedConfigs`). */
@@ -22,6 +24,7 @@ export function canaryChecksum(canary: Canary): string {
   );
 }
 
+/** Flagger's `CanaryWebhookPayload`. */
 export interface WebhookPayload {
   name: string;
   namespace: string;
@@ -30,52 +33,135 @@ export interface WebhookPayload {
   metadata?: Record<string, string>;
 }
 
+export interface PostResponse {
+  status: number;
+  body: string;
+  /** the `Retry-After` header, when any */
+  retryAfter?: string;
+}
+
+export type PostFn = (url: string, body: string, timeoutMs: number) => Promise<PostResponse>;
+
+export interface HttpWebhookRunnerOptions {
+  post?: PostFn;
+  /** how retries wait (tests pass a fake) */
+  sleep?: (ms: number) => Promise<void>;
+  /** go-retryablehttp's defaults: 1 s doubling up to 30 s */
+  backoffMinMs?: number;
+  backoffMaxMs?: number;
+}
+
+export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
+
+/** Flagger: `timeout` shorter than 2 characters (or absent) means 10s; it bounds each attempt. */
+export function webhookTimeoutMs(hook: Pick<CanaryWebhook, 'timeout'>): number {
+  return hook.timeout && hook.timeout.length >= 2
+    ? parseIntervalMs(hook.timeout, DEFAULT_WEBHOOK_TIMEOUT_MS)
+    : DEFAULT_WEBHOOK_TIMEOUT_MS;
+}
+
+/** go-retryablehttp `DefaultRetryPolicy`: transport errors, 429, status 0 and 5xx except 501. */
+export function isRetriableStatus(status: number): boolean {
+  return status === 0 || status === 429 || (status >= 500 && status !== 501);
+}
+
 /**
- * Flagger's HTTP contract (reference 4.2): `POST` the JSON payload; success = status <= 202; the body is the
- * error text otherwise; per-attempt timeout `timeout` (default 10s). Hooks of a type run in order and the
- * first failure stops the run; `rollback` hooks stop at the first success ("roll back now").
- * Retries, TLS options and event hooks are for the next issue.
+ * Flagger's HTTP contract (reference 4.2): `POST` the JSON payload with `Content-Type: application/json`;
+ * the response body is the error text on failure; `timeout` (default 10s) bounds each attempt; `retries`
+ * more attempts on connection errors, timeouts, 429 and 5xx (not 501), waiting 1s, 2s, 4s... (at most 30s;
+ * `Retry-After` honoured on 429/503) as go-retryablehttp does. Hooks of a type run in order and the first
+ * failure stops the run; `rollback` hooks stop at the first success ("roll back now").
+ *
+ * Weir difference: any 2xx is success (Flagger fails 203-299 because it tests `status > 202`), and a retried
+ * 5xx keeps its body in the error ("giving up after 3 attempt(s): HTTP 503 busy").
  */
 export class HttpWebhookRunner implements WebhookRunner {
-  constructor(
-    private readonly post: (
-      url: string,
-      body: string,
-      timeoutMs: number,
-    ) => Promise<{ status: number; body: string }> = httpPost,
-  ) {}
+  private readonly post: PostFn;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly minMs: number;
+  private readonly maxMs: number;
+
+  constructor(options: PostFn | HttpWebhookRunnerOptions = {}) {
+    const o = typeof options === 'function' ? { post: options } : options;
+    this.post = o.post ?? httpPost;
+    this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.minMs = o.backoffMinMs ?? 1_000;
+    this.maxMs = o.backoffMaxMs ?? 30_000;
+  }
 
   async run(canary: Canary, type: WebhookType, phase: CanaryPhase | undefined): Promise<HookResult[]> {
     const hooks = (getAnalysis(canary)?.webhooks ?? []).filter((w) => w.type === type);
     const out: HookResult[] = [];
     for (const hook of hooks) {
-      const r = await this.call(canary, hook, phase);
+      const r = await this.call(hook, payloadOf(canary, phase, hook.metadata));
       out.push(r);
       if (type === 'rollback' ? r.ok : !r.ok) break;
     }
     return out;
   }
 
-  private async call(canary: Canary, hook: CanaryWebhook, phase: CanaryPhase | undefined): Promise<HookResult> {
-    const payload: WebhookPayload = {
-      name: canary.metadata.name,
-      namespace: canary.metadata.namespace,
-      phase: phase ?? '',
-      checksum: canaryChecksum(canary),
-      ...(hook.metadata ? { metadata: hook.metadata } : {}),
-    };
-    const timeoutMs = hook.timeout && hook.timeout.length >= 2 ? parseIntervalMs(hook.timeout, 10_000) : 10_000;
-    try {
-      const res = await this.post(hook.url, JSON.stringify(payload), timeoutMs);
-      if (res.status > 202) return { name: hook.name, ok: false, message: res.body || `HTTP ${res.status}` };
-      return { name: hook.name, ok: true };
-    } catch (err) {
-      return { name: hook.name, ok: false, message: errorMessage(err) };
+  /**
+   * Flagger `CallEventWebhook`: every `event` hook gets the event as `metadata.eventMessage`, `eventType`
+   * (Normal|Warning) and `timestamp` (Unix ms); the hook's own metadata is added but cannot override those.
+   */
+  async event(canary: Canary, event: CanaryEvent, at: Date): Promise<HookResult[]> {
+    const hooks = (getAnalysis(canary)?.webhooks ?? []).filter((w) => w.type === 'event');
+    const out: HookResult[] = [];
+    for (const hook of hooks) {
+      const metadata: Record<string, string> = {
+        ...hook.metadata,
+        eventMessage: event.message,
+        eventType: event.type,
+        timestamp: String(at.getTime()),
+      };
+      out.push(await this.call(hook, payloadOf(canary, canary.status?.phase, metadata)));
+    }
+    return out;
+  }
+
+  private async call(hook: CanaryWebhook, payload: WebhookPayload): Promise<HookResult> {
+    const timeoutMs = webhookTimeoutMs(hook);
+    const retries = Math.max(0, hook.retries ?? 0);
+    const body = JSON.stringify(payload);
+    let last = '';
+    for (let attempt = 0; ; attempt++) {
+      let retryAfterMs: number | undefined;
+      try {
+        const res = await this.post(hook.url, body, timeoutMs);
+        if (res.status >= 200 && res.status < 300) return { name: hook.name, ok: true };
+        last = res.body || `HTTP ${res.status}`;
+        if (!isRetriableStatus(res.status)) return { name: hook.name, ok: false, message: last };
+        if (retries > 0) last = `HTTP ${res.status}${res.body ? ` ${res.body}` : ''}`;
+        if ((res.status === 429 || res.status === 503) && res.retryAfter && /^\d+$/.test(res.retryAfter.trim())) {
+          retryAfterMs = Number(res.retryAfter.trim()) * 1000;
+        }
+      } catch (err) {
+        last = errorMessage(err);
+      }
+      if (attempt >= retries) {
+        const message = retries > 0 ? `giving up after ${attempt + 1} attempt(s): ${last}` : last;
+        return { name: hook.name, ok: false, message };
+      }
+      await this.sleep(retryAfterMs ?? Math.min(this.maxMs, this.minMs * 2 ** attempt));
     }
   }
 }
 
-async function httpPost(url: string, body: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+function payloadOf(
+  canary: Canary,
+  phase: CanaryPhase | undefined,
+  metadata: Record<string, string> | undefined,
+): WebhookPayload {
+  return {
+    name: canary.metadata.name,
+    namespace: canary.metadata.namespace,
+    phase: phase ?? '',
+    checksum: canaryChecksum(canary),
+    ...(metadata ? { metadata } : {}),
+  };
+}
+
+async function httpPost(url: string, body: string, timeoutMs: number): Promise<PostResponse> {
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), timeoutMs);
   try {
@@ -85,7 +171,13 @@ async function httpPost(url: string, body: string, timeoutMs: number): Promise<{
       body,
       signal: ac.signal,
     });
-    return { status: res.status, body: await res.text() };
+    const text = await res.text();
+    const retryAfter = res.headers.get('retry-after');
+    return { status: res.status, body: text, ...(retryAfter ? { retryAfter } : {}) };
+  } catch (err) {
+    if (ac.signal.aborted) throw new Error(`POST ${url}: no answer within ${timeoutMs} ms`);
+    const cause = (err as { cause?: unknown }).cause;
+    throw new Error(`POST ${url}: ${cause ? errorMessage(cause) : errorMessage(err)}`);
   } finally {
     clearTimeout(timer);
   }

@@ -8,6 +8,7 @@ export interface UpOptions {
   stateDir?: string;
   serviceHost: string;
   controller: boolean;
+  loadtesterPort?: number;
 }
 
 /** `weir up DIR`: foreground until SIGINT/SIGTERM, then stop every process it started. */
@@ -24,8 +25,10 @@ export async function upCommand(dir: string, opts: UpOptions): Promise<number> {
     serviceHost: opts.serviceHost,
     controller: opts.controller,
     logger,
+    ...(opts.loadtesterPort !== undefined ? { loadtesterPort: opts.loadtesterPort } : {}),
   });
   console.log(`Weir API listening on ${mesh.api.url}`);
+  if (mesh.loadtester) console.log(`loadtester listening on ${mesh.loadtester.url}`);
   console.log(`manifests: ${resolve(dir)}  state: ${mesh.store.stateDir}`);
   for (const l of mesh.outbound.listeners()) {
     console.log(`service ${l.namespace}/${l.service} listening on ${l.host}:${l.port}`);

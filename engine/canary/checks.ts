@@ -1,4 +1,5 @@
 import { evaluateMetrics, type MetricCheckResult } from '../analysis/thresholds.js';
+import { describeMetricFailure } from './conditions.js';
 import { NeedSignal, type Tick } from './context.js';
 import { messages } from './events.js';
 
@@ -7,6 +8,7 @@ export function runPreRolloutHooks(t: Tick): boolean {
   for (const r of t.hookResults('pre-rollout')) {
     if (!r.ok) {
       t.warn(messages.preRolloutFailed(t.names, r.name, r.message ?? ''));
+      t.failure = { reason: 'PreRolloutCheckFailed', message: `pre-rollout hook ${r.name} failed: ${r.message ?? ''}` };
       return false;
     }
     t.info(messages.preRolloutPassed(r.name));
@@ -35,12 +37,14 @@ export function runAnalysis(t: Tick): boolean {
   for (const r of t.hookResults('rollout')) {
     if (!r.ok) {
       t.warn(messages.externalCheckFailed(t.names, r.name, r.message ?? ''));
+      t.failure = { reason: 'WebhookCheckFailed', message: `rollout hook ${r.name} failed: ${r.message ?? ''}` };
       return false;
     }
   }
   const failed = metricResults(t).find((r) => !r.ok);
   if (failed) {
     t.warn(failed.message ?? `Halt ${t.names.canary}.${t.names.namespace} advancement ${failed.metric}`);
+    t.failure = { reason: 'MetricCheckFailed', message: describeMetricFailure(failed) };
     return false;
   }
   return true;

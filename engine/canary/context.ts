@@ -7,7 +7,7 @@ import type {
   WebhookType,
 } from '../resources/index.js';
 import type { Action } from './actions.js';
-import { normal, warning, type CanaryEvent, type CanaryNames } from './events.js';
+import { normal, warning, type CanaryAlertNote, type CanaryEvent, type CanaryNames } from './events.js';
 import { getAnalysis } from './interval.js';
 import { applyPhase, normalizeStatus } from './status.js';
 import type { AdvanceInput, HookResult, Need, RouteWeights } from './types.js';
@@ -27,6 +27,9 @@ export class Tick {
   status: CanaryStatus;
   readonly actions: Action[] = [];
   readonly events: CanaryEvent[] = [];
+  readonly alerts: CanaryAlertNote[] = [];
+  /** why this tick's check failed (set by checks.ts, written to the `Analysis` condition by the scheduler) */
+  failure: { reason: string; message: string } | undefined;
 
   constructor(readonly input: AdvanceInput) {
     this.canary = input.canary;
@@ -63,6 +66,16 @@ export class Tick {
 
   warn(message: string): void {
     this.events.push(warning(message));
+  }
+
+  /** an alert for `analysis.alerts` */
+  alert(severity: CanaryAlertNote['severity'], message: string, metadata = false): void {
+    this.alerts.push({ severity, message, ...(metadata ? { metadata: true } : {}) });
+  }
+
+  /** whether the hook of that type and name asked for no alerts (`muteAlert`) */
+  muted(type: WebhookType, name: string): boolean {
+    return this.webhooks(type).find((w) => w.name === name)?.muteAlert === true;
   }
 
   act(action: Action): void {

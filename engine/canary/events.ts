@@ -18,6 +18,33 @@ export interface CanaryNames {
   primary: string;
 }
 
+/**
+ * A notification for the Canary's `analysis.alerts` (Flagger's `c.alert(canary, message, metadata, severity)`):
+ * sent to each AlertProvider whose alert severity admits it. `metadata` asks for the target/threshold fields.
+ */
+export interface CanaryAlertNote {
+  severity: 'info' | 'warn' | 'error';
+  message: string;
+  metadata?: boolean;
+}
+
+/** Flagger's alert messages (`pkg/controller/scheduler*.go`). */
+export const alertMessages = {
+  initialized: (kind: string) => `New ${kind} detected, initialization completed.`,
+  newRevision: () => 'New revision detected, progressing canary analysis.',
+  waitingApproval: () => 'Canary is waiting for approval.',
+  waitingPromotionApproval: () => 'Canary promotion is waiting for approval.',
+  waitingTrafficApproval: () => 'Canary traffic increase is waiting for approval.',
+  thresholdReached: (failed: number) => `Failed checks threshold reached ${failed}`,
+  manualRollback: () => 'Rolling back manual webhook invoked',
+  progressDeadline: (err: string) => `Progress deadline exceeded ${err}`,
+  promotionFailed: (err: string) => `Canary promotion failed: ${err}`,
+  succeeded: () => 'Canary analysis completed successfully, promotion finished.',
+  skipped: () => 'Canary analysis was skipped, promotion finished.',
+  manualAbort: () => 'Canary aborted manually, rolling back.',
+  manualPromote: () => 'Canary promoted manually, skipping the remaining analysis.',
+};
+
 export const normal = (message: string): CanaryEvent => ({ type: 'Normal', reason: 'Synced', message });
 export const warning = (message: string): CanaryEvent => ({ type: 'Warning', reason: 'Synced', message });
 
@@ -66,4 +93,10 @@ export const messages = {
   rollbackHookNotSignaling: (hook: string) => `Rollback hook ${hook} not signaling a rollback`,
   targetNotFound: (kind: string, n: CanaryNames, err: string) =>
     `${kind.toLowerCase()} ${n.target}.${n.namespace} get query error: ${err}`,
+  // Weir's manual control (manual.ts)
+  manualPromote: (n: CanaryNames) => `Promoting ${n.canary}.${n.namespace} manually, skipping the remaining analysis`,
+  manualAbort: (n: CanaryNames) => `Rolling back ${n.canary}.${n.namespace} aborted manually`,
+  manualRetry: (n: CanaryNames, rev: string) => `Retrying ${n.canary}.${n.namespace} revision ${rev} manually`,
+  manualIgnored: (n: CanaryNames, action: string, why: string) =>
+    `Manual ${action} of ${n.canary}.${n.namespace} ignored: ${why}`,
 };

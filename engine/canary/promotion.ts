@@ -1,5 +1,5 @@
 import type { Tick } from './context.js';
-import { messages } from './events.js';
+import { alertMessages, messages } from './events.js';
 import { promotionShift } from './weights.js';
 
 /**
@@ -12,6 +12,7 @@ export function confirmPromotion(t: Tick): boolean {
       if (t.phase !== 'WaitingPromotion') {
         t.setPhase('WaitingPromotion');
         t.warn(messages.waitingPromotionApproval(t.names, r.name));
+        if (!t.muted('confirm-promotion', r.name)) t.alert('warn', alertMessages.waitingPromotionApproval());
       }
       return false;
     }
@@ -58,6 +59,7 @@ export function finalise(t: Tick): void {
   t.setPhase('Succeeded');
   t.act({ type: 'runHooks', hookType: 'post-rollout', phase: 'Succeeded' });
   t.info(messages.promotionCompleted(t.names));
+  t.alert('info', alertMessages.succeeded());
 }
 
 /** `spec.skipAnalysis` (or no analysis): promote at once, even mid-analysis. */
@@ -67,5 +69,6 @@ export function skipAnalysis(t: Tick): void {
   t.act({ type: 'scaleTarget', replicas: 0 });
   t.setPhase('Succeeded');
   t.info(messages.promotionSkipped(t.names));
+  t.alert('info', alertMessages.skipped());
   t.act({ type: 'runHooks', hookType: 'post-rollout', phase: 'Succeeded' });
 }

@@ -1,5 +1,5 @@
 import type { Tick } from './context.js';
-import { messages } from './events.js';
+import { alertMessages, messages } from './events.js';
 
 /** `analysis.threshold`, Flagger default 1 when <= 0 (`GetAnalysisThreshold`). */
 export function analysisThreshold(t: Tick): number {
@@ -15,6 +15,7 @@ export function analysisThreshold(t: Tick): number {
 export function rollback(t: Tick): void {
   if (t.status.failedChecks >= analysisThreshold(t)) {
     t.warn(messages.thresholdReached(t.names, t.status.failedChecks));
+    t.alert('error', alertMessages.thresholdReached(t.status.failedChecks));
   }
   t.setRoutes(100, 0);
   t.warn(messages.canaryFailed(t.names));
@@ -29,6 +30,7 @@ export function rollback(t: Tick): void {
  */
 export function failedPromotion(t: Tick, reason: string): void {
   t.warn(messages.promotionFailed(t.names, reason));
+  t.alert('error', alertMessages.promotionFailed(reason));
   t.setRoutes(0, 100);
   t.setPhase('Failed');
   t.setFields({ canaryWeight: 100 });

@@ -1,6 +1,8 @@
 import type { CanaryPhase } from '../resources/index.js';
+import { clearAnalysisCondition, countFailedCheck, setAnalysisCondition } from './conditions.js';
 import { NeedSignal, Tick } from './context.js';
-import { messages } from './events.js';
+import { alertMessages, messages } from './events.js';
+import { runManualRequest } from './manual.js';
 import { runAnalysis, runPreRolloutHooks } from './checks.js';
 import { finalise, runPromotionTrafficShift, skipAnalysis } from './promotion.js';
 import { analysisThreshold, failedPromotion, rollback } from './rollback.js';
@@ -23,7 +25,7 @@ export function advance(input: AdvanceInput): AdvanceResult {
     if (err instanceof NeedSignal) return { kind: 'need', need: err.need };
     throw err;
   }
-  return { kind: 'done', status: t.status, actions: t.actions, events: t.events };
+  return { kind: 'done', status: t.status, actions: t.actions, events: t.events, alerts: t.alerts };
 }
 
 const activePhases: ReadonlySet<CanaryPhase> = new Set([
@@ -49,6 +51,8 @@ function runTick(t: Tick): void {
   if (t.phase === undefined) t.setPhase('Initializing');
   // 3-10. services, primary, route; Initialized
   if (!initialize(t)) return;
+  // Weir: a manual promote/abort/retry request (manual.ts), handled once
+  if (runManualRequest(t)) return;
   // 11. anything to do?
   if (!shouldAdvance(t)) return;
   const skip = shouldSkipAnalysis(t);
@@ -64,6 +68,9 @@ function runTick(t: Tick): void {
       return;
     }
   }
+  // Weir difference: rollback hooks are asked in Waiting too (Flagger never reaches step 18 there, #1432), so a
+  // revision held at a closed confirm-rollout gate can be rejected
+  if (t.phase === 'Waiting' && rollbackSignalled(t)) return;
   // 14. a new revision (or Waiting): confirm-rollout, scale up, Progressing
   if (!checkCanaryStatus(t)) return;
   // 15. a newer revision mid-analysis restarts it
@@ -85,16 +92,7 @@ function runTick(t: Tick): void {
     return;
   }
   // 18. rollback hooks ("roll back now" when one answers OK)
-  if (t.phase === 'Progressing' || t.phase === 'Waiting' || t.phase === 'WaitingPromotion') {
-    for (const r of t.hookResults('rollback')) {
-      if (r.ok) {
-        t.warn(messages.manualRollback(t.names));
-        rollback(t);
-        return;
-      }
-      t.info(messages.rollbackHookNotSignaling(r.name));
-    }
-  }
+  if ((t.phase === 'Progressing' || t.phase === 'WaitingPromotion') && rollbackSignalled(t)) return;
   // 19. Promoting: shift traffic back to the primary
   if (t.phase === 'Promoting') {
     runPromotionTrafficShift(t);
@@ -110,7 +108,13 @@ function runTick(t: Tick): void {
     (t.phase === 'Progressing' || t.phase === 'WaitingPromotion') &&
     (deadlineExceeded || t.status.failedChecks >= analysisThreshold(t))
   ) {
-    if (deadlineExceeded && !canaryReady.ready) t.warn(messages.progressDeadline(t.names, canaryReady.message));
+    if (deadlineExceeded && !canaryReady.ready) {
+      t.warn(messages.progressDeadline(t.names, canaryReady.message));
+      t.alert('error', alertMessages.progressDeadline(canaryReady.message));
+      rollback(t);
+      setAnalysisCondition(t, 'ProgressDeadlineExceeded', `progress deadline exceeded: ${canaryReady.message}`);
+      return;
+    }
     rollback(t);
     return;
   }
@@ -119,11 +123,11 @@ function runTick(t: Tick): void {
   if (routes.canary === 0 && t.status.iterations === 0 && !(t.analysis?.mirror && routes.mirrored)) {
     t.info(messages.startingAnalysis(t.names));
     if (!runPreRolloutHooks(t)) {
-      t.setFields({ failedChecks: t.status.failedChecks + 1 });
+      countFailedCheck(t, analysisThreshold(t));
       return;
     }
   } else if (!runAnalysis(t)) {
-    t.setFields({ failedChecks: t.status.failedChecks + 1 });
+    countFailedCheck(t, analysisThreshold(t));
     return;
   }
   // 24-25. one step of the strategy
@@ -160,6 +164,7 @@ function initialize(t: Tick): boolean {
   if (initializing) {
     t.sync('Initialized');
     t.info(messages.initializationDone(t.names));
+    t.alert('info', alertMessages.initialized(t.kind), true);
     return false;
   }
   return true;
@@ -220,14 +225,17 @@ function checkCanaryStatus(t: Tick): boolean {
       if (t.phase !== 'Waiting') {
         t.setPhase('Waiting');
         t.warn(messages.waitingApproval(t.names, r.name));
+        if (!t.muted('confirm-rollout', r.name)) t.alert('warn', alertMessages.waitingApproval());
       }
       return false;
     }
     t.info(messages.confirmRolloutPassed(r.name));
   }
   t.info(messages.newRevision(t.names));
+  t.alert('info', alertMessages.newRevision(), true);
   t.act({ type: 'scaleTarget', replicas: scaleFromZeroReplicas(t) });
   t.sync('Progressing');
+  clearAnalysisCondition(t);
   return false;
 }
 
@@ -238,5 +246,21 @@ function revisionChanged(t: Tick): boolean {
   t.info(messages.restartAnalysis(t.names));
   t.setRoutes(100, 0);
   t.sync('Progressing');
+  clearAnalysisCondition(t);
   return true;
+}
+
+/** Step 18: the first rollback hook answering OK means "roll back now"; true when the tick ends here. */
+function rollbackSignalled(t: Tick): boolean {
+  for (const r of t.hookResults('rollback')) {
+    if (r.ok) {
+      t.warn(messages.manualRollback(t.names));
+      t.alert('warn', alertMessages.manualRollback());
+      rollback(t);
+      setAnalysisCondition(t, 'RollbackWebhook', `rollback hook ${r.name} signalled a rollback`);
+      return true;
+    }
+    t.info(messages.rollbackHookNotSignaling(r.name));
+  }
+  return false;
 }

@@ -1,6 +1,6 @@
 import type { CanaryAnalysis } from '../resources/index.js';
 import type { Tick } from './context.js';
-import { messages } from './events.js';
+import { alertMessages, messages } from './events.js';
 import { confirmPromotion, promote } from './promotion.js';
 import { maxWeight, nextCanaryWeight } from './weights.js';
 
@@ -17,6 +17,7 @@ function confirmTrafficIncrease(t: Tick): boolean {
   for (const r of t.hookResults('confirm-traffic-increase')) {
     if (!r.ok) {
       t.warn(messages.waitingTrafficApproval(t.names, r.name));
+      if (!t.muted('confirm-traffic-increase', r.name)) t.alert('warn', alertMessages.waitingTrafficApproval());
       return false;
     }
     t.info(messages.confirmTrafficPassed(r.name));

@@ -1,7 +1,7 @@
 import type { MetricObservation } from '../analysis/thresholds.js';
 import type { Canary, CanaryStatus, WebhookType } from '../resources/index.js';
 import type { Action } from './actions.js';
-import type { CanaryEvent } from './events.js';
+import type { CanaryAlertNote, CanaryEvent } from './events.js';
 
 /**
  * Readiness of a workload as Flagger's `IsPrimaryReady`/`IsCanaryReady` answer it: not ready and
@@ -60,4 +60,5 @@ export interface AdvanceInput {
 export type Need = { kind: 'metrics' } | { kind: 'hooks'; hookType: WebhookType };
 
 export type AdvanceResult =
-  { kind: 'done'; status: CanaryStatus; actions: Action[]; events: CanaryEvent[] } | { kind: 'need'; need: Need };
+  | { kind: 'done'; status: CanaryStatus; actions: Action[]; events: CanaryEvent[]; alerts: CanaryAlertNote[] }
+  | { kind: 'need'; need: Need };

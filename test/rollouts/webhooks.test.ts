@@ -37,19 +37,21 @@ describe('HTTP webhook runner (Flagger contract)', () => {
       }),
     );
 
-  it('posts the payload; <= 202 passes, 203 and 403 fail with the body; first failure stops', async () => {
+  it('posts the payload; any 2xx passes (Weir: 203 too), 403 fails with the body; first failure stops', async () => {
     const c = withHooks([
       { name: 'a', type: 'pre-rollout', path: '/accepted' },
       { name: 'b', type: 'pre-rollout', path: '/203' },
-      { name: 'c', type: 'pre-rollout', path: '/never' },
+      { name: 'c', type: 'pre-rollout', path: '/gate/halt' },
+      { name: 'd', type: 'pre-rollout', path: '/never' },
       { name: 'gate', type: 'confirm-rollout', path: '/gate/halt' },
     ]);
     const r = await new HttpWebhookRunner().run(c, 'pre-rollout', 'Progressing');
     expect(r).toEqual([
       { name: 'a', ok: true },
-      { name: 'b', ok: false, message: 'OK' },
+      { name: 'b', ok: true },
+      { name: 'c', ok: false, message: 'Forbidden' },
     ]);
-    expect(seen.map((s) => s.path)).toEqual(['/accepted', '/203']);
+    expect(seen.map((s) => s.path)).toEqual(['/accepted', '/203', '/gate/halt']);
     expect(seen[0]?.body).toMatchObject({
       name: 'podinfo',
       namespace: 'test',

@@ -3,6 +3,7 @@ import {
   advance,
   type Action,
   type AdvanceInput,
+  type CanaryAlertNote,
   type CanaryEvent,
   type HookResult,
   type Readiness,
@@ -58,6 +59,7 @@ export class World {
   metrics: () => MetricObservation[] | undefined = () => healthy;
   hooks: Partial<Record<WebhookType, HookResult[]>> = {};
   events: CanaryEvent[] = [];
+  alerts: CanaryAlertNote[] = [];
   lastActions: Action[] = [];
   metricQueries = 0;
 
@@ -109,6 +111,7 @@ export class World {
     this.lastActions = result.actions;
     this.canary = { ...this.canary, status: result.status };
     this.events.push(...result.events);
+    this.alerts.push(...result.alerts);
     this.now += this.intervalMs;
     return result.events;
   }
