@@ -1,17 +1,38 @@
+import type { Outcome } from './breaker.js';
+
 /**
- * Choosing one endpoint of a backend. The proxy builds a balancer per backend from the *ready*
- * endpoints of each snapshot. Round robin for now; p2c over peak-EWMA (linkerd.md 1.4) will implement
- * the same interface and use `release` for its RTT and pending-request estimates.
+ * Choosing one endpoint of a backend: the small interface every protocol path (HTTP/1.1, HTTP/2,
+ * gRPC) uses, so that load and failure accrual are per request, not per connection.
+ *
+ * The proxy builds a balancer per backend from the *ready* endpoints of each snapshot, handing it the
+ * previous one so that per-endpoint state (RTT estimates, in-flight counts, ejections) carries over for
+ * endpoints that stay. Contract for callers:
+ * - `pick()` an endpoint for each request (retries pick again); `undefined` means none is available
+ *   now (none ready, or all ejected): wait for one with `EndpointQueue`, never without bound.
+ * - call `release(endpoint, rttMs, failed)` exactly once per successful pick, as soon as the outcome is
+ *   known: at the response headers (rtt = time from dispatch to headers, failed = status >= 500), at
+ *   the trailers for gRPC (failed = a failing grpc-status), or on a connection error before the
+ *   response (failed = true). When the client went away first, `failed` is `undefined`.
+ *
+ * `RoundRobin` ignores feedback; `PeakEwma` (balance/peak-ewma.ts, the default) uses it.
  */
 export interface Balancer<T> {
+  /** endpoints given (ready in discovery), ejected ones included */
   readonly size: number;
-  /** an endpoint, or undefined when none is ready (the proxy answers 503) */
+  /** an endpoint, or undefined when none is available now */
   pick(): T | undefined;
-  /** called once per forwarded request when its response ends (unused by round robin) */
-  release?(endpoint: T, latencyMs: number, failed: boolean): void;
+  /** the outcome of a request sent to `endpoint` (see above) */
+  release?(endpoint: T, rttMs: number, failed: Outcome): void;
+  /** endpoints that may take a request now (for gauges); default `size` */
+  available?(): number;
+  /** ms until an endpoint unavailable now may become available (an ejection ends); Infinity if none */
+  nextChangeMs?(): number;
+  /** set by `EndpointQueue`: called when an endpoint's availability changed other than by time (a probe's outcome) */
+  onChange?: (() => void) | undefined;
 }
 
-export type BalancerFactory = <T>(endpoints: readonly T[]) => Balancer<T>;
+/** Build a balancer over `endpoints`; `previous` is the one it replaces (same endpoint objects keep their state). */
+export type BalancerFactory = <T>(endpoints: readonly T[], previous?: Balancer<T>) => Balancer<T>;
 
 export class RoundRobin<T> implements Balancer<T> {
   private next = 0;

@@ -1,4 +1,12 @@
-import type { Server } from 'node:http';
+import type { Server as NetServer } from 'node:net';
+
+/** What `drainServer` closes: an http.Server, or a protocol-detecting front (protocol/listener.ts). */
+export interface DrainableServer {
+  readonly listening: boolean;
+  close(callback?: (err?: Error) => void): unknown;
+  closeIdleConnections(): void;
+  closeAllConnections(): void;
+}
 
 /**
  * In-flight requests of one server, counted without per-request listeners, so that closing can stop
@@ -41,7 +49,7 @@ export class Inflight {
  * Stop accepting, let in-flight requests finish (up to `drainMs`), then close every remaining
  * connection and wait for the server to be closed.
  */
-export async function drainServer(server: Server, inflight: Inflight, drainMs: number): Promise<void> {
+export async function drainServer(server: DrainableServer, inflight: Inflight, drainMs: number): Promise<void> {
   inflight.draining = true;
   const closed = new Promise<void>((resolve) => {
     if (!server.listening) {
@@ -57,7 +65,7 @@ export async function drainServer(server: Server, inflight: Inflight, drainMs: n
 }
 
 /** Listen and resolve with the bound port, or reject with the listen error (EADDRINUSE, EACCES, ...). */
-export function listen(server: Server, port: number, host: string): Promise<number> {
+export function listen(server: NetServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => {
       server.off('listening', onListening);

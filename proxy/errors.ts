@@ -10,13 +10,15 @@ import type { ServerResponse } from 'node:http';
  * | routes attached to the Service, none matches | 404 |
  * | backend does not resolve (unknown Service/port/kind), rule without usable backends | 500 |
  * | connection refused / reset / closed by the endpoint, bad upstream response | 502 |
- * | no ready endpoint for the backend | 503 |
- * | connect or response-headers timeout | 504 |
+ * | no endpoint ready (or all ejected) within the fail-fast bound; any request while failing fast | 503 |
+ * | too many requests already waiting for an endpoint of the backend (load shed) | 503 |
+ * | connect or response-headers timeout; HTTPRoute `timeouts.request` / `backendRequest` (timeouts.ts) | 504 |
  * | request undici cannot send as is (e.g. two Host headers) | 400 |
  */
 export const NO_ROUTE = 404;
 export const BACKEND_INVALID = 500;
 export const NO_ENDPOINT = 503;
+export const LOAD_SHED = 503;
 
 export const PROXY_ERROR_HEADER = 'weir-proxy-error';
 export const LINKERD_PROXY_ERROR_HEADER = 'l5d-proxy-error';
@@ -47,6 +49,10 @@ export function upstreamFailure(err: Error): ProxyFailure {
       return { status: 504, reason: 'connect timeout' };
     case 'UND_ERR_HEADERS_TIMEOUT':
       return { status: 504, reason: 'response timeout' };
+    case 'WEIR_REQUEST_TIMEOUT':
+      return { status: 504, reason: 'request timeout' };
+    case 'WEIR_BACKEND_REQUEST_TIMEOUT':
+      return { status: 504, reason: 'backend request timeout' };
     case 'UND_ERR_BODY_TIMEOUT':
       return { status: 504, reason: 'response body timeout' };
     case 'UND_ERR_HEADERS_OVERFLOW':

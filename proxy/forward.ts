@@ -6,9 +6,13 @@ import { sendProxyError, upstreamFailure } from './errors.js';
 import { forwardRequestHeaders, forwardResponseHeaders, type RequestHeadInfo } from './headers.js';
 import type { Series } from './metrics.js';
 
-/** Called when a forwarded request's response has ended (balancer feedback). */
+/**
+ * Balancer feedback, called once per forwarded request as soon as its outcome is known: at the response
+ * headers (`rttMs` from dispatch to headers, failed = 5xx), or at an error before them (failed = true;
+ * `undefined` when the client went away first). See `Balancer.release`.
+ */
 export interface ForwardObserver {
-  done(latencyMs: number, failed: boolean): void;
+  done(rttMs: number, failed: boolean | undefined): void;
 }
 
 function uncork(res: ServerResponse): void {
@@ -29,22 +33,27 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   private resumeUpstream: (() => void) | null = null;
   private abortUpstream: ((err?: Error) => void) | null = null;
   private waitingDrain = false;
+  /** when the request was dispatched (only measured for an observer) */
+  private readonly sentAt: number;
 
   constructor(
     private readonly res: ServerResponse,
     private readonly series: Series,
     private readonly start: number,
     private readonly inflight: Inflight,
-    private readonly observer: ForwardObserver | undefined,
-  ) {}
+    private observer: ForwardObserver | undefined,
+  ) {
+    this.sentAt = observer === undefined ? 0 : performance.now();
+  }
 
   onConnect(abort: (err?: Error) => void): void {
     this.abortUpstream = abort;
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+  onHeaders(statusCode: number, rawHeaders: Buffer[] | string[], resume: () => void, statusText: string): boolean {
     if (statusCode < 200) return true;
     this.status = statusCode;
+    if (this.observer !== undefined) this.report(statusCode >= 500);
     this.resumeUpstream = resume;
     const res = this.res;
     const headers = forwardResponseHeaders(rawHeaders, this.inflight.draining);
@@ -89,6 +98,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   onError(err: Error): void {
     if (this.done) return;
     if (err === CLIENT_GONE) {
+      if (this.observer !== undefined) this.report(undefined);
       this.res.destroy();
       this.finish(true);
       return;
@@ -104,8 +114,15 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     this.done = true;
     const latency = performance.now() - this.start;
     this.series.response(this.status || 502, latency, failed);
-    this.observer?.done(latency, failed || this.status >= 500);
+    if (this.observer !== undefined) this.report(failed);
     this.inflight.leave();
+  }
+
+  /** the balancer's feedback, once */
+  private report(failed: boolean | undefined): void {
+    const o = this.observer as ForwardObserver;
+    this.observer = undefined;
+    o.done(performance.now() - this.sentAt, failed);
   }
 }
 

@@ -1,10 +1,16 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { startAdminServer, type AdminServer } from './admin.js';
 import { drainServer, Inflight, listen } from './drain.js';
 import { forward, headInfo, requestHeaders } from './forward.js';
 import { GoldenMetrics, type Series } from './metrics.js';
 import { EndpointPools } from './pools.js';
+import { H2Client } from './h2/client.js';
+import { forwardStream } from './h2/forward.js';
+import { isGrpc } from './h2/grpc.js';
+import { FrontServer } from './protocol/listener.js';
+import { forwardOpaque } from './protocol/opaque.js';
+import { forwardUpgrade } from './protocol/upgrade.js';
 
 export interface InboundProxyOptions {
   /** the local application (default 127.0.0.1) */
@@ -26,6 +32,8 @@ export interface InboundProxyOptions {
   drainMs?: number;
   /** called after /shutdown has closed the proxy */
   onShutdown?: () => void;
+  /** protocol detection: how long to wait for a client's first bytes before forwarding it as opaque TCP (default 10 s) */
+  detectTimeoutMs?: number;
 }
 
 export interface InboundProxy {
@@ -68,17 +76,38 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
     return s;
   };
 
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const start = performance.now();
-    inflight.enter();
-    const headers = requestHeaders(req);
-    const info = headInfo();
-    const series = seriesFor(info.host);
-    series.request();
-    forward(app, req, res, headers, info.hasBody, series, start, inflight);
+  const appHost = options.appHost ?? '127.0.0.1';
+  // h2 clients stay h2 to the app (apps serving gRPC speak h2c); HTTP/1.1 stays HTTP/1.1
+  const appH2 = new H2Client(`http://${appHost.includes(':') ? `[${appHost}]` : appHost}:${options.appPort}`);
+  const appTarget = { address: appHost, port: options.appPort };
+  const server = new FrontServer({
+    request: (req: IncomingMessage, res: ServerResponse) => {
+      const start = performance.now();
+      inflight.enter();
+      const headers = requestHeaders(req);
+      const info = headInfo();
+      const series = seriesFor(info.host);
+      series.request();
+      forward(app, req, res, headers, info.hasBody, series, start, inflight);
+    },
+    stream: (stream, headers, flags) => {
+      const start = performance.now();
+      inflight.enter();
+      const series = seriesFor(headers[':authority']);
+      series.request();
+      forwardStream(appH2, stream, headers, flags, isGrpc(headers), series, start, inflight);
+    },
+    upgrade: (req, socket, head) => {
+      server.track(socket);
+      const series = seriesFor(req.headers.host);
+      series.request();
+      forwardUpgrade(req, socket, head, appTarget, series, performance.now(), (s) => server.track(s));
+    },
+    opaque: (socket, prefix) => forwardOpaque(socket, prefix, appTarget, (s) => server.track(s)),
+    detectTimeoutMs: options.detectTimeoutMs,
   });
-  server.keepAliveTimeout = 65_000;
-  const port = await listen(server, options.listenPort ?? 0, options.listenHost ?? '127.0.0.1');
+  server.http1.keepAliveTimeout = 65_000;
+  const port = await listen(server.tcp, options.listenPort ?? 0, options.listenHost ?? '127.0.0.1');
 
   let closing: Promise<void> | undefined;
   let admin: AdminServer | undefined;
@@ -86,6 +115,7 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
     closing ??= (async () => {
       await drainServer(server, inflight, drainMs);
       await pools.destroy();
+      appH2.destroy();
       await admin?.close();
     })();
     return closing;

@@ -2,6 +2,15 @@ export { startOutboundProxy, type OutboundProxy, type OutboundProxyOptions, type
 export { startInboundProxy, type InboundProxy, type InboundProxyOptions } from './inbound.js';
 export { GoldenMetrics, LATENCY_BUCKETS_MS, Series } from './metrics.js';
 export { roundRobin, RoundRobin, type Balancer, type BalancerFactory } from './balancer.js';
+export { peakEwma, PeakEwma, PEAK_EWMA_DEFAULTS, type PeakEwmaOptions } from './balance/peak-ewma.js';
+export { EndpointQueue, QUEUE_DEFAULTS, type EndpointQueueOptions, type Waiter } from './balance/queue.js';
+export {
+  ConsecutiveFailures,
+  FAILURE_ACCRUAL_DEFAULTS,
+  type BreakerState,
+  type FailureAccrualOptions,
+  type Outcome,
+} from './breaker.js';
 export {
   upstreamFailure,
   sendProxyError,

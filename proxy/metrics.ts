@@ -8,6 +8,8 @@
  *   to the end of the response stream, in milliseconds.
  *
  * A response is a failure when its status is 5xx or the proxy produced or broke it (an error).
+ * gRPC responses also carry `grpc_status` (on `response_total` and the latency series), and the caller
+ * classifies them by it: any status other than OK (0), or no status at all, is a failure.
  */
 
 /** Linkerd's `response_latency_ms` bucket bounds (`+Inf` is implicit). */
@@ -23,7 +25,11 @@ class StatusStats {
   sum = 0;
   /** per-bucket (not cumulative) counts; the last slot is +Inf */
   readonly buckets = new Float64Array(NBUCKETS + 1);
-  constructor(readonly code: number) {}
+  /** `grpc` is the gRPC status of a gRPC response, -1 otherwise */
+  constructor(
+    readonly code: number,
+    readonly grpc: number,
+  ) {}
 }
 
 /** One label set (without status_code/classification): the counters of one (source, destination) pair. */
@@ -37,19 +43,21 @@ export class Series {
     this.requests++;
   }
 
-  response(status: number, latencyMs: number, failed: boolean): void {
+  /** `grpcStatus`: the response's `grpc-status` for gRPC (label `grpc_status`), else -1 */
+  response(status: number, latencyMs: number, failed: boolean, grpcStatus = -1): void {
     const ss = this.statuses;
     let s: StatusStats | undefined;
     for (let i = 0; i < ss.length; i++) {
-      if ((ss[i] as StatusStats).code === status) {
-        s = ss[i];
+      const x = ss[i] as StatusStats;
+      if (x.code === status && x.grpc === grpcStatus) {
+        s = x;
         break;
       }
     }
     if (s === undefined) {
-      s = new StatusStats(status);
+      s = new StatusStats(status, grpcStatus);
       ss.push(s);
-      ss.sort((a, b) => a.code - b.code);
+      ss.sort((a, b) => a.code - b.code || a.grpc - b.grpc);
     }
     if (failed || status >= 500) s.failure++;
     else s.success++;
@@ -104,7 +112,7 @@ export class GoldenMetrics {
     for (const s of this.all.values()) {
       req.push(`request_total{${s.labels}} ${s.requests}`);
       for (const st of s.statuses) {
-        const code = `status_code="${st.code}"`;
+        const code = st.grpc < 0 ? `status_code="${st.code}"` : `grpc_status="${st.grpc}",status_code="${st.code}"`;
         if (st.success > 0)
           resp.push(`response_total{${join(s.labels, `classification="success",${code}`)}} ${st.success}`);
         if (st.failure > 0)

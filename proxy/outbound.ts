@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Pool } from 'undici';
 import {
@@ -10,17 +10,27 @@ import {
 } from '../engine/mesh/snapshot.js';
 import {
   compileRoutingTables,
+  compileServicePortRoutes,
+  ServiceIndex,
   type BackendTarget,
   type RoutingTable,
   type ServicePortRef,
+  type ServicePortRoutes,
 } from '../engine/routing/index.js';
 import { startAdminServer, type AdminServer } from './admin.js';
-import { roundRobin, type Balancer, type BalancerFactory } from './balancer.js';
+import { renderBalancerGauges, type BalancedBackend } from './balance/gauges.js';
+import { peakEwma } from './balance/peak-ewma.js';
+import { EndpointQueue, type Waiter } from './balance/queue.js';
+import type { Balancer, BalancerFactory } from './balancer.js';
 import { drainServer, Inflight, listen } from './drain.js';
-import { NO_ENDPOINT, NO_ROUTE } from './errors.js';
+import { RoutePolicies, serveRule, type RoutePolicyOptions } from './exchange.js';
+import { NO_ROUTE } from './errors.js';
 import { forward, headInfo, requestHeaders, respondLocally, type ForwardObserver } from './forward.js';
 import { GoldenMetrics, type Series } from './metrics.js';
 import { EndpointPools } from './pools.js';
+import { H2Clients, type H2Client } from './h2/client.js';
+import { FrontServer } from './protocol/listener.js';
+import { outboundOpaque, outboundStream, outboundUpgrade } from './protocol/outbound-paths.js';
 
 export interface OutboundProxyOptions {
   configSource: ConfigSource;
@@ -37,12 +47,20 @@ export interface OutboundProxyOptions {
   onError?: (err: Error) => void;
   /** how long to wait for an endpoint's response headers before answering 504 (default: undici's 300 s) */
   responseTimeoutMs?: number;
+  /** HTTPRoute filters, retries (budget) and mirrors (exchange.ts); defaults as Linkerd's */
+  routePolicy?: RoutePolicyOptions;
   /** how long close() and /shutdown wait for in-flight requests (default 10 s) */
   drainMs?: number;
-  /** endpoint choice within a backend (default round robin over ready endpoints) */
+  /** endpoint choice within a backend (default `peakEwma()`: P2C over peak-EWMA, with failure accrual) */
   balancer?: BalancerFactory;
+  /** longest wait for an available endpoint before 503 and fail-fast (default 3 s) */
+  failFastMs?: number;
+  /** most requests waiting for an endpoint per backend; more get 503 at once (default 100) */
+  queueCapacity?: number;
   /** called after /shutdown has closed the proxy */
   onShutdown?: () => void;
+  /** protocol detection: how long to wait for a client's first bytes before forwarding it as opaque TCP (default 10 s) */
+  detectTimeoutMs?: number;
 }
 
 export interface ListenerInfo {
@@ -69,12 +87,18 @@ interface EndpointRoute extends ForwardObserver {
   endpoint: MeshEndpoint;
   pool: Pool;
   series: Series;
+  /** HTTP/2 sessions to the endpoint, made on its first h2/gRPC stream */
+  h2?: H2Client | undefined;
 }
 
 /** A backend Service port as a listener uses it. */
 interface TargetRuntime {
   target: BackendTarget;
   balancer: Balancer<EndpointRoute>;
+  /** requests waiting for an endpoint; carried over to the next snapshot's runtime of the same backend */
+  queue: EndpointQueue<EndpointRoute>;
+  /** by `address:port`, so that the next snapshot reuses them (and the balancer keeps their state) */
+  routes: Map<string, EndpointRoute>;
   /** for answers given without an endpoint (503, 500) */
   series: Series;
   endpoints: ServicePortEndpoints | undefined;
@@ -83,6 +107,8 @@ interface TargetRuntime {
 /** Everything one listener routes with; replaced as a whole on every snapshot. */
 interface ListenerState {
   table: RoutingTable;
+  /** the GRPCRoute table and the Service itself (opaque TCP); `targets` follows `routes.targets` */
+  routes: ServicePortRoutes;
   targets: TargetRuntime[];
   /** for 404 */
   series: Series;
@@ -91,7 +117,8 @@ interface ListenerState {
 interface Listener {
   key: string;
   ref: ServicePortRef;
-  server: Server;
+  /** one port for every protocol: HTTP/1.1, h2c, opaque TCP (protocol/listener.ts) */
+  server: FrontServer;
   inflight: Inflight;
   state: ListenerState;
 }
@@ -135,11 +162,14 @@ const observerFor = (balancer: Balancer<EndpointRoute>, ep: EndpointRoute) =>
 export async function startOutboundProxy(options: OutboundProxyOptions): Promise<OutboundProxy> {
   const host = options.host ?? '127.0.0.1';
   const onError = options.onError ?? ((err: Error) => console.error(`weir outbound proxy: ${err.message}`));
-  const makeBalancer = options.balancer ?? roundRobin;
+  const makeBalancer = options.balancer ?? peakEwma();
+  const queueOptions = { failFastMs: options.failFastMs, capacity: options.queueCapacity };
   const metrics = new GoldenMetrics();
+  const policies = new RoutePolicies(options.routePolicy);
   const pools = new EndpointPools(
     options.responseTimeoutMs !== undefined ? { responseHeadersTimeoutMs: options.responseTimeoutMs } : {},
   );
+  const h2clients = new H2Clients();
   const listeners = new Map<string, Listener>();
   /** listener keys that failed to bind, with the error reported, so each is reported once */
   const bindFailures = new Map<string, string>();
@@ -158,25 +188,47 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
       ['dst_deployment', deployment],
     ] as const;
 
-  function buildState(table: RoutingTable, endpoints: Map<string, ServicePortEndpoints>, used: Set<string>) {
+  function buildState(
+    table: RoutingTable,
+    endpoints: Map<string, ServicePortEndpoints>,
+    used: Set<string>,
+    previous: ListenerState | undefined,
+    routes: ServicePortRoutes,
+  ) {
     const ref = table.parent;
-    const targets = table.targets.map((target): TargetRuntime => {
+    const targets = routes.targets.map((target): TargetRuntime => {
+      const prev = previous?.targets.find((p) => p.target.key === target.key);
       const eps = endpoints.get(target.key);
       const ready = (eps?.endpoints ?? []).filter((e) => e.ready);
+      const byAddress = new Map<string, EndpointRoute>();
       const routes = ready.map((endpoint): EndpointRoute => {
-        used.add(`${endpoint.address}:${endpoint.port}`);
-        return {
-          endpoint,
-          pool: pools.get(endpoint.address, endpoint.port),
-          series: metrics.series(labels(ref, target, endpoint.deployment)),
-          done: () => undefined,
-        };
+        const address = `${endpoint.address}:${endpoint.port}`;
+        used.add(address);
+        const pool = pools.get(endpoint.address, endpoint.port);
+        const series = metrics.series(labels(ref, target, endpoint.deployment));
+        const old = prev?.routes.get(address);
+        const route: EndpointRoute =
+          old !== undefined && old.pool === pool && old.series === series && !byAddress.has(address)
+            ? Object.assign(old, { endpoint })
+            : { endpoint, pool, series, done: () => undefined };
+        byAddress.set(address, route);
+        return route;
       });
-      const balancer = makeBalancer(routes);
+      const balancer = makeBalancer(routes, prev?.balancer);
       for (const r of routes) r.done = (ms, failed) => balancer.release?.(r, ms, failed);
-      return { target, balancer, series: metrics.series(labels(ref, target)), endpoints: eps };
+      let queue = prev?.queue;
+      if (queue === undefined) queue = new EndpointQueue(balancer, target.key, queueOptions);
+      else queue.replace(balancer);
+      return {
+        target,
+        balancer,
+        queue,
+        routes: byAddress,
+        series: metrics.series(labels(ref, target)),
+        endpoints: eps,
+      };
     });
-    return { table, targets, series: metrics.series(labels(ref, ref)) };
+    return { table, routes, targets, series: metrics.series(labels(ref, ref)) };
   }
 
   function handle(listener: Listener, req: IncomingMessage, res: ServerResponse): void {
@@ -195,6 +247,10 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
       respondLocally(res, NO_ROUTE, reason, st.series, start, inflight);
       return;
     }
+    if (!rule.plain) {
+      serveRule(policies, st, rule, req, res, start, inflight);
+      return;
+    }
     const backend = rule.pick();
     if (backend.failStatus !== 0 || backend.target === undefined) {
       const series =
@@ -205,22 +261,66 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     const t = st.targets[backend.target.index] as TargetRuntime;
     const ep = t.balancer.pick();
     if (ep === undefined) {
-      respondLocally(res, NO_ENDPOINT, `no ready endpoints for ${t.target.key}`, t.series, start, inflight);
+      waitForEndpoint(t, req, res, start, inflight);
       return;
     }
+    send(t, ep, req, res, start, inflight);
+  }
+
+  function send(
+    t: TargetRuntime,
+    ep: EndpointRoute,
+    req: IncomingMessage,
+    res: ServerResponse,
+    start: number,
+    inflight: Inflight,
+  ): void {
     const headers = requestHeaders(req);
     ep.series.request();
     forward(ep.pool, req, res, headers, headInfo().hasBody, ep.series, start, inflight, observerFor(t.balancer, ep));
   }
 
+  /** no endpoint available now: wait in the backend's bounded queue (slow path) */
+  function waitForEndpoint(
+    t: TargetRuntime,
+    req: IncomingMessage,
+    res: ServerResponse,
+    start: number,
+    inflight: Inflight,
+  ): void {
+    const queue = t.queue;
+    const gone = () => {
+      if (queue.cancel(waiter)) inflight.leave();
+    };
+    const waiter: Waiter<EndpointRoute> = {
+      serve: (ep) => {
+        res.off('close', gone);
+        send(t, ep, req, res, start, inflight);
+      },
+      fail: (status, reason) => {
+        res.off('close', gone);
+        respondLocally(res, status, reason, t.series, start, inflight);
+      },
+    };
+    res.once('close', gone);
+    queue.wait(waiter);
+  }
+
   async function open(key: string, ref: ServicePortRef, state: ListenerState): Promise<void> {
     const inflight = new Inflight();
-    const listener: Listener = { key, ref, server: undefined as unknown as Server, inflight, state };
-    const server = createServer((req, res) => handle(listener, req, res));
-    server.keepAliveTimeout = 65_000;
+    const listener: Listener = { key, ref, server: undefined as unknown as FrontServer, inflight, state };
+    const track = (s: Parameters<FrontServer['track']>[0]) => server.track(s);
+    const server = new FrontServer({
+      request: (req, res) => handle(listener, req, res),
+      stream: (stream, headers, flags) => outboundStream(listener.state, inflight, h2clients, stream, headers, flags),
+      upgrade: (req, socket, head) => outboundUpgrade(listener.state, req, socket, head, track),
+      opaque: (socket, prefix) => outboundOpaque(listener.state, socket, prefix, track),
+      detectTimeoutMs: options.detectTimeoutMs,
+    });
+    server.http1.keepAliveTimeout = 65_000;
     listener.server = server;
     try {
-      await listen(server, ref.port, ref.address ?? host);
+      await listen(server.tcp, ref.port, ref.address ?? host);
     } catch (err) {
       const message = `cannot listen on ${ref.address ?? host}:${ref.port} for Service ${ref.namespace}/${ref.service}: ${(err as Error).message}`;
       if (bindFailures.get(key) !== message) onError(new Error(message, { cause: err }));
@@ -237,6 +337,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
 
   async function apply(snapshot: MeshSnapshot): Promise<void> {
     const tables = compileRoutingTables(snapshot, options.namespace);
+    const services = new ServiceIndex(snapshot.services);
     const endpoints = new Map<string, ServicePortEndpoints>();
     for (const e of snapshot.endpoints) endpoints.set(endpointsKey(e.namespace, e.service, e.port), e);
     const used = new Set<string>();
@@ -246,8 +347,9 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
       const key = listenerKey(table.parent);
       if (wanted.has(key)) continue;
       wanted.add(key);
-      const state = buildState(table, endpoints, used);
       const existing = listeners.get(key);
+      const routes = compileServicePortRoutes(table, snapshot, options.namespace, services);
+      const state = buildState(table, endpoints, used, existing?.state, routes);
       if (existing !== undefined) existing.state = state;
       else opening.push(open(key, table.parent, state));
     }
@@ -259,6 +361,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     for (const key of bindFailures.keys()) if (!wanted.has(key)) bindFailures.delete(key);
     await Promise.all(opening);
     pools.retain(used);
+    h2clients.retain(used);
     applied = snapshot.version;
   }
 
@@ -293,12 +396,26 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
       await running;
       const all = [...listeners.values()];
       listeners.clear();
+      for (const l of all) for (const t of l.state.targets) t.queue.close();
       await Promise.all(all.map((l) => drainServer(l.server, l.inflight, drainMs)));
       await pools.destroy();
+      h2clients.destroy();
       await admin?.close();
     })();
     return closing;
   };
+
+  function* balanced(): Generator<BalancedBackend> {
+    for (const l of listeners.values())
+      for (const t of l.state.targets)
+        yield {
+          parent: l.ref,
+          backend: t.target,
+          balancer: t.balancer,
+          queued: t.queue.length,
+          failFast: t.queue.failFast,
+        };
+  }
 
   const describe = () => ({
     direction: 'outbound',
@@ -306,6 +423,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     listeners: [...listeners.values()].map((l) => ({
       host: l.ref.address ?? host,
       ...l.state.table.describe(),
+      ...(l.state.routes.grpc !== undefined ? { grpc: l.state.routes.grpc.describe() } : {}),
       inflight: l.inflight.count,
       backends: l.state.targets.map((t) => ({
         backend: t.target.key,
@@ -321,7 +439,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
 
   try {
     admin = await startAdminServer(options.adminHost ?? '127.0.0.1', options.adminPort ?? 0, {
-      metrics: () => metrics.render(),
+      metrics: () => metrics.render() + renderBalancerGauges(balanced()),
       ready: () => closing === undefined && applied >= 0,
       config: describe,
       shutdown: () => void close().then(() => options.onShutdown?.()),

@@ -4,6 +4,7 @@ import {
   SERVICE_NAME_LABEL,
   isPodReady,
   type EndpointSlice,
+  type GRPCRoute,
   type HTTPRoute,
   type KubeObject,
   type Pod,
@@ -15,7 +16,13 @@ import type { ResourceStore, WatchEvent } from '../store/resource-store.js';
 import { ClusterIPAllocator } from './cluster-ips.js';
 
 /** the kinds a snapshot is made of: a change to any other kind never produces a new snapshot */
-export const DISCOVERY_KINDS: ReadonlySet<string> = new Set(['Service', 'HTTPRoute', 'Pod', 'EndpointSlice']);
+export const DISCOVERY_KINDS: ReadonlySet<string> = new Set([
+  'Service',
+  'HTTPRoute',
+  'GRPCRoute',
+  'Pod',
+  'EndpointSlice',
+]);
 
 export interface StoreConfigSourceOptions {
   /** how long a burst of store events is coalesced into one snapshot; default 5 ms */
@@ -91,7 +98,7 @@ export class StoreConfigSource implements ConfigSource {
 }
 
 function contentOf(s: MeshSnapshot): string {
-  return JSON.stringify([s.services, s.httpRoutes, s.endpoints]);
+  return JSON.stringify([s.services, s.httpRoutes, s.grpcRoutes, s.endpoints]);
 }
 
 /** The snapshot the store describes right now. */
@@ -102,6 +109,7 @@ export function buildSnapshot(
 ): MeshSnapshot {
   const services = clusterIPs.assign(store.list<Service>('Service'));
   const httpRoutes = store.list<HTTPRoute>('HTTPRoute');
+  const grpcRoutes = store.list<GRPCRoute>('GRPCRoute');
   const endpoints: ServicePortEndpoints[] = [];
   const podsByNs = new Map<string, Pod[]>();
   const slicesByNs = new Map<string, EndpointSlice[]>();
@@ -120,7 +128,7 @@ export function buildSnapshot(
       for (const sp of svc.spec.ports) endpoints.push(portEntry(svc, sp, sliceEndpoints(slices, sp)));
     }
   }
-  return { version, services, httpRoutes, endpoints };
+  return { version, services, httpRoutes, grpcRoutes, endpoints };
 }
 
 function portEntry(svc: Service, sp: ServicePort, eps: MeshEndpoint[]): ServicePortEndpoints {

@@ -1,4 +1,4 @@
-import type { HTTPRoute, Service } from '../resources/index.js';
+import type { GRPCRoute, HTTPRoute, Service } from '../resources/index.js';
 
 /** One address that serves a Service port: a sidecar's inbound listener, or an address Weir does not run. */
 export interface MeshEndpoint {
@@ -30,6 +30,8 @@ export interface MeshSnapshot {
   version: number;
   services: Service[];
   httpRoutes: HTTPRoute[];
+  /** GRPCRoutes (optional: sources that predate them leave it out) */
+  grpcRoutes?: GRPCRoute[];
   endpoints: ServicePortEndpoints[];
 }
 

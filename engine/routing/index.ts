@@ -5,3 +5,8 @@ export * from './precedence.js';
 export * from './weighted.js';
 export * from './backends.js';
 export * from './table.js';
+export * from './rewrite.js';
+export * from './redirect.js';
+export * from './filters.js';
+export * from './policy.js';
+export * from './grpc.js';

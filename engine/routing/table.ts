@@ -1,32 +1,56 @@
-import type { HTTPRoute, HTTPRouteRule, Service } from '../resources/index.js';
+import type { HTTPBackendRef, HTTPRoute, HTTPRouteRule, Service } from '../resources/index.js';
 import { routeNamespace, routesForServicePort, servicePorts, type ServicePortRef } from './attach.js';
 import { BackendResolver, ServiceIndex, type BackendTarget, type RuleBackend } from './backends.js';
+import { compileFilters, describeFilters, type CompiledFilters } from './filters.js';
 import { CompiledMatch } from './match.js';
+import { compilePolicy, describePolicy, type RoutePolicy } from './policy.js';
 import { comparePrecedence, creationTime, type RankedMatch } from './precedence.js';
 import { LazyQuery, pathEnd, type RoutableRequest } from './request.js';
 import { SmoothWeighted } from './weighted.js';
 
-/** A rule of a route (or the default route), with its weighted backend choice. */
+/** A backendRef of a rule with its own filters (applied only when it is picked). */
+export interface RoutedBackend extends RuleBackend {
+  readonly filters?: CompiledFilters | undefined;
+}
+
+/** A rule of a route (or the default route), with its weighted backend choice, filters and policy. */
 export class CompiledRule {
   /** `namespace/name` of the route; undefined for the default route */
   readonly route: string | undefined;
   readonly ruleIndex: number;
   readonly name: string | undefined;
-  readonly backends: readonly RuleBackend[];
-  private readonly picker: SmoothWeighted<RuleBackend>;
-  private readonly none: RuleBackend | undefined;
+  readonly backends: readonly RoutedBackend[];
+  /** the rule's own filters, applied to every request it serves, before the backend's */
+  readonly filters: CompiledFilters | undefined;
+  /** timeouts and retries */
+  readonly policy: RoutePolicy | undefined;
+  /** true when neither the rule nor any of its backends has filters, timeouts or retries */
+  readonly plain: boolean;
+  private readonly picker: SmoothWeighted<RoutedBackend>;
+  private readonly none: RoutedBackend | undefined;
 
-  constructor(route: string | undefined, ruleIndex: number, name: string | undefined, backends: RuleBackend[]) {
+  constructor(
+    route: string | undefined,
+    ruleIndex: number,
+    name: string | undefined,
+    backends: RoutedBackend[],
+    filters?: CompiledFilters,
+    policy?: RoutePolicy,
+  ) {
     this.route = route;
     this.ruleIndex = ruleIndex;
     this.name = name;
     this.backends = backends;
+    this.filters = filters;
+    this.policy = policy;
+    this.plain = filters === undefined && policy === undefined && backends.every((b) => b.filters === undefined);
     this.picker = new SmoothWeighted(backends.map((b) => ({ item: b, weight: b.weight })));
     this.none = this.picker.empty
       ? {
           name: '',
           weight: 0,
           target: undefined,
+          filters: undefined,
           failStatus: 500,
           reason:
             backends.length === 0
@@ -37,8 +61,8 @@ export class CompiledRule {
   }
 
   /** the backend for the next request, by smooth weighted round robin; check `failStatus` before forwarding */
-  pick(): RuleBackend {
-    return this.none ?? (this.picker.pick() as RuleBackend);
+  pick(): RoutedBackend {
+    return this.none ?? (this.picker.pick() as RoutedBackend);
   }
 
   label(): string {
@@ -54,7 +78,10 @@ export class CompiledRule {
         backend: b.name,
         weight: b.weight,
         ...(b.failStatus !== 0 ? { status: b.failStatus, reason: b.reason } : {}),
+        ...(b.filters !== undefined ? { filters: describeFilters(b.filters) } : {}),
       })),
+      ...(this.filters !== undefined ? { filters: describeFilters(this.filters) } : {}),
+      ...(this.policy !== undefined ? describePolicy(this.policy) : {}),
       ...(this.none !== undefined ? { status: this.none.failStatus, reason: this.none.reason } : {}),
     };
   }
@@ -77,7 +104,7 @@ export class RoutingTable {
   /** the Service ports this table forwards to; index = `BackendTarget.index` */
   readonly targets: readonly BackendTarget[];
   readonly rules: readonly CompiledRule[];
-  /** problems found while compiling (invalid regular expressions, unsupported filters), for `/config` */
+  /** problems found while compiling (invalid regular expressions, filters not applied), for `/config` */
   readonly warnings: readonly string[];
   private readonly entries: readonly Entry[];
   private readonly always: CompiledRule | undefined;
@@ -138,13 +165,36 @@ export interface RoutingInputs {
   httpRoutes: readonly HTTPRoute[];
 }
 
-const supportedFilters = new Set<string>();
+/** The value of the rule's only match when it is a PathPrefix match (what ReplacePrefixMatch replaces). */
+function singlePrefix(rule: HTTPRouteRule): string | undefined {
+  const m = rule.matches;
+  if (m === undefined || m.length === 0) return '/';
+  if (m.length !== 1) return undefined;
+  const path = m[0]?.path;
+  if (path === undefined) return '/';
+  return (path.type ?? 'PathPrefix') === 'PathPrefix' ? (path.value ?? '/') : undefined;
+}
 
-function ruleWarnings(route: string, index: number, rule: HTTPRouteRule, out: string[]): void {
-  const filters = [...(rule.filters ?? []), ...(rule.backendRefs ?? []).flatMap((b) => b.filters ?? [])];
-  for (const f of filters) {
-    if (!supportedFilters.has(f.type)) out.push(`route ${route} rule ${index}: filter ${f.type} is not applied yet`);
-  }
+/** Compile a rule's backends, filters and policy. */
+function compileRule(
+  routeKey: string,
+  ruleIndex: number,
+  rule: HTTPRouteRule,
+  namespace: string,
+  parentPort: number,
+  targets: BackendResolver,
+  warnings: string[],
+): CompiledRule {
+  const label = `route ${routeKey} rule ${rule.name ?? ruleIndex}`;
+  const matchPrefix = singlePrefix(rule);
+  const resolve = (ref: HTTPBackendRef) => targets.resolve(ref, namespace, parentPort);
+  const filters = compileFilters(rule.filters, { resolve, matchPrefix, label, warnings });
+  const backends = (rule.backendRefs ?? []).map((ref): RoutedBackend => {
+    const b = resolve(ref);
+    const ctx = { resolve, matchPrefix, label: `${label} backend ${b.name}`, warnings };
+    return { ...b, filters: compileFilters(ref.filters, ctx) };
+  });
+  return new CompiledRule(routeKey, ruleIndex, rule.name, backends, filters, compilePolicy(rule));
 }
 
 /**
@@ -167,6 +217,7 @@ export function compileRoutingTable(
         name: `${parent.namespace}/${parent.service}:${parent.port}`,
         weight: 1,
         target: self,
+        filters: undefined,
         failStatus: 0,
         reason: '',
       },
@@ -187,9 +238,7 @@ export function compileRoutingTable(
     const routeKey = `${ns}/${route.metadata.name}`;
     const created = creationTime(route.metadata.creationTimestamp);
     route.spec.rules.forEach((rule, ruleIndex) => {
-      ruleWarnings(routeKey, ruleIndex, rule, warnings);
-      const backends = (rule.backendRefs ?? []).map((ref) => targets.resolve(ref, ns, parent.port));
-      const compiled = new CompiledRule(routeKey, ruleIndex, rule.name, backends);
+      const compiled = compileRule(routeKey, ruleIndex, rule, ns, parent.port, targets, warnings);
       rules.push(compiled);
       const matches = rule.matches && rule.matches.length > 0 ? rule.matches : [undefined];
       matches.forEach((m, matchIndex) => {

@@ -79,7 +79,7 @@ describe('outbound proxy: errors the proxy answers itself', () => {
     expect((await client.send(port, '/slow?ms=1')).status).toBe(200);
   });
 
-  it('round robin over ready endpoints only', async () => {
+  it('never sends a request to an endpoint that is not ready', async () => {
     const a: Echo = await startEcho('a');
     const b: Echo = await startEcho('b');
     const c: Echo = await startEcho('c');
@@ -90,8 +90,9 @@ describe('outbound proxy: errors the proxy answers itself', () => {
     );
     const { port, client } = await proxyFor([{ port: a.port }, { port: b.port, ready: false }, { port: c.port }]);
     const served: string[] = [];
-    for (let i = 0; i < 6; i++) served.push((await client.send(port, '/')).headers['x-served-by'] as string);
-    expect(served.sort()).toEqual(['a', 'a', 'a', 'c', 'c', 'c']);
+    for (let i = 0; i < 30; i++) served.push((await client.send(port, '/')).headers['x-served-by'] as string);
+    // peak-EWMA picks by latency, so the split between a and c is not fixed; b is never picked
+    expect(served.filter((s) => s !== 'a' && s !== 'c')).toEqual([]);
   });
 
   it('a Service port that cannot be bound is reported, not fatal', async () => {

@@ -1,0 +1,148 @@
+import { connect, type ClientHttp2Session } from 'node:http2';
+
+/** connection-level receive window of upstream sessions (Linkerd: 1 MiB); streams keep 64 KiB */
+const CONNECTION_WINDOW = 1 << 20;
+/** streams assumed allowed on a session until the endpoint's SETTINGS say otherwise */
+const DEFAULT_MAX_STREAMS = 100;
+
+/** One long-lived upstream HTTP/2 session and its open streams. */
+export class H2Lease {
+  active = 0;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS of the endpoint */
+  limit = DEFAULT_MAX_STREAMS;
+  /** set on GOAWAY, close or error: takes no new streams */
+  dead = false;
+  constructor(readonly session: ClientHttp2Session) {}
+}
+
+export interface H2ClientOptions {
+  /** close a session with no stream after this long without activity (default 60 s) */
+  idleMs?: number;
+}
+
+/**
+ * HTTP/2 (h2c, prior knowledge) to one endpoint: streams are multiplexed over few long-lived sessions.
+ * A stream goes on the first live session with room under the endpoint's max concurrent streams; a
+ * new session is opened only when every session is full. Sessions that receive GOAWAY, close or fail
+ * are dropped (their open streams finish or fail on their own) and the next stream opens a new one.
+ */
+export class H2Client {
+  private sessions: H2Lease[] = [];
+  private closed = false;
+
+  constructor(
+    readonly authority: string,
+    private readonly options: H2ClientOptions = {},
+  ) {}
+
+  /** a session with room for one more stream; call `release` when that stream has closed */
+  acquire(): H2Lease {
+    const ss = this.sessions;
+    for (let i = 0; i < ss.length; i++) {
+      const l = ss[i] as H2Lease;
+      if (!l.dead && l.active < l.limit) {
+        l.active++;
+        return l;
+      }
+    }
+    const l = this.open();
+    l.active++;
+    return l;
+  }
+
+  release(lease: H2Lease): void {
+    lease.active--;
+  }
+
+  get sessionCount(): number {
+    return this.sessions.length;
+  }
+
+  private open(): H2Lease {
+    const session = connect(this.authority, { settings: { enablePush: false } });
+    const lease = new H2Lease(session);
+    if (this.closed) lease.dead = true;
+    else this.sessions.push(lease);
+    const drop = () => {
+      lease.dead = true;
+      const i = this.sessions.indexOf(lease);
+      if (i >= 0) this.sessions.splice(i, 1);
+    };
+    session.on('connect', () => {
+      try {
+        (session.socket as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+        session.setLocalWindowSize(CONNECTION_WINDOW);
+      } catch {
+        // the session went away meanwhile
+      }
+    });
+    session.on('remoteSettings', (s) => {
+      if (s.maxConcurrentStreams !== undefined) lease.limit = Math.max(1, s.maxConcurrentStreams);
+    });
+    session.on('goaway', drop);
+    session.on('close', drop);
+    // errors reach the streams on the session; the session itself is just dropped
+    session.on('error', drop);
+    session.setTimeout(this.options.idleMs ?? 60_000, () => {
+      if (lease.active === 0) {
+        drop();
+        session.close();
+      }
+    });
+    return lease;
+  }
+
+  /** close idle sessions gracefully, let busy ones finish (`destroy` cuts them) */
+  close(): void {
+    this.closed = true;
+    for (const l of this.sessions) {
+      l.dead = true;
+      l.session.close();
+    }
+    this.sessions = [];
+  }
+
+  destroy(): void {
+    this.closed = true;
+    for (const l of this.sessions) {
+      l.dead = true;
+      l.session.destroy();
+    }
+    this.sessions = [];
+  }
+}
+
+/** One `H2Client` per endpoint address, reused across snapshots, like `EndpointPools`. */
+export class H2Clients {
+  private readonly clients = new Map<string, H2Client>();
+  private readonly all = new Set<H2Client>();
+  constructor(private readonly options: H2ClientOptions = {}) {}
+
+  get(address: string, port: number): H2Client {
+    const key = `${address}:${port}`;
+    let c = this.clients.get(key);
+    if (c === undefined) {
+      const host = address.includes(':') ? `[${address}]` : address;
+      c = new H2Client(`http://${host}:${port}`, this.options);
+      this.clients.set(key, c);
+      this.all.add(c);
+    }
+    return c;
+  }
+
+  /** close (gracefully) the clients whose `address:port` is not in `keep` */
+  retain(keep: ReadonlySet<string>): void {
+    for (const [key, c] of this.clients) {
+      if (keep.has(key)) continue;
+      this.clients.delete(key);
+      this.all.delete(c);
+      c.close();
+    }
+  }
+
+  destroy(): void {
+    for (const c of this.all) c.destroy();
+    this.all.clear();
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { classify } from '../../../proxy/protocol/detect.js';
+
+describe('protocol detection (classify)', () => {
+  it.each([
+    ['PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'h2'],
+    ['PRI * HTTP/2.0', 'h2'],
+    ['PRI * HT', undefined],
+    ['GET / HTTP/1.1\r\nHost: x\r\n\r\n', 'http1'],
+    ['GET / HTTP/1.1', 'http1'],
+    ['POST /a?b=c HTTP/1.0\r\n', 'http1'],
+    ['OPTIONS * HTTP/1.1\r\n', 'http1'],
+    ['GET /a-very-long-path-with-no-end-yet', 'http1'],
+    ['GET /', undefined],
+    ['G', undefined],
+    ['hello\n', 'opaque'],
+    ['hello world\n', 'opaque'],
+    ['GET / HTTP/2.0\r\n', 'opaque'],
+    ['GET / FTP/1.1\r\n', 'opaque'],
+    ['GET  / HTTP/1.1\r\n', 'opaque'],
+    ['SSH-2.0-OpenSSH_9.2\r\n', 'opaque'],
+    ['\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03', 'opaque'],
+    ['*1\r\n$4\r\nPING\r\n', 'opaque'],
+    ['AVERYLONGTOKENWITHOUTSPACE', 'opaque'],
+  ])('%j -> %s', (text, want) => {
+    expect(classify(Buffer.from(text, 'latin1'))).toBe(want);
+  });
+});
