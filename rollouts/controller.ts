@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   advance,
   analysisIntervalMs,
@@ -61,6 +62,12 @@ const analysedPhases: ReadonlySet<CanaryPhase | undefined> = new Set<CanaryPhase
 ]);
 
 const key = (ns: string, name: string) => `${ns}/${name}`;
+
+/** a random session-affinity cookie value: 16 letters and digits */
+function cookieToken(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  return [...randomBytes(16)].map((b) => alphabet[b % alphabet.length]).join('');
+}
 
 class Job {
   handle: TimerHandle | undefined;
@@ -205,11 +212,11 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
       case 'scaleTarget':
         return adapter.scaleTarget(canary, action.replicas);
       case 'setRoutes':
-        return router.setRoutes(canary, {
-          primary: action.primary,
-          canary: action.canary,
-          ...(action.mirrored ? { mirrored: true } : {}),
-        });
+        return router.setRoutes(
+          canary,
+          { primary: action.primary, canary: action.canary, ...(action.mirrored ? { mirrored: true } : {}) },
+          action.cookies,
+        );
       case 'promote':
         return adapter.promote(canary);
       case 'runHooks': {
@@ -248,6 +255,8 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
       primary: adapter.observePrimary(canary, now),
       observations: {},
       now,
+      // values for session-affinity cookies, used only when a run starts handing one out
+      sessionTokens: { canary: cookieToken(), primary: cookieToken() },
     };
     const routes = router.getRoutes(canary);
     if (routes) input.routes = routes;

@@ -1,4 +1,5 @@
 import type { CanaryPhase } from '../resources/index.js';
+import type { SessionCookies } from './session.js';
 
 /**
  * What the pure scheduler asks the controller to do, in order. The controller maps each action onto a
@@ -13,8 +14,11 @@ export type Action =
   | { type: 'reconcileRoute' }
   /** set the target (canary) workload's replicas: 0 to scale down, n to scale up from zero */
   | { type: 'scaleTarget'; replicas: number }
-  /** set the route weights (primary + canary = 100) */
-  | { type: 'setRoutes'; primary: number; canary: number; mirrored?: boolean }
+  /**
+   * set the route weights (primary + canary = 100); `mirrored` copies the primary's requests to the canary;
+   * `cookies` (only with `analysis.sessionAffinity`) are the session-affinity cookies the route must honour
+   */
+  | { type: 'setRoutes'; primary: number; canary: number; mirrored?: boolean; cookies?: SessionCookies }
   /** copy the target's pod template (and replicas, strategy, ...) to the primary (Flagger `Promote`) */
   | { type: 'promote' }
   /**

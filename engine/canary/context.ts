@@ -9,7 +9,9 @@ import type {
 import type { Action } from './actions.js';
 import { normal, warning, type CanaryAlertNote, type CanaryEvent, type CanaryNames } from './events.js';
 import { getAnalysis } from './interval.js';
+import { derivedToken, rotateSessionCookies, sessionCookiesOf } from './session.js';
 import { applyPhase, normalizeStatus } from './status.js';
+import { strategyOf } from './strategies.js';
 import type { AdvanceInput, HookResult, Need, RouteWeights } from './types.js';
 
 /** Thrown to stop a tick that needs an observation it does not have yet (caught by `advance`). */
@@ -82,8 +84,34 @@ export class Tick {
     this.actions.push(action);
   }
 
-  setRoutes(primary: number, canary: number): void {
-    this.act({ type: 'setRoutes', primary, canary });
+  /**
+   * Route weights (Flagger `SetRoutes`). With `analysis.sessionAffinity` (canary and blue/green strategies)
+   * the session cookies rotate with the weight (session.ts) and travel with the action to the router.
+   */
+  setRoutes(primary: number, canary: number, mirrored = false): void {
+    const affinity = this.analysis?.sessionAffinity;
+    if (affinity === undefined || strategyOf(this.analysis) === 'ab-testing') {
+      this.act({ type: 'setRoutes', primary, canary, ...(mirrored ? { mirrored } : {}) });
+      return;
+    }
+    const seed = `${this.names.namespace}/${this.names.canary}/${this.hash}/${this.now.toISOString()}`;
+    const tokens = this.input.sessionTokens ?? {
+      canary: derivedToken(`${seed}/canary`),
+      primary: derivedToken(`${seed}/primary`),
+    };
+    this.status = rotateSessionCookies(this.status, affinity, canary, tokens);
+    this.act({
+      type: 'setRoutes',
+      primary,
+      canary,
+      ...(mirrored ? { mirrored } : {}),
+      cookies: sessionCookiesOf(this.status),
+    });
+  }
+
+  /** the target's tracked configs now (undefined when the adapter does not track them) */
+  get configs(): Record<string, string> | undefined {
+    return this.input.target.trackedConfigs;
   }
 
   /** Flagger `SetStatusPhase` */
@@ -96,7 +124,10 @@ export class Tick {
     this.status = { ...this.status, ...fields, lastTransitionTime: this.now.toISOString() };
   }
 
-  /** Flagger `SyncStatus`: phase and counters, and `lastAppliedSpec` = the target's current hash. */
+  /**
+   * Flagger `SyncStatus`: phase and counters, `lastAppliedSpec` = the target's current hash and
+   * `trackedConfigs` = its configs' checksums (absent when it references none).
+   */
   sync(phase: CanaryPhase, fields: { canaryWeight?: number; failedChecks?: number; iterations?: number } = {}): void {
     this.status = {
       ...this.status,
@@ -105,6 +136,12 @@ export class Tick {
       iterations: fields.iterations ?? 0,
       lastAppliedSpec: this.hash,
     };
+    // Flagger SyncStatus also records the checksums of the configs the revision runs with
+    const configs = this.configs;
+    if (configs !== undefined) {
+      if (Object.keys(configs).length > 0) this.status.trackedConfigs = { ...configs };
+      else delete this.status.trackedConfigs;
+    }
     this.setPhase(phase);
   }
 

@@ -1,12 +1,15 @@
 export * from './actions.js';
 export * from './conditions.js';
+export * from './configs.js';
 export * from './events.js';
 export * from './interval.js';
 export * from './manual.js';
 export * from './revision.js';
+export * from './session.js';
+export { sha256, toHex } from './sha256.js';
 export * from './status.js';
 export * from './types.js';
 export * from './weights.js';
-export { advance, hasTargetChanged } from './scheduler.js';
+export { advance, hasTargetChanged, haveConfigsChanged } from './scheduler.js';
 export { strategyOf, type Strategy } from './strategies.js';
 export { Tick } from './context.js';

@@ -145,13 +145,14 @@ export function runManualRequest(t: Tick): boolean {
   } else if (action === 'retry') {
     if (t.phase !== 'Failed') {
       ignore(`only a Failed canary can be retried (phase ${phase})`);
-    } else if (t.hash !== '' && t.hash === t.status.lastPromotedSpec) {
+    } else if (t.hash !== '' && t.hash === t.status.lastPromotedSpec && Object.keys(t.configs ?? {}).length === 0) {
       ignore('the target runs the promoted revision');
     } else {
       message = `revision ${t.hash} analysed again`;
       t.info(messages.manualRetry(t.names, t.hash));
-      // forget that this revision was applied: the tick sees it as a new revision (Flagger HasTargetChanged)
-      const { lastAppliedSpec: _applied, ...rest } = t.status;
+      // forget that this revision (template and configs) was applied: the tick sees it as a new revision
+      // (Flagger HasTargetChanged / HaveDependenciesChanged)
+      const { lastAppliedSpec: _applied, trackedConfigs: _configs, ...rest } = t.status;
       t.status = { ...rest, failedChecks: t.status.failedChecks, canaryWeight: 0, iterations: 0 };
     }
   } else {

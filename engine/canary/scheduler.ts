@@ -1,5 +1,6 @@
 import type { CanaryPhase } from '../resources/index.js';
 import { clearAnalysisCondition, countFailedCheck, setAnalysisCondition } from './conditions.js';
+import { configsChanged } from './configs.js';
 import { NeedSignal, Tick } from './context.js';
 import { alertMessages, messages } from './events.js';
 import { runManualRequest } from './manual.js';
@@ -181,11 +182,22 @@ export function hasTargetChanged(t: Tick): boolean {
   return t.hash !== s.lastAppliedSpec;
 }
 
+/**
+ * Flagger `HaveDependenciesChanged` (config tracking, configs.ts): the checksums of the ConfigMaps and Secrets
+ * the target references differ from `status.trackedConfigs`. Independent of the template hash, so a config
+ * change is a new revision even when the target runs the promoted template.
+ */
+export function haveConfigsChanged(t: Tick): boolean {
+  const configs = t.configs;
+  if (configs === undefined) return false;
+  return configsChanged(configs, t.status.trackedConfigs);
+}
+
 function shouldAdvance(t: Tick): boolean {
   if (t.phase !== undefined && activePhases.has(t.phase)) return true;
   // Weir difference: a Failed canary's lastAppliedSpec is not re-synced here (Flagger does, and can lose
   // a change that arrives while Failed), so the next template change is always seen.
-  return hasTargetChanged(t);
+  return hasTargetChanged(t) || haveConfigsChanged(t);
 }
 
 /**
@@ -239,10 +251,13 @@ function checkCanaryStatus(t: Tick): boolean {
   return false;
 }
 
-/** Step 15 (`hasCanaryRevisionChanged`): a new template while Progressing/WaitingPromotion restarts at 100/0. */
+/**
+ * Step 15 (`hasCanaryRevisionChanged`): a new template or a changed tracked config while
+ * Progressing/WaitingPromotion restarts at 100/0.
+ */
 function revisionChanged(t: Tick): boolean {
   if (t.phase !== 'Progressing' && t.phase !== 'WaitingPromotion') return false;
-  if (!hasTargetChanged(t)) return false;
+  if (!hasTargetChanged(t) && !haveConfigsChanged(t)) return false;
   t.info(messages.restartAnalysis(t.names));
   t.setRoutes(100, 0);
   t.sync('Progressing');

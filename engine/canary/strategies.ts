@@ -36,6 +36,15 @@ export function runCanary(t: Tick): void {
   }
   const max = maxWeight(analysis);
   if (routes.canary < max) {
+    // `mirror: true`: one mirrored step (100/0, requests copied to the canary) before the first weight.
+    // Weir difference: this works on the HTTPRoute (Flagger's Gateway API router drops the mirror filter
+    // unless iterations > 0, so its scheduler repeats the mirrored step forever).
+    if (analysis.mirror && routes.canary === 0 && !routes.mirrored) {
+      t.setRoutes(100, 0, true);
+      t.setFields({ canaryWeight: 0 });
+      t.info(messages.advanceCanaryWeight(t.names, 0));
+      return;
+    }
     const next = nextCanaryWeight(analysis, routes.canary);
     if (next === routes.canary) return;
     t.setRoutes(100 - next, next);
@@ -52,9 +61,7 @@ export function runBlueGreen(t: Tick): void {
   const n = t.analysis?.iterations ?? 0;
   const done = t.status.iterations;
   if (n > done) {
-    if (t.analysis?.mirror && !t.routes.mirrored) {
-      t.act({ type: 'setRoutes', primary: 100, canary: 0, mirrored: true });
-    }
+    if (t.analysis?.mirror && !t.routes.mirrored) t.setRoutes(100, 0, true);
     t.setFields({ iterations: done + 1 });
     t.info(messages.advanceIteration(t.names, done + 1, n));
     return;

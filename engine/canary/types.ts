@@ -15,6 +15,11 @@ export interface WorkloadObservation {
   replicas: number;
   /** FNV-32a hash of the pod template (see revision.ts); required for the target */
   templateHash?: string;
+  /**
+   * the target's `status.trackedConfigs` as they are now (configs.ts `trackedConfigs`): `configmap/<name>` or
+   * `secret/<name>` -> checksum. Undefined when the adapter does not track configs.
+   */
+  trackedConfigs?: Record<string, string>;
   readiness: Readiness;
   /** why `exists` is false, for the event */
   error?: string;
@@ -50,6 +55,11 @@ export interface AdvanceInput {
   routes?: RouteWeights;
   observations: Observations;
   now: Date;
+  /**
+   * random values for new session-affinity cookies (session.ts), used only when a run needs one; without
+   * them a value is derived from the canary, the revision and the time
+   */
+  sessionTokens?: { canary: string; primary: string };
 }
 
 /**

@@ -1,10 +1,19 @@
 import { decodeResource } from '../../engine/resources/index.js';
-import type { RouteWeights } from '../../engine/canary/index.js';
-import { getAnalysis, strategyOf } from '../../engine/canary/index.js';
+import type { RouteWeights, SessionCookies } from '../../engine/canary/index.js';
+import {
+  analysisIntervalMs,
+  cookieMatchRegex,
+  expireCookieValue,
+  getAnalysis,
+  sessionCookiesOf,
+  setCookieValue,
+  strategyOf,
+} from '../../engine/canary/index.js';
 import {
   parseDurationMs,
   type Canary,
   type CanaryMatch,
+  type HTTPBackendRef,
   type HTTPRoute,
   type HTTPRouteFilter,
   type HTTPRouteMatch,
@@ -85,7 +94,8 @@ const defaultMatch: HTTPRouteMatch = { path: { type: 'PathPrefix', value: '/' } 
  * Flagger's Gateway API router (reference 3.14): the HTTPRoute named after the apex Service in the canary's
  * namespace, parentRefs = `service.gatewayRefs`, one weighted rule `[<svc>-primary, <svc>-canary]` on the
  * service port with the timeouts, default match `PathPrefix /`; A/B adds the analysis match to the weighted
- * rule and a primary-only rule after it; blue/green mirroring adds a `RequestMirror` filter to the canary.
+ * rule and a primary-only rule after it; mirroring (blue/green, and the canary strategy's mirrored step) adds a
+ * `RequestMirror` to the canary Service; session affinity adds cookie rules before the weighted one (`desired`).
  *
  * Weir difference: without `gatewayRefs` the route attaches to the apex Service itself (GAMMA, `group: core,
  * kind: Service`), where Flagger refuses ("GatewayRefs must be specified").
@@ -102,8 +112,22 @@ export class GatewayHTTPRouteRouter implements Router {
     return this.store.get<HTTPRoute>('HTTPRoute', canary.metadata.namespace, this.names(canary).apex);
   }
 
-  /** the route this canary should have, with the given weights */
-  desired(canary: Canary, weights: RouteWeights, existing?: HTTPRoute): HTTPRoute {
+  /**
+   * The route this canary should have, with the given weights, mirroring and session-affinity cookies.
+   *
+   * Mirroring (`weights.mirrored`): a `RequestMirror` filter to `<svc>-canary:port` (with `percent` =
+   * `analysis.mirrorWeight` when that is below 100). While all traffic goes to the primary it is a rule
+   * filter, as Flagger writes it; with a split it sits on the primary's backendRef, so that only requests
+   * served by the primary are copied (the canary already sees its own share).
+   *
+   * Session affinity (reference 3.13; canary and blue/green, not A/B): with a canary cookie and canary weight,
+   * rules are `[sticky canary, (sticky primary), weighted]`: requests whose `Cookie` carries the canary cookie
+   * go 100% to the canary; with `primaryCookieName` those carrying the primary cookie 100% to the primary; on
+   * the weighted rule each backendRef answers with a `Set-Cookie` for its cookie (canary: `maxAge`; primary:
+   * one analysis interval, so a user served by the primary is re-rolled at the next step). At weight 0 with a
+   * previous run's cookie, a first rule routes it like everyone else and expires it (`Max-Age=-1`).
+   */
+  desired(canary: Canary, weights: RouteWeights, existing?: HTTPRoute, cookies: SessionCookies = {}): HTTPRoute {
     const n = this.names(canary);
     const svc = canary.spec.service;
     const parentRefs: ParentReference[] = svc.gatewayRefs?.length
@@ -116,31 +140,73 @@ export class GatewayHTTPRouteRouter implements Router {
     const backendRequest = gatewayDuration(svc.backendTimeout);
     if (request !== undefined) timeouts.request = request;
     if (backendRequest !== undefined) timeouts.backendRequest = backendRequest;
-    const filters: HTTPRouteFilter[] = [];
-    if (weights.mirrored) {
-      filters.push({
-        type: 'RequestMirror',
-        requestMirror: { backendRef: { group: '', kind: 'Service', name: n.canary, port: n.port } },
-      });
-    }
-    const weighted: HTTPRouteRule = {
-      matches,
-      backendRefs: [
-        { group: '', kind: 'Service', name: n.primary, port: n.port, weight: weights.primary },
-        { group: '', kind: 'Service', name: n.canary, port: n.port, weight: weights.canary },
-      ],
-      ...(filters.length > 0 ? { filters } : {}),
-      ...(Object.keys(timeouts).length > 0 ? { timeouts } : {}),
-    };
-    const rules: HTTPRouteRule[] = [weighted];
     const analysis = getAnalysis(canary);
-    if (strategyOf(analysis) === 'ab-testing' && analysis?.match?.length) {
+    const ref = (name: string, weight: number, filters: HTTPRouteFilter[] = []): HTTPBackendRef => ({
+      group: '',
+      kind: 'Service',
+      name,
+      port: n.port,
+      weight,
+      ...(filters.length > 0 ? { filters } : {}),
+    });
+    const mirror: HTTPRouteFilter = {
+      type: 'RequestMirror',
+      requestMirror: {
+        backendRef: { group: '', kind: 'Service', name: n.canary, port: n.port },
+        ...(analysis?.mirrorWeight !== undefined && analysis.mirrorWeight < 100
+          ? { percent: analysis.mirrorWeight }
+          : {}),
+      },
+    };
+    const ruleFilters: HTTPRouteFilter[] = [];
+    const primaryFilters: HTTPRouteFilter[] = [];
+    const canaryFilters: HTTPRouteFilter[] = [];
+    if (weights.mirrored) {
+      if (weights.primary > 0 && weights.canary > 0) primaryFilters.push(mirror);
+      else ruleFilters.push(mirror);
+    }
+    const withTimeouts = Object.keys(timeouts).length > 0 ? { timeouts } : {};
+    const rule = (ms: HTTPRouteMatch[], backendRefs: HTTPBackendRef[], filters: HTTPRouteFilter[]): HTTPRouteRule => ({
+      matches: ms,
+      ...(filters.length > 0 ? { filters } : {}),
+      backendRefs,
+      ...withTimeouts,
+    });
+
+    const strategy = strategyOf(analysis);
+    const affinity = strategy === 'ab-testing' ? undefined : analysis?.sessionAffinity;
+    const sticky: HTTPRouteRule[] = [];
+    const cookieMatches = (cookie: string) =>
+      mergeMatches(
+        [{ path: { type: 'PathPrefix', value: '/' }, headers: [cookieHeaderMatch(cookie)] }],
+        serviceMatches,
+      );
+    if (affinity && weights.canary > 0 && cookies.canary) {
+      const interval = Math.round(analysisIntervalMs(canary) / 1000);
+      canaryFilters.push(setCookieFilter(setCookieValue(cookies.canary, affinity.maxAge, affinity)));
+      sticky.push(rule(cookieMatches(cookies.canary), [ref(n.primary, 0), ref(n.canary, 100)], ruleFilters));
+      if (cookies.primary) {
+        primaryFilters.push(setCookieFilter(setCookieValue(cookies.primary, interval, affinity)));
+        sticky.push(rule(cookieMatches(cookies.primary), [ref(n.primary, 100), ref(n.canary, 0)], ruleFilters));
+      }
+    } else if (affinity && cookies.previous) {
+      sticky.push(
+        rule(
+          cookieMatches(cookies.previous),
+          [ref(n.primary, weights.primary, primaryFilters), ref(n.canary, weights.canary)],
+          [...ruleFilters, setCookieFilter(expireCookieValue(cookies.previous, affinity))],
+        ),
+      );
+    }
+    const weighted = rule(
+      matches,
+      [ref(n.primary, weights.primary, primaryFilters), ref(n.canary, weights.canary, canaryFilters)],
+      ruleFilters,
+    );
+    const rules: HTTPRouteRule[] = [...sticky, weighted];
+    if (strategy === 'ab-testing' && analysis?.match?.length) {
       weighted.matches = mergeMatches(analysis.match.map(toGatewayMatch), serviceMatches);
-      rules.push({
-        matches,
-        backendRefs: [{ group: '', kind: 'Service', name: n.primary, port: n.port, weight: 100 }],
-        ...(Object.keys(timeouts).length > 0 ? { timeouts } : {}),
-      });
+      rules.push({ matches, backendRefs: [ref(n.primary, 100)], ...withTimeouts });
     }
     const apexMeta = (svc.apex ?? {}) as { labels?: Record<string, string>; annotations?: Record<string, string> };
     return {
@@ -178,26 +244,44 @@ export class GatewayHTTPRouteRouter implements Router {
   async reconcile(canary: Canary): Promise<void> {
     const have = this.current(canary);
     const weights = this.getRoutes(canary) ?? { primary: 100, canary: 0 };
-    await this.write(this.desired(canary, weights, have), have);
+    await this.write(this.desired(canary, weights, have, sessionCookiesOf(canary.status)), have);
   }
 
-  async setRoutes(canary: Canary, weights: RouteWeights): Promise<void> {
+  async setRoutes(canary: Canary, weights: RouteWeights, cookies?: SessionCookies): Promise<void> {
     const have = this.current(canary);
-    await this.write(this.desired(canary, weights, have), have);
+    await this.write(this.desired(canary, weights, have, cookies ?? sessionCookiesOf(canary.status)), have);
   }
 
+  /**
+   * Weights and mirroring read back from the weighted rule: the last rule with both the primary and the
+   * canary backendRef (session-affinity rules come before it, the A/B primary-only rule after it).
+   */
   getRoutes(canary: Canary): RouteWeights | undefined {
     const route = this.current(canary);
     if (!route) return undefined;
     const n = this.names(canary);
-    const rule = route.spec.rules[0];
+    const both = route.spec.rules.filter((r) => {
+      const names = (r.backendRefs ?? []).map((b) => b.name);
+      return names.includes(n.primary) && names.includes(n.canary);
+    });
+    const rule = both[both.length - 1] ?? route.spec.rules[0];
     const refs = rule?.backendRefs ?? [];
     const primary = refs.find((r) => r.name === n.primary);
     const canaryRef = refs.find((r) => r.name === n.canary);
     if (!primary && !canaryRef) return undefined;
-    const mirrored = (rule?.filters ?? []).some(
-      (f) => f.type === 'RequestMirror' && f.requestMirror?.backendRef.name === n.canary,
-    );
+    const mirrors = (filters: HTTPRouteFilter[] | undefined) =>
+      (filters ?? []).some((f) => f.type === 'RequestMirror' && f.requestMirror?.backendRef.name === n.canary);
+    const mirrored = mirrors(rule?.filters) || mirrors(primary?.filters);
     return { primary: primary?.weight ?? 0, canary: canaryRef?.weight ?? 0, ...(mirrored ? { mirrored } : {}) };
   }
+}
+
+/** a `Cookie` header regex match for one `name=value` cookie */
+function cookieHeaderMatch(cookie: string): NonNullable<HTTPRouteMatch['headers']>[number] {
+  return { type: 'RegularExpression', name: 'Cookie', value: cookieMatchRegex(cookie) };
+}
+
+/** a `ResponseHeaderModifier` adding one `Set-Cookie` */
+function setCookieFilter(value: string): HTTPRouteFilter {
+  return { type: 'ResponseHeaderModifier', responseHeaderModifier: { add: [{ name: 'Set-Cookie', value }] } };
 }

@@ -1,4 +1,4 @@
-import type { RouteWeights } from '../../engine/canary/index.js';
+import type { RouteWeights, SessionCookies } from '../../engine/canary/index.js';
 import type { Canary } from '../../engine/resources/index.js';
 
 /**
@@ -7,9 +7,13 @@ import type { Canary } from '../../engine/resources/index.js';
  * reports them.
  */
 export interface Router {
-  /** create or adopt the route; a new route starts 100/0, an existing one keeps its weights */
+  /**
+   * create or adopt the route; a new route starts 100/0, an existing one keeps its weights, its mirroring and
+   * (from `canary.status`) its session-affinity rules
+   */
   reconcile(canary: Canary): Promise<void>;
-  setRoutes(canary: Canary, weights: RouteWeights): Promise<void>;
+  /** weights, mirroring, and with `analysis.sessionAffinity` the rules for these cookies */
+  setRoutes(canary: Canary, weights: RouteWeights, cookies?: SessionCookies): Promise<void>;
   /** undefined when the route does not exist */
   getRoutes(canary: Canary): RouteWeights | undefined;
 }

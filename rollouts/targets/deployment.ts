@@ -1,10 +1,12 @@
-import type { Readiness, WorkloadObservation } from '../../engine/canary/index.js';
-import { templateHash } from '../../engine/canary/index.js';
+import type { ConfigRef, Readiness, TrackableConfig, WorkloadObservation } from '../../engine/canary/index.js';
+import { primaryConfigName, templateHash, trackedConfigs, withPrimaryConfigs } from '../../engine/canary/index.js';
 import {
   ANNOTATION_MANAGED_BY,
   type Canary,
+  type ConfigMap,
   type Deployment,
   type KubeObject,
+  type Secret,
   type Service,
 } from '../../engine/resources/index.js';
 import type { ResourceStore } from '../../controlplane/store/resource-store.js';
@@ -129,6 +131,14 @@ function meta(o: unknown): { labels?: Record<string, string>; annotations?: Reco
   return out;
 }
 
+/** A Secret's data as the API server keeps it: `stringData` base64-encoded over `data`. */
+export function secretData(secret: Secret): Record<string, string> | undefined {
+  if (secret.stringData === undefined) return secret.data;
+  const out: Record<string, string> = { ...secret.data };
+  for (const [k, v] of Object.entries(secret.stringData)) out[k] = Buffer.from(v, 'utf8').toString('base64');
+  return out;
+}
+
 /** Deployments as canary targets, over the store (Flagger `DeploymentController`). */
 export class DeploymentTarget implements TargetAdapter {
   readonly kind = 'Deployment';
@@ -155,6 +165,69 @@ export class DeploymentTarget implements TargetAdapter {
     return { dep, label };
   }
 
+  /** a ConfigMap or Secret of the canary's namespace, as the config tracker sees it */
+  private config(namespace: string, ref: ConfigRef): TrackableConfig | undefined {
+    if (ref.kind === 'configmap') {
+      const cm = this.store.get<ConfigMap>('ConfigMap', namespace, ref.name);
+      return cm && { data: cm.data, annotations: cm.metadata.annotations };
+    }
+    const secret = this.store.get<Secret>('Secret', namespace, ref.name);
+    return secret && { data: secretData(secret), annotations: secret.metadata.annotations, type: secret.type };
+  }
+
+  /** `status.trackedConfigs` of the target as it is now (Flagger `GetConfigRefs`) */
+  trackedConfigs(canary: Canary, dep: Deployment): Record<string, string> {
+    const ns = canary.metadata.namespace;
+    return trackedConfigs(dep.spec.template, (ref) => this.config(ns, ref));
+  }
+
+  /**
+   * Flagger `CreatePrimaryConfigs`: a `<name>-primary` copy of each tracked ConfigMap and Secret, created or
+   * updated to the target's current data (labels copied; marked as the controller's).
+   */
+  private async syncPrimaryConfigs(canary: Canary, tracked: Record<string, string>): Promise<void> {
+    const ns = canary.metadata.namespace;
+    for (const key of Object.keys(tracked)) {
+      const slash = key.indexOf('/');
+      const kind = key.slice(0, slash);
+      const name = key.slice(slash + 1);
+      const meta = (o: KubeObject) => ({
+        name: primaryConfigName(name),
+        namespace: ns,
+        ...(o.metadata.labels ? { labels: { ...o.metadata.labels } } : {}),
+        annotations: { [MANAGED_BY_ANNOTATION]: MANAGED_BY },
+      });
+      if (kind === 'configmap') {
+        const cm = this.store.get<ConfigMap>('ConfigMap', ns, name);
+        if (!cm) throw new Error(`configmap ${name}.${ns} get query failed: not found`);
+        const copy: ConfigMap = {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: meta(cm),
+          ...(cm.data !== undefined ? { data: { ...cm.data } } : {}),
+          ...(cm.binaryData !== undefined ? { binaryData: { ...cm.binaryData } } : {}),
+        };
+        const have = this.store.get<ConfigMap>('ConfigMap', ns, copy.metadata.name);
+        if (have && sameJson(have.data, copy.data) && sameJson(have.binaryData, copy.binaryData)) continue;
+        await this.store.apply(copy, { manager: MANAGED_BY });
+      } else {
+        const secret = this.store.get<Secret>('Secret', ns, name);
+        if (!secret) throw new Error(`secret ${name}.${ns} get query failed: not found`);
+        const data = secretData(secret);
+        const copy: Secret = {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: meta(secret),
+          type: secret.type,
+          ...(data !== undefined ? { data } : {}),
+        };
+        const have = this.store.get<Secret>('Secret', ns, copy.metadata.name);
+        if (have && have.type === copy.type && sameJson(secretData(have), copy.data)) continue;
+        await this.store.apply(copy, { manager: MANAGED_BY });
+      }
+    }
+  }
+
   observeTarget(canary: Canary, now: Date): WorkloadObservation {
     const dep = this.target(canary);
     if (!dep) {
@@ -171,6 +244,7 @@ export class DeploymentTarget implements TargetAdapter {
       exists: true,
       replicas: dep.spec.replicas,
       templateHash: templateHash(dep.spec.template),
+      trackedConfigs: this.trackedConfigs(canary, dep),
       readiness: r.ready
         ? r
         : { ...r, message: `canary deployment ${dep.metadata.name}.${dep.metadata.namespace} not ready: ${r.message}` },
@@ -208,9 +282,16 @@ export class DeploymentTarget implements TargetAdapter {
     };
   }
 
-  /** the primary's selector, template labels and metadata labels: `<key>: <value>-primary` */
-  private primaryTemplate(dep: Deployment, label: { key: string; value: string }): Deployment['spec']['template'] {
-    const template = structuredClone(dep.spec.template);
+  /**
+   * The primary's pod template: the target's, labelled `<key>: <value>-primary`, with references to tracked
+   * configs renamed to their `-primary` copies (Flagger `ApplyPrimaryConfigs`).
+   */
+  private primaryTemplate(
+    dep: Deployment,
+    label: { key: string; value: string },
+    tracked: Record<string, string>,
+  ): Deployment['spec']['template'] {
+    const template = withPrimaryConfigs(dep.spec.template, tracked);
     template.metadata = {
       ...template.metadata,
       labels: { ...template.metadata.labels, [label.key]: `${label.value}-primary` },
@@ -222,6 +303,8 @@ export class DeploymentTarget implements TargetAdapter {
     if (this.primary(canary)) return;
     const { dep, label } = this.requireTarget(canary);
     const value = `${label.value}-primary`;
+    const tracked = this.trackedConfigs(canary, dep);
+    await this.syncPrimaryConfigs(canary, tracked);
     const primary: Deployment = {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -235,7 +318,7 @@ export class DeploymentTarget implements TargetAdapter {
         ...structuredClone(dep.spec),
         replicas: dep.spec.replicas > 0 ? dep.spec.replicas : 1,
         selector: { matchLabels: { [label.key]: value } },
-        template: this.primaryTemplate(dep, label),
+        template: this.primaryTemplate(dep, label, tracked),
       },
     };
     await this.store.apply(primary, { manager: MANAGED_BY });
@@ -245,8 +328,10 @@ export class DeploymentTarget implements TargetAdapter {
     const { dep, label } = this.requireTarget(canary);
     const primary = this.primary(canary);
     if (!primary) throw new Error(`deployment ${primaryName(canary)}.${canary.metadata.namespace} not found`);
+    const tracked = this.trackedConfigs(canary, dep);
+    await this.syncPrimaryConfigs(canary, tracked);
     const next = withoutStatus(primary);
-    next.spec.template = this.primaryTemplate(dep, label);
+    next.spec.template = this.primaryTemplate(dep, label, tracked);
     if (canary.spec.autoscalerRef === undefined && dep.spec.replicas > 0) next.spec.replicas = dep.spec.replicas;
     next.spec.progressDeadlineSeconds = dep.spec.progressDeadlineSeconds;
     next.spec.minReadySeconds = dep.spec.minReadySeconds;

@@ -8,6 +8,7 @@ import {
   type HookResult,
   type Readiness,
   type RouteWeights,
+  type SessionCookies,
 } from '../../../engine/canary/index.js';
 import { canarySchema, type Canary, type CanaryStatus, type WebhookType } from '../../../engine/resources/index.js';
 
@@ -47,6 +48,14 @@ export const healthy: MetricObservation[] = [
 export class World {
   canary: Canary;
   targetHash = 'rev1';
+  /** the target's tracked configs as the adapter would report them (undefined = not tracked) */
+  targetConfigs: Record<string, string> | undefined;
+  /** the config checksums the primary runs with (copied on createPrimary/promote) */
+  primaryConfigs: Record<string, string> | undefined;
+  /** random values the controller would pass for new session cookies */
+  sessionTokens: { canary: string; primary: string } | undefined;
+  /** the session cookies of the last setRoutes */
+  cookies: SessionCookies | undefined;
   targetReplicas = 2;
   primaryExists = false;
   primaryHash: string | undefined;
@@ -78,6 +87,7 @@ export class World {
         exists: true,
         replicas: this.targetReplicas,
         templateHash: this.targetHash,
+        ...(this.targetConfigs !== undefined ? { trackedConfigs: this.targetConfigs } : {}),
         readiness: this.canaryReady,
       },
       primary: {
@@ -89,6 +99,7 @@ export class World {
       ...(this.routes ? { routes: this.routes } : {}),
       observations: {},
       now: new Date(this.now),
+      ...(this.sessionTokens ? { sessionTokens: this.sessionTokens } : {}),
     };
   }
 
@@ -121,6 +132,7 @@ export class World {
       case 'createPrimary':
         this.primaryExists = true;
         this.primaryHash = this.targetHash;
+        this.primaryConfigs = this.targetConfigs;
         this.primaryReplicas = this.targetReplicas;
         break;
       case 'reconcileRoute':
@@ -131,9 +143,11 @@ export class World {
         break;
       case 'setRoutes':
         this.routes = { primary: a.primary, canary: a.canary, ...(a.mirrored ? { mirrored: true } : {}) };
+        this.cookies = a.cookies;
         break;
       case 'promote':
         this.primaryHash = this.targetHash;
+        this.primaryConfigs = this.targetConfigs;
         break;
       default:
         break;
