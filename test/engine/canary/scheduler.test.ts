@@ -455,24 +455,24 @@ describe('scheduler: iterations', () => {
     expect(w.messages()).toContain('Stop traffic mirroring and route all traffic to canary');
   });
 
-  it('A/B: matching traffic to the canary for N iterations, then promotion', () => {
+  it('A/B: matching traffic to the canary for 10 iterations, then promotion', () => {
     const w = initialized({
       stepWeight: undefined,
       maxWeight: undefined,
-      iterations: 2,
+      iterations: 10,
       match: [{ headers: { 'x-canary': { exact: 'insider' } } }],
     });
     w.newRevision();
     const seen: [string | undefined, number, number][] = [];
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 14; i++) {
       w.tick();
       seen.push([w.status.phase, w.status.iterations, w.routes!.canary]);
     }
+    const iterating = Array.from({ length: 10 }, (_, i): [string, number, number] => ['Progressing', i + 1, 100]);
     expect(seen).toEqual([
       ['Progressing', 0, 0],
-      ['Progressing', 1, 100],
-      ['Progressing', 2, 100],
-      ['Promoting', 2, 100],
+      ...iterating,
+      ['Promoting', 10, 100],
       ['Finalising', 0, 0],
       ['Succeeded', 0, 0],
     ]);
