@@ -14,6 +14,7 @@ import {
 import { silentLogger, type Logger } from '../store/logger.js';
 import type { ResourceStore, WatchEvent } from '../store/resource-store.js';
 import { canConnect, freePort, httpProbe } from './net.js';
+import { ProcessLedger } from './process-ledger.js';
 import { processSpec, randomSuffix, templateHash } from './template.js';
 import type { Sidecar, SidecarFactory } from './types.js';
 
@@ -129,6 +130,7 @@ export class LocalRuntime {
   private readonly store: ResourceStore;
   private readonly dir: string;
   private readonly logDir: string;
+  private readonly ledger: ProcessLedger;
   private readonly logger: Logger;
   private readonly runs = new Map<string, DeploymentRun>();
   private unwatch: (() => void) | undefined;
@@ -143,12 +145,15 @@ export class LocalRuntime {
     this.store = options.store;
     this.dir = resolve(options.dir);
     this.logDir = resolve(this.dir, options.logDir ?? join(options.stateDir ?? '.weir', 'logs'));
+    this.ledger = new ProcessLedger(join(resolve(this.dir, options.stateDir ?? '.weir'), 'runtime-processes.json'));
     this.logger = options.logger ?? silentLogger;
   }
 
   /** begin running what the store holds, and follow its changes */
   start(): void {
     mkdirSync(this.logDir, { recursive: true });
+    const leftovers = this.ledger.reapLeftovers();
+    if (leftovers > 0) this.logger.warn(`stopped ${leftovers} process(es) left running by a previous runtime`);
     this.unwatch = this.store.watch((e) => this.onEvent(e));
     this.tick = setInterval(() => this.reconcile(), this.options.tickMs ?? 250);
     this.tick.unref();
@@ -454,6 +459,7 @@ export class LocalRuntime {
     inst.markExited = markExited;
     const child = spawn(spec.file, spec.args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
     inst.child = child;
+    if (child.pid !== undefined) this.ledger.add(child.pid);
     inst.state = 'running';
     inst.startedAt = Date.now();
     inst.waiting = undefined;
@@ -462,6 +468,7 @@ export class LocalRuntime {
     const onExit = (code: number | null, signal: NodeJS.Signals | null, err?: Error): void => {
       if (done) return;
       done = true;
+      if (child.pid !== undefined) this.ledger.remove(child.pid);
       this.onExit(inst, runId, code, signal, err);
     };
     child.once('error', (err) => onExit(null, null, err));
