@@ -174,20 +174,8 @@ export function startWeirUpGroup(args: string[], timeoutMs = 30_000): Promise<Gr
   });
 }
 
-export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+/** Poll until `probe` answers (the shared helper, under the name these tests use). */
+export { eventually as waitFor } from '../support/weir-process.js';
 
 /**
  * GET without keeping the connection open: a kept-alive client connection to a Service port currently holds
