@@ -28,6 +28,9 @@ H2_STREAMS=${H2_STREAMS:-10}      # h2load -m
 SPLIT_N=${SPLIT_N:-500}           # requests of the split check
 ONLY=${ONLY:-}                    # subset of: direct haproxy nginx weir
 PROTOS=${PROTOS:-"h1 h2c"}        # h1 and/or h2c
+# node flags of the Weir proxy, e.g. the memory-saving sidecar flags of proxy/README.md:
+#   WEIR_FLAGS="--optimize-for-size --no-wasm-loop-unrolling"   (bench/node-flags.sh measures the trade-off)
+WEIR_FLAGS=${WEIR_FLAGS:-}
 SKIP_INSTALL=${SKIP_INSTALL:-0}
 SKIP_BUILD=${SKIP_BUILD:-0}
 WORK=${BENCH_WORKDIR:-$(mktemp -d "${TMPDIR:-/tmp}/weir-bench.XXXXXX")}
@@ -161,6 +164,7 @@ UNDICI_V=$(node -p "require('$ROOT/node_modules/undici/package.json').version")
   printf ',"wrk":%s' "$(json_str "$(wrk -v 2>&1 | head -1)")"
   printf ',"h2load":%s' "$(json_str "$(h2load --version 2>&1 | head -1)")"
   printf ',"debs":%s' "$(json_str "$(dpkg-query -W -f '${Package}=${Version} ' haproxy nginx wrk nghttp2-client 2>/dev/null)")"
+  printf ',"weir_flags":%s' "$(json_str "$WEIR_FLAGS")"
   printf ',"loadavg_start":%s' "$(json_str "$(cut -d' ' -f1-3 /proc/loadavg)")"
   printf ',"knobs":{"reps":%s,"dur":%s,"rate_dur":%s,"warm":%s,"rates":%s,"h2_rates":%s,"sizes":%s,"conns":%s,"h2_conns":%s,"h2_streams":%s}}\n' \
     "$REPS" "$DUR" "$RATE_DUR" "$WARM" "$(json_str "$RATES")" "$(json_str "$H2_RATES")" "$(json_str "$SIZES")" "$CONNS" "$H2_CONNS" "$H2_STREAMS"
@@ -184,6 +188,7 @@ target_port() { # target proto
   esac
 }
 WEIR_NODE_FLAGS=()
+read -r -a WEIR_SIDECAR_FLAGS <<<"$WEIR_FLAGS"
 start_target() { # target proto -> sets KEY (the PID table entry whose process tree is measured)
   local t=$1 proto=$2 port
   port=$(target_port "$t" "$proto")
@@ -196,9 +201,9 @@ start_target() { # target proto -> sets KEY (the PID table entry whose process t
     weir)
       KEY=weir
       if [ "$proto" = h1 ]; then
-        start weir node "${WEIR_NODE_FLAGS[@]}" "$BUILD/weir-proxy.js" --port "$port" --a "127.0.0.1:$P_UP_A" --b "127.0.0.1:$P_UP_B"
+        start weir node "${WEIR_SIDECAR_FLAGS[@]}" "${WEIR_NODE_FLAGS[@]}" "$BUILD/weir-proxy.js" --port "$port" --a "127.0.0.1:$P_UP_A" --b "127.0.0.1:$P_UP_B"
       else
-        start weir node "${WEIR_NODE_FLAGS[@]}" "$BUILD/weir-proxy.js" --port "$port" --a "127.0.0.1:$P_UP2_A" --b "127.0.0.1:$P_UP2_B" --app-protocol h2c
+        start weir node "${WEIR_SIDECAR_FLAGS[@]}" "${WEIR_NODE_FLAGS[@]}" "$BUILD/weir-proxy.js" --port "$port" --a "127.0.0.1:$P_UP2_A" --b "127.0.0.1:$P_UP2_B" --app-protocol h2c
       fi
       for _ in $(seq 150); do
         grep -q '"ready":true' "$WORK/logs/weir.log" 2>/dev/null && break

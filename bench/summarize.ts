@@ -123,7 +123,8 @@ p(
 p(
   `Repetitions: ${fmt(reps, 0)} (medians; ranges are min–max over repetitions; ratios are taken per repetition, then the median). ` +
     `Max runs ${String(knobs['dur'])} s, fixed-rate runs ${String(knobs['warm'])} s warm-up + ${String(knobs['rate_dur'])} s. ` +
-    `Load average at start ${String(env['loadavg_start'] ?? '?')}, at end ${String(end?.['loadavg_end'] ?? '?')}.`,
+    `Load average at start ${String(env['loadavg_start'] ?? '?')}, at end ${String(end?.['loadavg_end'] ?? '?')}. ` +
+    `Weir proxy node flags: ${env['weir_flags'] ? `\`${String(env['weir_flags'])}\`` : 'none'}.`,
 );
 p();
 

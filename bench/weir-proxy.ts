@@ -4,6 +4,7 @@
  * Golden metrics are on (they always are); the admin server is on a free port.
  *
  * usage: node weir-proxy.js --port P --a 127.0.0.1:PA --b 127.0.0.1:PB [--weights 90,10] [--app-protocol h2c]
+ *        [--pool-connections N] (undici connections per endpoint, default 256)
  * Prints one JSON line `{"ready":true,...}` once the listener is up. SIGTERM/SIGINT close it and exit 0
  * (so `node --cpu-prof` writes its profile); SIGUSR2 prints `process.memoryUsage()`.
  *
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     weights: { type: 'string', default: '90,10' },
     'app-protocol': { type: 'string' },
     'admin-port': { type: 'string', default: '0' },
+    'pool-connections': { type: 'string' },
   },
 });
 
@@ -117,6 +119,7 @@ async function main(): Promise<void> {
     deployment: 'bench-client',
     adminPort: Number(values['admin-port']),
     onError: (err) => console.error(`weir-proxy: ${err.message}`),
+    ...(values['pool-connections'] !== undefined ? { poolConnections: Number(values['pool-connections']) } : {}),
   });
   await proxy.settled();
   if (!proxy.listeners().some((l) => l.port === port)) throw new Error(`no listener on 127.0.0.1:${port}`);

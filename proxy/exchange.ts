@@ -20,6 +20,14 @@ import { MirrorSender, type MirrorTarget } from './mirror.js';
 import { contentLength, readReplayableBody } from './replay-body.js';
 import { backoffMs, MAX_REPLAY_BYTES, retryableError } from './retry.js';
 import { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
+import {
+  ERR_NONE,
+  ERR_REQUEST_TIMEOUT,
+  localRouteError,
+  routeErrorOf,
+  type RouteBackendMetrics,
+  type RuleMetrics,
+} from './route-metrics.js';
 import { BACKEND_REQUEST_TIMEOUT, clearTimer, REQUEST_TIMEOUT } from './timeouts.js';
 
 /**
@@ -64,6 +72,8 @@ export interface ListenerLike {
   readonly table: { readonly parent: ServicePortRef };
   readonly targets: readonly TargetLike[];
   readonly series: Series;
+  /** per-route and per-backend metrics (route-metrics.ts), by rule */
+  readonly ruleMetrics?: ReadonlyMap<CompiledRule, RuleMetrics>;
 }
 
 export interface RoutePolicyOptions {
@@ -146,6 +156,9 @@ class Exchange implements EndpointWaiter {
   private requestTimer: NodeJS.Timeout | undefined;
   private attemptTimer: NodeJS.Timeout | undefined;
   private backoffTimer: NodeJS.Timeout | undefined;
+  /** the rule's route metrics, and those of the backend picked */
+  private readonly rm: RuleMetrics | undefined;
+  rb: RouteBackendMetrics | undefined;
 
   constructor(
     private readonly policies: RoutePolicies,
@@ -158,6 +171,7 @@ class Exchange implements EndpointWaiter {
   ) {
     this.rs = { method: req.method as string, url: req.url as string, headers: [] };
     this.retry = rule.policy?.retry;
+    this.rm = st.ruleMetrics?.get(rule);
   }
 
   run(): void {
@@ -176,6 +190,7 @@ class Exchange implements EndpointWaiter {
       return;
     }
     this.target = this.st.targets[backend.target.index] as TargetLike;
+    this.rb = this.rm?.backend(backend.target.index);
     this.backendFilters = backend.filters;
     if (backend.filters !== undefined && !this.runFilters(backend.filters, rf)) return;
 
@@ -235,6 +250,7 @@ class Exchange implements EndpointWaiter {
           series.request();
           sendRedirect(this.res, s.redirect, location, [f.response, ruleFilters?.response], this.inflight.draining);
           series.response(s.redirect.statusCode, performance.now() - this.start, false);
+          this.rm?.route.request(s.redirect.statusCode, performance.now() - this.start, ERR_NONE);
           this.inflight.leave();
           return false;
         }
@@ -302,6 +318,7 @@ class Exchange implements EndpointWaiter {
   fail(status: number, reason: string): void {
     this.queued = false;
     if (this.state !== PENDING) return;
+    this.rb?.tryResponse(-1, performance.now() - this.start, localRouteError(status, reason));
     this.local(status, reason, (this.target as TargetLike).series);
   }
 
@@ -312,9 +329,11 @@ class Exchange implements EndpointWaiter {
     const retry = this.retry;
     if (retry !== undefined && retry.retriesStatus(status) && this.canRetry()) {
       a.ep.series.response(status, performance.now() - this.start, false);
+      this.rb?.tryResponse(status, performance.now() - this.start, ERR_NONE);
       this.scheduleRetry();
       return false;
     }
+    if (this.retries > 0 && status < 500 && this.rm !== undefined) this.rm.route.retrySuccesses++;
     this.state = COMMITTED;
     this.current = undefined;
     this.requestTimer = clearTimer(this.requestTimer);
@@ -328,11 +347,13 @@ class Exchange implements EndpointWaiter {
     const f = upstreamFailure(err);
     a.ep.series.response(f.status, performance.now() - this.start, true);
     a.ep.done(performance.now() - a.sentAt, true);
+    const error = routeErrorOf(err);
+    this.rb?.tryResponse(-1, performance.now() - this.start, error);
     if (this.retry !== undefined && retryableError(err, this.rs.method) && this.canRetry()) {
       this.scheduleRetry();
       return;
     }
-    this.failAfterTry(f.status, f.reason);
+    this.failAfterTry(f.status, f.reason, error);
   }
 
   onAttemptTimeout(a: Attempt): void {
@@ -351,7 +372,8 @@ class Exchange implements EndpointWaiter {
       a.cancel(REQUEST_TIMEOUT);
       a.ep.series.response(f.status, performance.now() - this.start, true);
       a.ep.done(performance.now() - a.sentAt, true);
-      this.failAfterTry(f.status, f.reason);
+      this.rb?.tryResponse(-1, performance.now() - this.start, ERR_REQUEST_TIMEOUT);
+      this.failAfterTry(f.status, f.reason, ERR_REQUEST_TIMEOUT);
     } else {
       if (this.queued) (this.target as TargetLike).queue?.cancel(this);
       this.queued = false;
@@ -372,12 +394,20 @@ class Exchange implements EndpointWaiter {
 
   private canRetry(): boolean {
     const retry = this.retry as RetryPolicy;
-    if (!this.replayable || this.retries >= retry.attempts || this.res.destroyed) return false;
-    return this.policies.budget(this.rule).withdraw();
+    if (!this.replayable || this.res.destroyed) return false;
+    const rm = this.rm?.route;
+    if (this.retries >= retry.attempts) {
+      if (rm !== undefined) rm.retryLimitExceeded++;
+      return false;
+    }
+    if (this.policies.budget(this.rule).withdraw()) return true;
+    if (rm !== undefined) rm.retryOverflow++;
+    return false;
   }
 
   private scheduleRetry(): void {
     this.retries++;
+    if (this.rm !== undefined) this.rm.route.retries++;
     this.current = undefined;
     const delay = backoffMs(this.retry as RetryPolicy, this.retries, this.policies.random);
     this.backoffTimer = setTimeout(onBackoff, delay, this);
@@ -389,9 +419,10 @@ class Exchange implements EndpointWaiter {
   }
 
   /** answer with a proxy error already counted in the metrics of the try that caused it */
-  private failAfterTry(status: number, reason: string): void {
+  private failAfterTry(status: number, reason: string, error: number): void {
     this.state = DONE;
     this.clearTimers();
+    this.rm?.route.request(-1, performance.now() - this.start, error);
     sendProxyError(this.res, status, reason, this.inflight.draining);
     this.inflight.leave();
   }
@@ -401,6 +432,7 @@ class Exchange implements EndpointWaiter {
     this.state = DONE;
     this.clearTimers();
     respondLocally(this.res, status, reason, series, this.start, this.inflight);
+    this.rm?.route.request(-1, performance.now() - this.start, localRouteError(status, reason));
   }
 
   private clearTimers(): void {
@@ -463,7 +495,7 @@ class Attempt implements Dispatcher.DispatchHandler {
     }
     this.state = FORWARDING;
     // the balancer heard of this try in onResponse: no observer
-    const fwd = new ForwardHandler(ex.res, this.ep.series, ex.start, ex.inflight, undefined);
+    const fwd = new ForwardHandler(ex.res, this.ep.series, ex.start, ex.inflight, undefined, ex.rb);
     this.fwd = fwd;
     if (this.abort !== undefined) fwd.onConnect(this.abort);
     return fwd.onHeaders(statusCode, ex.responseHeaders(rawHeaders), resume, statusText);

@@ -5,6 +5,7 @@ import type { Inflight } from './drain.js';
 import { sendProxyError, upstreamFailure } from './errors.js';
 import { forwardRequestHeaders, forwardResponseHeaders, type RequestHeadInfo } from './headers.js';
 import type { Series } from './metrics.js';
+import { ERR_CANCEL, ERR_NONE, routeErrorOf, type RouteBackendMetrics } from './route-metrics.js';
 
 /**
  * Balancer feedback, called once per forwarded request as soon as its outcome is known: at the response
@@ -29,10 +30,14 @@ const CLIENT_GONE = new Error('client closed the connection');
  */
 export class ForwardHandler implements Dispatcher.DispatchHandler {
   private status = 0;
+  /** the upstream status forwarded to the client (0 until then) */
+  private forwarded = 0;
   private done = false;
   private resumeUpstream: (() => void) | null = null;
   private abortUpstream: ((err?: Error) => void) | null = null;
   private waitingDrain = false;
+  /** the route `error` code (route-metrics.ts) when the response failed */
+  private error = ERR_NONE;
   /** when the request was dispatched (only measured for an observer) */
   private readonly sentAt: number;
 
@@ -42,6 +47,8 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     private readonly start: number,
     private readonly inflight: Inflight,
     private observer: ForwardObserver | undefined,
+    /** the route rule's backend whose response this is (per-route metrics), if any */
+    private readonly route: RouteBackendMetrics | undefined = undefined,
   ) {
     this.sentAt = observer === undefined ? 0 : performance.now();
   }
@@ -53,6 +60,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[] | string[], resume: () => void, statusText: string): boolean {
     if (statusCode < 200) return true;
     this.status = statusCode;
+    this.forwarded = statusCode;
     if (this.observer !== undefined) this.report(statusCode >= 500);
     this.resumeUpstream = resume;
     const res = this.res;
@@ -98,12 +106,14 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   onError(err: Error): void {
     if (this.done) return;
     if (err === CLIENT_GONE) {
+      this.error = ERR_CANCEL;
       if (this.observer !== undefined) this.report(undefined);
       this.res.destroy();
       this.finish(true);
       return;
     }
     const f = upstreamFailure(err);
+    this.error = routeErrorOf(err);
     if (!this.res.headersSent) this.status = f.status;
     sendProxyError(this.res, f.status, f.reason, this.inflight.draining);
     this.finish(true);
@@ -114,6 +124,8 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     this.done = true;
     const latency = performance.now() - this.start;
     this.series.response(this.status || 502, latency, failed);
+    // per route: the status forwarded, none when the proxy answered with an error instead
+    if (this.route !== undefined) this.route.response(this.forwarded, latency, this.error);
     if (this.observer !== undefined) this.report(failed);
     this.inflight.leave();
   }
@@ -153,10 +165,11 @@ export function forward(
   start: number,
   inflight: Inflight,
   observer?: ForwardObserver,
+  route?: RouteBackendMetrics,
 ): void {
   pool.dispatch(
     { path: req.url as string, method: req.method as Dispatcher.HttpMethod, headers, body: hasBody ? req : null },
-    new ForwardHandler(res, series, start, inflight, observer),
+    new ForwardHandler(res, series, start, inflight, observer, route),
   );
 }
 

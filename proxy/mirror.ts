@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 
 /**
@@ -13,6 +14,8 @@ import type { Dispatcher } from 'undici';
  */
 export interface MirrorEndpoint {
   readonly pool: Dispatcher;
+  /** the balancer's release for this endpoint: a copy is in flight on it until this is called */
+  done(rttMs: number, failed: boolean | undefined): void;
 }
 export interface MirrorTarget {
   readonly balancer: { pick(): MirrorEndpoint | undefined };
@@ -24,13 +27,80 @@ export interface MirrorStats {
   inflight: number;
 }
 
-export class MirrorSender implements Dispatcher.DispatchHandler {
+/**
+ * One copy in flight: releases its endpoint to the balancer at the reply's headers (or on an error before
+ * them), without a success/failure verdict, so the mirror's in-flight count and latency stay true.
+ */
+class MirrorCopy implements Dispatcher.DispatchHandler {
+  private released = false;
+  private readonly sentAt = performance.now();
+
+  constructor(
+    private readonly stats: MirrorStats,
+    private readonly ep: MirrorEndpoint,
+  ) {}
+
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.ep.done(performance.now() - this.sentAt, undefined);
+  }
+
+  onConnect(): void {}
+
+  onHeaders(): boolean {
+    this.release();
+    return true;
+  }
+
+  onData(): boolean {
+    return true;
+  }
+
+  onComplete(): void {
+    this.release();
+    this.stats.inflight--;
+  }
+
+  onError(): void {
+    this.release();
+    this.stats.inflight--;
+  }
+}
+
+export class MirrorSender {
   readonly stats: MirrorStats = { sent: 0, dropped: 0, inflight: 0 };
 
   constructor(
     private readonly maxInflight = 256,
-    private readonly timeoutMs = 10_000,
+    /** headers and body timeout of a copy */
+    readonly timeoutMs = 10_000,
   ) {}
+
+  /**
+   * For copies sent by another protocol path (HTTP/2, `h2/mirror.ts`): true when one more copy may be
+   * in flight (it is counted as sent and in flight; call `settle()` once it is over), false when it is
+   * dropped. The bound is shared with the HTTP/1.1 copies.
+   */
+  admit(): boolean {
+    const stats = this.stats;
+    if (stats.inflight >= this.maxInflight) {
+      stats.dropped++;
+      return false;
+    }
+    stats.inflight++;
+    stats.sent++;
+    return true;
+  }
+
+  /** a copy admitted by `admit()` is over; `dropped` when it could not be sent after all */
+  settle(dropped = false): void {
+    this.stats.inflight--;
+    if (dropped) {
+      this.stats.sent--;
+      this.stats.dropped++;
+    }
+  }
 
   send(t: MirrorTarget, method: string, path: string, headers: string[], body: Buffer | null): void {
     const stats = this.stats;
@@ -45,7 +115,6 @@ export class MirrorSender implements Dispatcher.DispatchHandler {
     }
     stats.inflight++;
     stats.sent++;
-    // one shared handler for every copy: it keeps no per-request state
     ep.pool.dispatch(
       {
         path,
@@ -55,25 +124,7 @@ export class MirrorSender implements Dispatcher.DispatchHandler {
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       },
-      this,
+      new MirrorCopy(stats, ep),
     );
-  }
-
-  onConnect(): void {}
-
-  onHeaders(): boolean {
-    return true;
-  }
-
-  onData(): boolean {
-    return true;
-  }
-
-  onComplete(): void {
-    this.stats.inflight--;
-  }
-
-  onError(): void {
-    this.stats.inflight--;
   }
 }

@@ -13,6 +13,7 @@ import {
   compileServicePortRoutes,
   ServiceIndex,
   type BackendTarget,
+  type CompiledRule,
   type RoutingTable,
   type ServicePortRef,
   type ServicePortRoutes,
@@ -27,6 +28,13 @@ import { RoutePolicies, serveRule, type RoutePolicyOptions } from './exchange.js
 import { NO_ROUTE } from './errors.js';
 import { forward, headInfo, requestHeaders, respondLocally, type ForwardObserver } from './forward.js';
 import { GoldenMetrics, type Series } from './metrics.js';
+import {
+  ERR_UNEXPECTED,
+  localRouteError,
+  RouteMetricsRegistry,
+  type RouteBackendMetrics,
+  type RuleMetrics,
+} from './route-metrics.js';
 import { EndpointPools } from './pools.js';
 import { H2Clients, type H2Client } from './h2/client.js';
 import { FrontServer } from './protocol/listener.js';
@@ -61,6 +69,8 @@ export interface OutboundProxyOptions {
   onShutdown?: () => void;
   /** protocol detection: how long to wait for a client's first bytes before forwarding it as opaque TCP (default 10 s) */
   detectTimeoutMs?: number;
+  /** most HTTP/1.1 connections per endpoint (undici Pool `connections`, default 256) */
+  poolConnections?: number;
 }
 
 export interface ListenerInfo {
@@ -112,6 +122,8 @@ interface ListenerState {
   targets: TargetRuntime[];
   /** for 404 */
   series: Series;
+  /** per-route and per-backend metrics of every rule (HTTPRoute and GRPCRoute), interned per snapshot */
+  ruleMetrics: Map<CompiledRule, RuleMetrics>;
 }
 
 interface Listener {
@@ -165,10 +177,12 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
   const makeBalancer = options.balancer ?? peakEwma();
   const queueOptions = { failFastMs: options.failFastMs, capacity: options.queueCapacity };
   const metrics = new GoldenMetrics();
+  const routeMetrics = new RouteMetricsRegistry();
   const policies = new RoutePolicies(options.routePolicy);
-  const pools = new EndpointPools(
-    options.responseTimeoutMs !== undefined ? { responseHeadersTimeoutMs: options.responseTimeoutMs } : {},
-  );
+  const pools = new EndpointPools({
+    ...(options.responseTimeoutMs !== undefined ? { responseHeadersTimeoutMs: options.responseTimeoutMs } : {}),
+    ...(options.poolConnections !== undefined ? { connections: options.poolConnections } : {}),
+  });
   const h2clients = new H2Clients();
   const listeners = new Map<string, Listener>();
   /** listener keys that failed to bind, with the error reported, so each is reported once */
@@ -228,7 +242,11 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
         endpoints: eps,
       };
     });
-    return { table, routes, targets, series: metrics.series(labels(ref, ref)) };
+    const ruleMetrics = new Map<CompiledRule, RuleMetrics>();
+    const n = routes.targets.length;
+    for (const r of table.rules) ruleMetrics.set(r, routeMetrics.rule(ref, r, false, n));
+    for (const r of routes.grpc?.rules ?? []) ruleMetrics.set(r, routeMetrics.rule(ref, r, true, n));
+    return { table, routes, targets, series: metrics.series(labels(ref, ref)), ruleMetrics };
   }
 
   function handle(listener: Listener, req: IncomingMessage, res: ServerResponse): void {
@@ -252,19 +270,22 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
       return;
     }
     const backend = rule.pick();
+    const rm = st.ruleMetrics.get(rule);
     if (backend.failStatus !== 0 || backend.target === undefined) {
       const series =
         backend.target !== undefined ? (st.targets[backend.target.index] as TargetRuntime).series : st.series;
       respondLocally(res, backend.failStatus, backend.reason, series, start, inflight);
+      rm?.route.request(-1, performance.now() - start, ERR_UNEXPECTED);
       return;
     }
     const t = st.targets[backend.target.index] as TargetRuntime;
+    const rb = rm?.backend(backend.target.index);
     const ep = t.balancer.pick();
     if (ep === undefined) {
-      waitForEndpoint(t, req, res, start, inflight);
+      waitForEndpoint(t, req, res, start, inflight, rb);
       return;
     }
-    send(t, ep, req, res, start, inflight);
+    send(t, ep, req, res, start, inflight, rb);
   }
 
   function send(
@@ -274,10 +295,12 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     res: ServerResponse,
     start: number,
     inflight: Inflight,
+    rb: RouteBackendMetrics | undefined,
   ): void {
     const headers = requestHeaders(req);
     ep.series.request();
-    forward(ep.pool, req, res, headers, headInfo().hasBody, ep.series, start, inflight, observerFor(t.balancer, ep));
+    const hasBody = headInfo().hasBody;
+    forward(ep.pool, req, res, headers, hasBody, ep.series, start, inflight, observerFor(t.balancer, ep), rb);
   }
 
   /** no endpoint available now: wait in the backend's bounded queue (slow path) */
@@ -287,6 +310,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     res: ServerResponse,
     start: number,
     inflight: Inflight,
+    rb: RouteBackendMetrics | undefined,
   ): void {
     const queue = t.queue;
     const gone = () => {
@@ -295,11 +319,12 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     const waiter: Waiter<EndpointRoute> = {
       serve: (ep) => {
         res.off('close', gone);
-        send(t, ep, req, res, start, inflight);
+        send(t, ep, req, res, start, inflight, rb);
       },
       fail: (status, reason) => {
         res.off('close', gone);
         respondLocally(res, status, reason, t.series, start, inflight);
+        rb?.response(-1, performance.now() - start, localRouteError(status, reason));
       },
     };
     res.once('close', gone);
@@ -312,7 +337,8 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     const track = (s: Parameters<FrontServer['track']>[0]) => server.track(s);
     const server = new FrontServer({
       request: (req, res) => handle(listener, req, res),
-      stream: (stream, headers, flags) => outboundStream(listener.state, inflight, h2clients, stream, headers, flags),
+      stream: (stream, headers, flags) =>
+        outboundStream(listener.state, inflight, h2clients, stream, headers, flags, policies),
       upgrade: (req, socket, head) => outboundUpgrade(listener.state, req, socket, head, track),
       opaque: (socket, prefix) => outboundOpaque(listener.state, socket, prefix, track),
       detectTimeoutMs: options.detectTimeoutMs,
@@ -342,6 +368,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     for (const e of snapshot.endpoints) endpoints.set(endpointsKey(e.namespace, e.service, e.port), e);
     const used = new Set<string>();
     const wanted = new Set<string>();
+    routeMetrics.beginSnapshot();
     const opening: Promise<void>[] = [];
     for (const table of tables) {
       const key = listenerKey(table.parent);
@@ -359,6 +386,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
       void drainServer(l.server, l.inflight, options.drainMs ?? 10_000);
     }
     for (const key of bindFailures.keys()) if (!wanted.has(key)) bindFailures.delete(key);
+    routeMetrics.endSnapshot();
     await Promise.all(opening);
     pools.retain(used);
     h2clients.retain(used);
@@ -439,7 +467,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
 
   try {
     admin = await startAdminServer(options.adminHost ?? '127.0.0.1', options.adminPort ?? 0, {
-      metrics: () => metrics.render() + renderBalancerGauges(balanced()),
+      metrics: () => metrics.render() + routeMetrics.render() + renderBalancerGauges(balanced()),
       ready: () => closing === undefined && applied >= 0,
       config: describe,
       shutdown: () => void close().then(() => options.onShutdown?.()),

@@ -3,7 +3,8 @@ import { parentRefSelects, type ServicePortRef } from './attach.js';
 import { BackendResolver, ServiceIndex, type BackendTarget } from './backends.js';
 import { creationTime } from './precedence.js';
 import { headerValue, type RoutableRequest } from './request.js';
-import { CompiledRule, type RoutingTable } from './table.js';
+import { compileFilters } from './filters.js';
+import { CompiledRule, type RoutedBackend, type RoutingTable } from './table.js';
 
 /**
  * GRPCRoute (Gateway API, gateway-api.md 2.8), compiled per Service port like HTTPRoutes are. A match
@@ -12,7 +13,8 @@ import { CompiledRule, type RoutingTable } from './table.js';
  * case-insensitive, Exact or RegularExpression) are ANDed with it. A rule without matches matches
  * every request. Precedence across all rules of all attached GRPCRoutes: a service match (Exact before
  * RegularExpression, then more characters), then a method match (likewise), then more header matches,
- * then the oldest route, then `namespace/name`, then rule and match order.
+ * then the oldest route, then `namespace/name`, then rule and match order. Filters (a subset of
+ * HTTPRoute's) are compiled by `compileFilters`, as for HTTPRoutes.
  */
 
 interface HeaderTest {
@@ -245,7 +247,12 @@ export function compileServicePortRoutes(
       const routeKey = `${ns}/${route.metadata.name}`;
       const created = creationTime(route.metadata.creationTimestamp);
       (route.spec.rules ?? []).forEach((rule, ruleIndex) => {
-        const backends = (rule.backendRefs ?? []).map((ref) => {
+        // GRPCRoute filters (RequestHeaderModifier, ResponseHeaderModifier, RequestMirror, ExtensionRef)
+        // are a subset of HTTPRoute's and compile the same way; a gRPC rule has no path to rewrite
+        const label = `grpcroute ${routeKey} rule ${rule.name ?? ruleIndex}`;
+        const resolve = (ref: HTTPBackendRef) => resolver.resolve(ref, ns, parent.port);
+        const filters = compileFilters(rule.filters, { resolve, matchPrefix: undefined, label, warnings });
+        const backends = (rule.backendRefs ?? []).map((ref): RoutedBackend => {
           const plain: HTTPBackendRef = {
             group: ref.group,
             kind: ref.kind,
@@ -254,12 +261,12 @@ export function compileServicePortRoutes(
             ...(ref.port !== undefined ? { port: ref.port } : {}),
             weight: ref.weight,
           };
-          return resolver.resolve(plain, ns, parent.port);
+          const b = resolve(plain);
+          const ctx = { resolve, matchPrefix: undefined, label: `${label} backend ${b.name}`, warnings };
+          return { ...b, filters: compileFilters(ref.filters, ctx) };
         });
-        const compiled = new CompiledRule(routeKey, ruleIndex, rule.name, backends);
+        const compiled = new CompiledRule(routeKey, ruleIndex, rule.name, backends, filters);
         rules.push(compiled);
-        if ((rule.filters ?? []).length > 0 || (rule.backendRefs ?? []).some((b) => (b.filters ?? []).length > 0))
-          warnings.push(`grpcroute ${routeKey} rule ${ruleIndex}: filters are not applied yet`);
         const matches = rule.matches && rule.matches.length > 0 ? rule.matches : [undefined];
         matches.forEach((m, matchIndex) => {
           const match = new CompiledGrpcMatch(m);

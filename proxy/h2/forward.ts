@@ -9,12 +9,37 @@ import { performance } from 'node:perf_hooks';
 import type { Inflight } from '../drain.js';
 import type { ForwardObserver } from '../forward.js';
 import type { Series } from '../metrics.js';
+import {
+  ERR_CANCEL,
+  ERR_NONE,
+  ERR_RESET,
+  ERR_UNEXPECTED,
+  routeErrorOf,
+  type RouteBackendMetrics,
+} from '../route-metrics.js';
 import type { H2Client, H2Lease } from './client.js';
 import { grpcStatusOf } from './grpc.js';
 import { h2Failure, respondH2Error } from './respond.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_NO_ERROR } = constants;
 const NO_TRAILERS: OutgoingHttpHeaders = {};
+
+/**
+ * What the policy path (`h2/exchange.ts`) controls of one try: it sends the request body itself
+ * (through `upstream`, so that a small body can be replayed on the next try), may drop a try at its
+ * response headers (a retry), takes over failures before the response headers (a retry, or its own
+ * answer), and edits the response headers (ResponseHeaderModifier).
+ */
+export interface StreamTry {
+  /** the client's request trailers, sent upstream at the end of the body */
+  readonly trailers: OutgoingHttpHeaders | undefined;
+  /** response headers of this try: true to forward them, false to drop the try (it is cancelled) */
+  onResponse(status: number): boolean;
+  /** the try failed before the response started: true when the exchange took over (the try is dropped) */
+  onError(err: Error | undefined, rstCode: number): boolean;
+  /** the response headers sent to the client */
+  responseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders;
+}
 
 /**
  * One HTTP/2 stream forwarded to an endpoint over a pooled session (`H2Client`): request headers (with
@@ -27,8 +52,10 @@ const NO_TRAILERS: OutgoingHttpHeaders = {};
  * gRPC its `grpc-status` (a failure unless 0). The balancer hears the outcome (`observer.done`) at the
  * response headers, or at the trailers for gRPC.
  */
-class StreamForward {
-  private up: ClientHttp2Stream | undefined;
+export class StreamForward {
+  up: ClientHttp2Stream | undefined;
+  /** dropped by the policy path (retried or taken over): nothing of it reaches the client */
+  private dropped = false;
   private lease: H2Lease | undefined;
   private status = 0;
   private grpcStatus = -1;
@@ -36,11 +63,15 @@ class StreamForward {
   private complete = false;
   /** the proxy answered itself, or the stream broke */
   private failed = false;
+  /** the route `error` code (route-metrics.ts) of a failure the proxy answered */
+  private failError = ERR_UNEXPECTED;
   private observed = false;
   private recorded = false;
   private upTrailers: OutgoingHttpHeaders | undefined;
   private downTrailers: OutgoingHttpHeaders | undefined;
   private readonly sent: number;
+  /** per-route metrics (route-metrics.ts): the route rule's backend this stream went to, set by the caller */
+  route: RouteBackendMetrics | undefined = undefined;
 
   constructor(
     private readonly client: H2Client,
@@ -50,14 +81,16 @@ class StreamForward {
     private readonly start: number,
     private readonly inflight: Inflight,
     private readonly observer: ForwardObserver | undefined,
+    private readonly policy?: StreamTry,
   ) {
     this.sent = performance.now();
   }
 
-  run(headers: IncomingHttpHeaders, endStream: boolean): void {
+  /** `headers` as sent upstream; with a `StreamTry` the caller writes the request body to `up` */
+  run(headers: IncomingHttpHeaders | OutgoingHttpHeaders, endStream: boolean): void {
     const down = this.down;
     down.on('close', this.onDownClose);
-    down.on('error', noop);
+    if (this.policy === undefined) down.on('error', noop);
     let up: ClientHttp2Stream;
     try {
       this.lease = this.client.acquire();
@@ -77,6 +110,7 @@ class StreamForward {
     up.on('close', this.onUpClose);
     if (!endStream) {
       up.on('wantTrailers', this.sendUpTrailers);
+      if (this.policy !== undefined) return;
       down.on('data', this.onDownData);
       down.on('end', this.onDownEnd);
       down.on('trailers', this.onDownTrailers);
@@ -109,15 +143,23 @@ class StreamForward {
 
   private readonly sendUpTrailers = (): void => {
     const up = this.up as ClientHttp2Stream;
-    if (!up.destroyed) up.sendTrailers(this.upTrailers ?? NO_TRAILERS);
+    if (!up.destroyed) up.sendTrailers(this.upTrailers ?? this.policy?.trailers ?? NO_TRAILERS);
   };
 
   // ---- response: upstream -> downstream
 
   private readonly onResponse = (headers: IncomingHttpHeaders, flags: number): void => {
+    if (this.dropped) return;
     const down = this.down;
     this.status = Number(headers[':status']) || 0;
     const endStream = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
+    const policy = this.policy;
+    if (policy !== undefined && !policy.onResponse(this.status)) {
+      // retried: counted as a response of this endpoint, then cancelled
+      this.observe(this.status >= 500);
+      this.drop(this.status, false);
+      return;
+    }
     if (this.grpc) {
       // trailers-only: the status comes with the headers
       const g = grpcStatusOf(headers);
@@ -127,16 +169,18 @@ class StreamForward {
       this.observe(this.status >= 500);
     }
     if (down.destroyed || down.closed) return;
+    const out = policy !== undefined ? policy.responseHeaders(headers) : (headers as OutgoingHttpHeaders);
     if (endStream) {
       this.complete = true;
-      down.respond(headers as OutgoingHttpHeaders, { endStream: true });
+      down.respond(out, { endStream: true });
     } else {
-      down.respond(headers as OutgoingHttpHeaders, { waitForTrailers: true });
+      down.respond(out, { waitForTrailers: true });
       down.on('wantTrailers', this.sendDownTrailers);
     }
   };
 
   private readonly onTrailers = (trailers: IncomingHttpHeaders): void => {
+    if (this.dropped) return;
     this.downTrailers = trailers as OutgoingHttpHeaders;
     if (this.grpc) {
       this.grpcStatus = grpcStatusOf(trailers);
@@ -150,6 +194,7 @@ class StreamForward {
   };
 
   private readonly onUpData = (chunk: Buffer): void => {
+    if (this.dropped) return;
     const down = this.down;
     if (down.destroyed || down.closed) return;
     if (!down.write(chunk)) {
@@ -163,6 +208,7 @@ class StreamForward {
   };
 
   private readonly onUpEnd = (): void => {
+    if (this.dropped) return;
     this.complete = true;
     if (this.grpc && this.grpcStatus < 0) this.observe(true);
     const down = this.down;
@@ -179,17 +225,33 @@ class StreamForward {
       this.client.release(this.lease);
       this.lease = undefined;
     }
-    if (this.complete) return;
+    if (this.complete || this.dropped) return;
     // closed before the end of the response: reset by the endpoint, or the session went away
     this.localError(undefined, up.rstCode ?? 0);
   };
 
+  /**
+   * The policy path gives up on this try before its response started (a timeout): `err` goes through
+   * the same path as an upstream failure (`StreamTry.onError`, else the proxy error answer).
+   */
+  fail(err: Error): void {
+    if (this.dropped || this.down.headersSent) return;
+    this.localError(err, 0);
+  }
+
   /** the endpoint failed us before the response ended */
   private localError(err: Error | undefined, rstCode: number): void {
-    if (this.failed || this.complete) return;
-    this.failed = true;
-    this.observe(true);
+    if (this.failed || this.complete || this.dropped) return;
     const down = this.down;
+    if (this.policy !== undefined && !down.headersSent && this.policy.onError(err, rstCode)) {
+      this.observe(true);
+      this.drop(h2Failure(err, rstCode).status, true);
+      return;
+    }
+    this.failed = true;
+    if (err !== undefined) this.failError = routeErrorOf(err);
+    else if (rstCode !== 0) this.failError = ERR_RESET;
+    this.observe(true);
     if (down.headersSent) {
       // mid-response: pass the reset on
       if (!down.destroyed && !down.closed) down.close(rstCode !== 0 ? rstCode : constants.NGHTTP2_INTERNAL_ERROR);
@@ -214,6 +276,16 @@ class StreamForward {
     this.record();
   };
 
+  /** a try the policy path is done with: counted on its endpoint, cancelled, detached from the client */
+  private drop(status: number, failed: boolean): void {
+    this.dropped = true;
+    this.recorded = true;
+    this.series.response(status, performance.now() - this.start, failed);
+    this.down.off('close', this.onDownClose);
+    const up = this.up;
+    if (up !== undefined && !up.destroyed) up.close(NGHTTP2_CANCEL);
+  }
+
   private observe(failed: boolean): void {
     if (this.observed) return;
     this.observed = true;
@@ -227,6 +299,14 @@ class StreamForward {
     const broken = this.failed || !this.complete || (down.rstCode !== undefined && down.rstCode !== NGHTTP2_NO_ERROR);
     const failed = this.grpc ? broken || this.grpcStatus !== 0 : broken;
     this.series.response(this.status || 502, performance.now() - this.start, failed, this.grpc ? this.grpcStatus : -1);
+    const route = this.route;
+    if (route !== undefined) {
+      // per route: no status when the proxy failed the stream (answered itself or reset it)
+      let error = ERR_NONE;
+      if (broken) error = this.failed ? this.failError : down.rstCode === NGHTTP2_CANCEL ? ERR_CANCEL : ERR_RESET;
+      const ms = performance.now() - this.start;
+      route.response(this.failed ? -1 : this.status, ms, error, this.failed ? -1 : this.grpcStatus);
+    }
     this.inflight.leave();
   }
 }
@@ -247,11 +327,11 @@ export function forwardStream(
   start: number,
   inflight: Inflight,
   observer?: ForwardObserver,
+  route?: RouteBackendMetrics,
 ): void {
-  new StreamForward(client, stream, grpc, series, start, inflight, observer).run(
-    headers,
-    (flags & NGHTTP2_FLAG_END_STREAM) !== 0,
-  );
+  const f = new StreamForward(client, stream, grpc, series, start, inflight, observer);
+  f.route = route;
+  f.run(headers, (flags & NGHTTP2_FLAG_END_STREAM) !== 0);
 }
 
 /** Answer a stream with a proxy error (no route, no endpoint, ...) and record it as a failed response. */

@@ -4,16 +4,25 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { MeshEndpoint } from '../../engine/mesh/snapshot.js';
-import type { BackendTarget, RoutableRequest, RoutingTable, ServicePortRoutes } from '../../engine/routing/index.js';
+import type {
+  BackendTarget,
+  CompiledRule,
+  RoutableRequest,
+  RoutingTable,
+  ServicePortRoutes,
+} from '../../engine/routing/index.js';
 import type { Waiter } from '../balance/queue.js';
 import type { Balancer } from '../balancer.js';
 import type { Inflight } from '../drain.js';
 import { NO_ENDPOINT, NO_ROUTE } from '../errors.js';
+import type { RoutePolicies } from '../exchange.js';
 import type { ForwardObserver } from '../forward.js';
 import type { H2Client, H2Clients } from '../h2/client.js';
+import { serveH2Rule } from '../h2/exchange.js';
 import { forwardStream, respondStreamLocally } from '../h2/forward.js';
 import { isGrpc } from '../h2/grpc.js';
 import type { Series } from '../metrics.js';
+import { ERR_UNEXPECTED, localRouteError, type RouteBackendMetrics, type RuleMetrics } from '../route-metrics.js';
 import { forwardOpaque } from './opaque.js';
 import { forwardUpgrade, refuseUpgrade } from './upgrade.js';
 
@@ -49,6 +58,8 @@ export interface PathState<E extends PathEndpoint> {
   targets: readonly PathTarget<E>[];
   /** for answers without a backend (no route) */
   series: Series;
+  /** per-route and per-backend metrics (route-metrics.ts), by rule */
+  ruleMetrics?: ReadonlyMap<CompiledRule, RuleMetrics>;
 }
 
 interface Picked<E extends PathEndpoint> {
@@ -57,10 +68,21 @@ interface Picked<E extends PathEndpoint> {
   status: number;
   reason: string;
   series: Series | undefined;
+  /** the rule's route metrics, and those of its backend picked */
+  rm: RuleMetrics | undefined;
+  rb: RouteBackendMetrics | undefined;
 }
 
 /** the scratch a synchronous pick writes into (one per process: no allocation per request) */
-const picked: Picked<PathEndpoint> = { ep: undefined, t: undefined, status: 0, reason: '', series: undefined };
+const picked: Picked<PathEndpoint> = {
+  ep: undefined,
+  t: undefined,
+  status: 0,
+  reason: '',
+  series: undefined,
+  rm: undefined,
+  rb: undefined,
+};
 const h2req: { method: string | undefined; url: string | undefined; headers: IncomingHttpHeaders } = {
   method: undefined,
   url: undefined,
@@ -72,15 +94,29 @@ function pathOnly(url: string): string {
   return q < 0 ? url : url.slice(0, q);
 }
 
-/** Route `req` and pick a backend and an endpoint; `picked.status` is 0 when `picked.ep` is set. */
-function pick<E extends PathEndpoint>(st: PathState<E>, req: RoutableRequest, grpc: boolean): Picked<E> {
+/** the rule serving `req`: by the GRPCRoutes for gRPC when any is attached, else by the HTTPRoutes */
+function route<E extends PathEndpoint>(
+  st: PathState<E>,
+  req: RoutableRequest,
+  grpc: boolean,
+): CompiledRule | undefined {
+  const g = grpc ? st.routes.grpc : undefined;
+  return g !== undefined ? g.route(req) : st.table.route(req);
+}
+
+/** Pick a backend of `rule` (routed by `route()`) and an endpoint; `picked.status` is 0 when `picked.ep` is set. */
+function pick<E extends PathEndpoint>(
+  st: PathState<E>,
+  req: RoutableRequest,
+  rule: CompiledRule | undefined,
+): Picked<E> {
   const out = picked as unknown as Picked<E>;
   out.ep = undefined;
   out.t = undefined;
   out.status = 0;
   out.series = st.series;
-  const g = grpc ? st.routes.grpc : undefined;
-  const rule = g !== undefined ? g.route(req) : st.table.route(req);
+  out.rm = undefined;
+  out.rb = undefined;
   if (rule === undefined) {
     const ref = st.table.parent;
     out.status = NO_ROUTE;
@@ -88,6 +124,8 @@ function pick<E extends PathEndpoint>(st: PathState<E>, req: RoutableRequest, gr
     return out;
   }
   const backend = rule.pick();
+  const rm = st.ruleMetrics?.get(rule);
+  out.rm = rm;
   if (backend.failStatus !== 0 || backend.target === undefined) {
     if (backend.target !== undefined) out.series = (st.targets[backend.target.index] as PathTarget<E>).series;
     out.status = backend.failStatus;
@@ -95,6 +133,7 @@ function pick<E extends PathEndpoint>(st: PathState<E>, req: RoutableRequest, gr
     return out;
   }
   const t = st.targets[backend.target.index] as PathTarget<E>;
+  out.rb = rm?.backend(backend.target.index);
   out.t = t;
   out.series = t.series;
   const ep = t.balancer.pick();
@@ -107,7 +146,10 @@ function pick<E extends PathEndpoint>(st: PathState<E>, req: RoutableRequest, gr
   return out;
 }
 
-/** An HTTP/2 stream on an outbound listener. */
+/**
+ * An HTTP/2 stream on an outbound listener. A rule with filters, timeouts or retries takes the policy
+ * path (`h2/exchange.ts`, given `policies`); every other rule this plain path.
+ */
 export function outboundStream<E extends PathEndpoint>(
   st: PathState<E>,
   inflight: Inflight,
@@ -115,6 +157,7 @@ export function outboundStream<E extends PathEndpoint>(
   stream: ServerHttp2Stream,
   headers: IncomingHttpHeaders,
   flags: number,
+  policies?: RoutePolicies,
 ): void {
   const start = performance.now();
   inflight.enter();
@@ -123,19 +166,32 @@ export function outboundStream<E extends PathEndpoint>(
   req.method = headers[':method'];
   req.url = headers[':path'];
   req.headers = headers;
-  const p = pick(st, req, grpc);
+  const rule = route(st, req, grpc);
+  if (rule !== undefined && !rule.plain && policies !== undefined) {
+    req.headers = EMPTY_HEADERS;
+    serveH2Rule(policies, st, rule, clients, stream, headers, flags, grpc, start, inflight);
+    return;
+  }
+  const p = pick(st, req, rule);
   req.headers = EMPTY_HEADERS;
   const ep = p.ep;
+  const rb = p.rb;
   if (ep !== undefined) {
-    send(ep, clients, stream, headers, flags, grpc, start, inflight);
+    send(ep, clients, stream, headers, flags, grpc, start, inflight, rb);
     return;
   }
   const t = p.t;
   if (p.status === NO_ENDPOINT && t?.queue !== undefined) {
-    waitForEndpoint(t, clients, stream, headers, flags, grpc, start, inflight);
+    waitForEndpoint(t, clients, stream, headers, flags, grpc, start, inflight, rb);
     return;
   }
+  const rm = p.rm;
   respondStreamLocally(stream, p.status, p.reason, grpc, p.series as Series, start, inflight);
+  if (rm !== undefined) {
+    const ms = performance.now() - start;
+    if (rb !== undefined) rb.response(-1, ms, localRouteError(p.status, p.reason));
+    else rm.route.request(-1, ms, ERR_UNEXPECTED);
+  }
 }
 
 function send<E extends PathEndpoint>(
@@ -147,10 +203,11 @@ function send<E extends PathEndpoint>(
   grpc: boolean,
   start: number,
   inflight: Inflight,
+  rb: RouteBackendMetrics | undefined,
 ): void {
   const client = (ep.h2 ??= clients.get(ep.endpoint.address, ep.endpoint.port));
   ep.series.request();
-  forwardStream(client, stream, headers, flags, grpc, ep.series, start, inflight, ep);
+  forwardStream(client, stream, headers, flags, grpc, ep.series, start, inflight, ep, rb);
 }
 
 /** no endpoint available now: wait in the backend's bounded queue (slow path) */
@@ -163,6 +220,7 @@ function waitForEndpoint<E extends PathEndpoint>(
   grpc: boolean,
   start: number,
   inflight: Inflight,
+  rb: RouteBackendMetrics | undefined,
 ): void {
   const queue = t.queue as NonNullable<PathTarget<E>['queue']>;
   const gone = () => {
@@ -171,11 +229,12 @@ function waitForEndpoint<E extends PathEndpoint>(
   const waiter: Waiter<E> = {
     serve: (ep) => {
       stream.off('close', gone);
-      send(ep, clients, stream, headers, flags, grpc, start, inflight);
+      send(ep, clients, stream, headers, flags, grpc, start, inflight, rb);
     },
     fail: (status, reason) => {
       stream.off('close', gone);
       respondStreamLocally(stream, status, reason, grpc, t.series, start, inflight);
+      rb?.response(-1, performance.now() - start, localRouteError(status, reason));
     },
   };
   stream.once('close', gone);
@@ -201,7 +260,7 @@ export function outboundUpgrade<E extends PathEndpoint>(
     refuseUpgrade(socket, 400, `unsupported request target ${req.url ?? ''}`, st.series, start);
     return;
   }
-  const p = pick(st, req, false);
+  const p = pick(st, req, route(st, req, false));
   const ep = p.ep;
   if (ep === undefined) {
     refuseUpgrade(socket, p.status, p.reason, p.series as Series, start);

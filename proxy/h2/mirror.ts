@@ -1,0 +1,72 @@
+import { constants, type OutgoingHttpHeaders } from 'node:http2';
+import { performance } from 'node:perf_hooks';
+import type { MirrorSender } from '../mirror.js';
+import type { H2Client, H2Clients, H2Lease } from './client.js';
+
+const { NGHTTP2_CANCEL } = constants;
+
+/** A mirror endpoint as the HTTP/2 path uses it (outbound-paths' `PathEndpoint` fits). */
+export interface H2MirrorEndpoint {
+  readonly endpoint: { readonly address: string; readonly port: number };
+  h2?: H2Client | undefined;
+  done(rttMs: number, failed: boolean | undefined): void;
+}
+export interface H2MirrorTarget {
+  readonly balancer: { pick(): H2MirrorEndpoint | undefined };
+}
+
+/**
+ * RequestMirror over HTTP/2 (the h2 twin of `MirrorSender.send`): one copy, as a new stream on the mirror
+ * endpoint's own pooled h2c sessions. The reply is read and thrown away, errors are ignored, the copy
+ * is cancelled after the sender's timeout, and copies share the sender's in-flight bound, so the client's
+ * stream never waits for or hears of a mirror. `body` is the whole (buffered) request body, null for none.
+ * The balancer hears of the copy (its rtt) without a success/failure verdict.
+ */
+export function sendH2Mirror(
+  sender: MirrorSender,
+  clients: H2Clients,
+  t: H2MirrorTarget,
+  headers: OutgoingHttpHeaders,
+  body: Buffer | null,
+  trailers: OutgoingHttpHeaders | undefined,
+): void {
+  if (!sender.admit()) return;
+  const ep = t.balancer.pick();
+  if (ep === undefined) {
+    sender.settle(true);
+    return;
+  }
+  const client = (ep.h2 ??= clients.get(ep.endpoint.address, ep.endpoint.port));
+  const sent = performance.now();
+  let lease: H2Lease | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    if (timer !== undefined) clearTimeout(timer);
+    if (lease !== undefined) client.release(lease);
+    sender.settle();
+    ep.done(performance.now() - sent, undefined);
+  };
+  try {
+    lease = client.acquire();
+    const up = lease.session.request(headers, { endStream: body === null, waitForTrailers: body !== null });
+    timer = setTimeout(() => {
+      if (!up.destroyed) up.close(NGHTTP2_CANCEL);
+    }, sender.timeoutMs);
+    up.on('error', noop);
+    up.on('close', finish);
+    up.resume();
+    if (body !== null) {
+      up.on('wantTrailers', () => {
+        if (!up.destroyed) up.sendTrailers(trailers ?? {});
+      });
+      up.end(body);
+    }
+  } catch {
+    finish();
+  }
+}
+
+function noop(): void {}
