@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type {
   CompiledFilters,
+  CompiledMirror,
   CompiledRule,
   RetryPolicy,
   RoutedBackend,
@@ -12,7 +13,7 @@ import type { Inflight } from './drain.js';
 import { NO_ENDPOINT, sendProxyError, upstreamFailure } from './errors.js';
 import { applyHeaderEdit, headerStrings } from './filters/header-modifier.js';
 import { sendRedirect } from './filters/redirect.js';
-import { applyRewrite } from './filters/rewrite.js';
+import { runFilterSteps } from './filters/run.js';
 import type { RequestState } from './filters/state.js';
 import { ForwardHandler, headInfo, requestHeaders, respondLocally } from './forward.js';
 import type { Series } from './metrics.js';
@@ -217,50 +218,35 @@ class Exchange implements EndpointWaiter {
   /** run one filter list; false when it answered the request */
   private runFilters(f: CompiledFilters, ruleFilters: CompiledFilters | undefined): boolean {
     const rs = this.rs;
-    const steps = f.steps;
-    for (let i = 0; i < steps.length; i++) {
-      const s = steps[i] as CompiledFilters['steps'][number];
-      switch (s.kind) {
-        case 'headers':
-          rs.headers = applyHeaderEdit(rs.headers, s.edit);
-          break;
-        case 'rewrite':
-          applyRewrite(rs, s.rewrite);
-          break;
-        case 'mirror': {
-          const m = s.mirror;
-          if (m.numerator >= m.denominator || this.policies.random() * m.denominator < m.numerator) {
-            const target = this.st.targets[(m.backend.target as { index: number }).index] as TargetLike;
-            (this.mirrors ??= []).push({ target, url: rs.url, headers: rs.headers });
-          }
-          break;
-        }
-        case 'redirect': {
-          const parent = this.st.table.parent;
-          const location = s.redirect.location({
-            url: rs.url,
-            host: this.req.headers.host,
-            scheme: 'http',
-            port: parent.port,
-            fallbackHost: `${parent.service}.${parent.namespace}.svc.cluster.local`,
-          });
-          this.state = DONE;
-          this.clearTimers();
-          const series = this.st.series;
-          series.request();
-          sendRedirect(this.res, s.redirect, location, [f.response, ruleFilters?.response], this.inflight.draining);
-          series.response(s.redirect.statusCode, performance.now() - this.start, false);
-          this.rm?.route.request(s.redirect.statusCode, performance.now() - this.start, ERR_NONE);
-          this.inflight.leave();
-          return false;
-        }
-        case 'fail':
-          this.local(s.status, s.reason, this.st.series);
-          return false;
-      }
+    const s = runFilterSteps(f, rs, this.policies.random, this.onMirror);
+    if (s === undefined) return true;
+    if (s.kind === 'fail') {
+      this.local(s.status, s.reason, this.st.series);
+      return false;
     }
-    return true;
+    const parent = this.st.table.parent;
+    const location = s.redirect.location({
+      url: rs.url,
+      host: this.req.headers.host,
+      scheme: 'http',
+      port: parent.port,
+      fallbackHost: `${parent.service}.${parent.namespace}.svc.cluster.local`,
+    });
+    this.state = DONE;
+    this.clearTimers();
+    const series = this.st.series;
+    series.request();
+    sendRedirect(this.res, s.redirect, location, [f.response, ruleFilters?.response], this.inflight.draining);
+    series.response(s.redirect.statusCode, performance.now() - this.start, false);
+    this.rm?.route.request(s.redirect.statusCode, performance.now() - this.start, ERR_NONE);
+    this.inflight.leave();
+    return false;
   }
+
+  private readonly onMirror = (m: CompiledMirror, url: string, headers: string[]): void => {
+    const target = this.st.targets[(m.backend.target as { index: number }).index] as TargetLike;
+    (this.mirrors ??= []).push({ target, url, headers });
+  };
 
   /** the body is known: send the mirrors, then the first try */
   private begin(): void {

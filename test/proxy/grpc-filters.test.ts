@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { grpcRouteSchema, type GRPCRoute, type Service } from '../../engine/resources/index.js';
 import { compileRoutingTable, compileServicePortRoutes } from '../../engine/routing/index.js';
 import { startOutboundProxy } from '../../proxy/index.js';
-import { backend, endpoints, freePort, ManualConfigSource, service } from './support/harness.js';
+import { backend, endpoints, freePort, ManualConfigSource, service, until } from './support/harness.js';
 import { grpcClient, startGrpcApp, type GrpcApp, type Msg, type TestClient } from './support/grpc.js';
 
 type GrpcRuleInput = z.input<typeof grpcRouteSchema>['spec']['rules'] extends (infer R)[] | undefined ? R : never;
@@ -16,14 +16,6 @@ function grpcRoute(name: string, parent: string, rules: GrpcRuleInput[]): GRPCRo
     metadata: { name, namespace: 'default' },
     spec: { parentRefs: [{ group: '', kind: 'Service', name: parent }], rules },
   });
-}
-
-async function until(cond: () => boolean, ms = 3_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** GRPCRoute filters (RequestHeaderModifier, ResponseHeaderModifier, RequestMirror) over gRPC */

@@ -11,19 +11,11 @@ import {
   ManualConfigSource,
   service,
   type RuleInput,
+  until,
 } from './support/harness.js';
 import { grpcClient, startGrpcApp, unary, type GrpcApp, type TestClient } from './support/grpc.js';
 import { H2TestClient, startH2App, type H2App, type H2Handler } from './support/h2.js';
 import { parsePrometheusText, select, total, type ParsedMetrics } from './support/prom.js';
-
-/** until `cond()` holds, at most `ms` */
-async function until(cond: () => boolean, ms = 3_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** HTTPRoute filters, timeouts and retries on the HTTP/2 path (h2c and gRPC), h2/exchange.ts. */
 describe('outbound proxy: HTTPRoute policy over HTTP/2', () => {

@@ -252,3 +252,12 @@ export async function inParallel<T>(n: number, concurrency: number, fn: (i: numb
   await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
   return out;
 }
+
+/** until `cond()` holds, polling every 10 ms; throws after `ms` */
+export async function until(cond: () => boolean, ms = 3_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`condition not met in ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
