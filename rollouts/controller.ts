@@ -142,7 +142,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
   const targets: Record<string, TargetAdapter> = options.targets ?? { Deployment: new DeploymentTarget(store) };
   const router = options.router ?? new GatewayHTTPRouteRouter(store);
   const webhooks = options.webhooks ?? new HttpWebhookRunner();
-  const events = new EventRecorder({ clock, logger, capacity: options.eventCapacity });
+  const events = new EventRecorder({ clock, logger, capacity: options.eventCapacity, store });
   const recorder = options.controllerMetrics ?? new ControllerMetrics();
   const alerts = options.alerts ?? new AlertNotifier({ store, logger });
   const jobs = new Map<string, Job>();
@@ -272,6 +272,11 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
         return;
       }
     }
+    // the tick's events are in the store before its status: a controller killed in between repeats the
+    // transition (and its events) at the next start rather than losing the events of a step it took
+    const after: Canary = { ...canary, status: result.status };
+    for (const e of result.events) record(after, e);
+    await events.flush();
     if (JSON.stringify(result.status) !== JSON.stringify(canary.status ?? {})) {
       try {
         await store.patchStatus('Canary', namespace, name, result.status);
@@ -280,8 +285,6 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
         return;
       }
     }
-    const after: Canary = { ...canary, status: result.status };
-    for (const e of result.events) record(after, e);
     for (const note of result.alerts) deliver(after, () => alerts.notify(after, note));
     recorder.observeTick(
       canary,
@@ -367,6 +370,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
       await Promise.all([...jobs.values()].map((j) => j.stop()));
       jobs.clear();
       await Promise.allSettled([...deliveries.values()]);
+      await events.flush();
     },
   };
 }

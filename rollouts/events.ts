@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { CanaryEvent } from '../engine/canary/index.js';
+import type { KubeObject } from '../engine/resources/index.js';
+import type { ResourceStore } from '../controlplane/store/resource-store.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 
@@ -23,27 +24,76 @@ export interface EventSubject {
 }
 
 /**
- * Events kept in memory, a ring of the latest `capacity` per Canary, and logged (Normal at info, Warning
- * at warn). Exposed to the CLI and the API through `recent`.
+ * Events of each Canary, the latest `capacity` of them, in memory and logged (Normal at info, Warning at
+ * warn); with a `store`, also written to it as core v1 Events (as Flagger's go to the Kubernetes API), so
+ * that they survive a restart and are listed at `/api/v1/namespaces/NS/events`. Writes go out in order,
+ * one after the other; `flush()` waits for them. Events that fall out of the ring are deleted from the
+ * store. On construction the recorder reads back the events its component wrote.
+ *
+ * Names are `<canary>.<hex of the time in ns>` as client-go names events, bumped by one nanosecond
+ * when needed so that names are unique and sort in recording order.
  */
 export class EventRecorder {
   private readonly byCanary = new Map<string, CanaryEventRecord[]>();
   private readonly listeners = new Set<(e: CanaryEventRecord) => void>();
+  private writes: Promise<void> = Promise.resolve();
+  private lastNs = 0n;
 
-  constructor(private readonly options: { clock: Clock; logger: Logger; capacity?: number; component?: string }) {}
+  constructor(
+    private readonly options: {
+      clock: Clock;
+      logger: Logger;
+      capacity?: number;
+      component?: string;
+      store?: ResourceStore;
+    },
+  ) {
+    if (options.store !== undefined) this.load(options.store);
+  }
+
+  private get component(): string {
+    return this.options.component ?? 'weir-canary-controller';
+  }
+
+  private get capacity(): number {
+    return this.options.capacity ?? 500;
+  }
+
+  private load(store: ResourceStore): void {
+    const mine = store
+      .list<KubeObject & Partial<CanaryEventRecord>>('Event')
+      .filter((e) => e.involvedObject?.kind === 'Canary' && e.source?.component === this.component)
+      .sort(
+        (a, b) =>
+          (a.firstTimestamp ?? '').localeCompare(b.firstTimestamp ?? '') ||
+          a.metadata.name.localeCompare(b.metadata.name),
+      );
+    for (const e of mine) {
+      const rec = e as unknown as CanaryEventRecord;
+      const key = `${rec.involvedObject.namespace ?? e.metadata.namespace}/${rec.involvedObject.name}`;
+      const ring = this.byCanary.get(key) ?? [];
+      ring.push(rec);
+      this.byCanary.set(key, ring);
+      // names recorded from now on sort after these, whatever the clock says
+      const hex = /\.([0-9a-f]{1,32})$/.exec(e.metadata.name)?.[1];
+      if (hex !== undefined && BigInt(`0x${hex}`) > this.lastNs) this.lastNs = BigInt(`0x${hex}`);
+    }
+    for (const ring of this.byCanary.values()) this.trim(ring);
+  }
 
   record(canary: EventSubject, event: CanaryEvent): CanaryEventRecord {
     const { name, namespace, uid } = canary.metadata;
-    const stamp = this.options.clock.now().toISOString();
+    const now = this.options.clock.now();
+    const stamp = now.toISOString();
     const rec: CanaryEventRecord = {
       apiVersion: 'v1',
       kind: 'Event',
-      metadata: { name: `${name}.${randomBytes(8).toString('hex')}`, namespace },
+      metadata: { name: `${name}.${this.suffix(now.getTime())}`, namespace },
       involvedObject: { apiVersion: 'flagger.app/v1beta1', kind: 'Canary', name, namespace, ...(uid ? { uid } : {}) },
       type: event.type,
       reason: event.reason,
       message: event.message,
-      source: { component: this.options.component ?? 'weir-canary-controller' },
+      source: { component: this.component },
       firstTimestamp: stamp,
       lastTimestamp: stamp,
       count: 1,
@@ -51,14 +101,19 @@ export class EventRecorder {
     const key = `${namespace}/${name}`;
     const ring = this.byCanary.get(key) ?? [];
     ring.push(rec);
-    const cap = this.options.capacity ?? 500;
-    if (ring.length > cap) ring.splice(0, ring.length - cap);
     this.byCanary.set(key, ring);
+    this.persist(rec);
+    this.trim(ring);
     const line = `canary ${namespace}/${name}: ${event.message}`;
     if (event.type === 'Warning') this.options.logger.warn(line);
     else this.options.logger.info(line);
     for (const l of [...this.listeners]) l(rec);
     return rec;
+  }
+
+  /** the store has every event recorded so far (resolves even when a write failed; that one is logged) */
+  flush(): Promise<void> {
+    return this.writes;
   }
 
   /** Events in the order they happened: of one Canary, of a namespace, or all. */
@@ -67,7 +122,9 @@ export class EventRecorder {
     const all = [...this.byCanary.values()]
       .flat()
       .filter((e) => namespace === undefined || e.metadata.namespace === namespace);
-    return all.sort((a, b) => a.firstTimestamp.localeCompare(b.firstTimestamp));
+    return all.sort(
+      (a, b) => a.firstTimestamp.localeCompare(b.firstTimestamp) || a.metadata.name.localeCompare(b.metadata.name),
+    );
   }
 
   /** messages only, handy for tests and the CLI */
@@ -80,8 +137,53 @@ export class EventRecorder {
     return () => this.listeners.delete(listener);
   }
 
-  /** forget a deleted Canary's events */
+  /** forget a deleted Canary's events (and delete them from the store) */
   forget(namespace: string, name: string): void {
-    this.byCanary.delete(`${namespace}/${name}`);
+    const key = `${namespace}/${name}`;
+    const ring = this.byCanary.get(key) ?? [];
+    this.byCanary.delete(key);
+    for (const e of ring) this.unpersist(e);
+  }
+
+  /** a unique name suffix: the time in ns as 16 hex digits, past the last one given */
+  private suffix(ms: number): string {
+    let ns = BigInt(Math.max(0, Math.floor(ms))) * 1_000_000n;
+    if (ns <= this.lastNs) ns = this.lastNs + 1n;
+    this.lastNs = ns;
+    return ns.toString(16).padStart(16, '0');
+  }
+
+  private trim(ring: CanaryEventRecord[]): void {
+    const over = ring.length - this.capacity;
+    if (over <= 0) return;
+    for (const e of ring.splice(0, over)) this.unpersist(e);
+  }
+
+  private persist(rec: CanaryEventRecord): void {
+    const store = this.options.store;
+    if (store === undefined) return;
+    this.enqueue(`write event ${rec.metadata.namespace}/${rec.metadata.name}`, () =>
+      store.apply(rec as unknown as KubeObject, { manager: this.component }),
+    );
+  }
+
+  private unpersist(rec: CanaryEventRecord): void {
+    const store = this.options.store;
+    if (store === undefined) return;
+    this.enqueue(`delete event ${rec.metadata.namespace}/${rec.metadata.name}`, () =>
+      store.delete('Event', rec.metadata.namespace, rec.metadata.name),
+    );
+  }
+
+  private enqueue(what: string, op: () => Promise<unknown>): void {
+    this.writes = this.writes.then(
+      () =>
+        op().then(
+          () => undefined,
+          (err: unknown) =>
+            this.options.logger.warn(`${what} failed: ${err instanceof Error ? err.message : String(err)}`),
+        ),
+      () => undefined,
+    );
   }
 }

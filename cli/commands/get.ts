@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { Canary, KubeObject } from '../../engine/resources/index.js';
+import type { Canary, KubeEvent, KubeObject } from '../../engine/resources/index.js';
 import { kindFromUserName } from '../../controlplane/api/kube-paths.js';
 import { ApiClient } from '../api-client.js';
 import { resolveApiUrl } from '../instance-file.js';
@@ -58,6 +58,20 @@ function printObjects(kind: string, items: KubeObject[], output: string | undefi
     const head = ['NAMESPACE', 'NAME', 'STATUS', 'WEIGHT', 'LASTTRANSITIONTIME'];
     if (wide) head.push('SUSPENDED', 'FAILEDCHECKS', 'INTERVAL', 'MIRROR', 'STEPWEIGHT', 'STEPWEIGHTS', 'MAXWEIGHT');
     console.log(formatTable([head, ...items.map((c) => canaryRow(c as Canary, wide))]));
+    return;
+  }
+  if (kind === 'Event') {
+    // as `kubectl get events`: oldest first, the object they are about, the message
+    const events = (items as KubeEvent[]).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    const rows = events.map((e) => [
+      e.metadata.namespace,
+      age(e.lastTimestamp ?? e.metadata.creationTimestamp),
+      e.type,
+      e.reason,
+      `${e.involvedObject.kind.toLowerCase()}/${e.involvedObject.name}`,
+      e.message,
+    ]);
+    console.log(formatTable([['NAMESPACE', 'LASTTIMESTAMP', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'], ...rows]));
     return;
   }
   console.log(

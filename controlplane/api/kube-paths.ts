@@ -50,6 +50,7 @@ const shortNames: Record<string, string> = {
   svc: 'Service',
   deploy: 'Deployment',
   po: 'Pod',
+  ev: 'Event',
   ep: 'EndpointSlice',
   canaries: 'Canary',
   canary: 'Canary',

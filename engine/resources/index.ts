@@ -9,5 +9,6 @@ export * from './metrictemplate.js';
 export * from './alertprovider.js';
 export * from './config.js';
 export * from './pod.js';
+export * from './event.js';
 export * from './registry.js';
 export * from './decode.js';

@@ -4,6 +4,7 @@ import { canarySchema, canaryWarnings } from './canary.js';
 import { configMapSchema, secretSchema } from './config.js';
 import { deploymentSchema } from './deployment.js';
 import { endpointSliceSchema, endpointSliceWarnings } from './endpointslice.js';
+import { eventSchema } from './event.js';
 import { grpcRouteSchema } from './grpcroute.js';
 import { httpRouteSchema } from './httproute.js';
 import type { FieldWarning } from './meta.js';
@@ -45,6 +46,7 @@ export const kinds: Record<string, KindInfo> = {
   Pod: kind({ kind: 'Pod', group: '', version: 'v1', plural: 'pods', schema: podSchema }),
   ConfigMap: kind({ kind: 'ConfigMap', group: '', version: 'v1', plural: 'configmaps', schema: configMapSchema }),
   Secret: kind({ kind: 'Secret', group: '', version: 'v1', plural: 'secrets', schema: secretSchema }),
+  Event: kind({ kind: 'Event', group: '', version: 'v1', plural: 'events', schema: eventSchema }),
   EndpointSlice: kind({
     kind: 'EndpointSlice',
     group: 'discovery.k8s.io',

@@ -71,6 +71,17 @@ export async function canaryEvents(api: string): Promise<string[]> {
   return r.items.map((e) => e.message);
 }
 
+/** the messages of the core v1 Events about Canary test/podinfo, at the Kubernetes path, by name (= time) */
+export async function kubeEvents(api: string): Promise<string[]> {
+  const r = await json<{
+    items: Array<{ metadata: { name: string }; message: string; involvedObject: { kind: string; name: string } }>;
+  }>(`${api}/api/v1/namespaces/test/events`);
+  return r.items
+    .filter((e) => e.involvedObject.kind === 'Canary' && e.involvedObject.name === 'podinfo')
+    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
+    .map((e) => e.message);
+}
+
 /** the HTTPRoute's [primary, canary] weights */
 export async function routeWeights(api: string): Promise<[number, number] | undefined> {
   const r = await json<{ spec: { rules: Array<{ backendRefs?: Array<{ name: string; weight?: number }> }> } }>(

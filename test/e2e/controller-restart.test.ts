@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/weir-process.js';
 import {
   canaryEvents,
+  kubeEvents,
   canaryManifests,
   canaryStatus,
   primaryVersion,
@@ -27,7 +28,7 @@ describe('controller restart mid-analysis', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('resumes from the same weight and phase to Succeeded, each promotion event once', async () => {
+  it('resumes from the same weight and phase to Succeeded, each promotion event once, the events kept', async () => {
     dir = await mkdtemp(join(tmpdir(), 'weir-restart-'));
     const port = await freePort();
     await writeFile(
@@ -70,8 +71,11 @@ describe('controller restart mid-analysis', () => {
     for (let i = 1; i < progressing.length; i++) expect(progressing[i]).toBeGreaterThanOrEqual(progressing[i - 1]!);
     expect(await primaryVersion(second.api)).toBe('2.0.0');
 
-    const after = await canaryEvents(second.api);
-    const all = [...before, ...after];
+    // the events are in the store: the second controller lists the first one's, in order, then its own
+    const all = await canaryEvents(second.api);
+    expect(all.slice(0, before.length)).toEqual(before);
+    // and they are core v1 Events at the Kubernetes path
+    expect(await kubeEvents(second.api)).toEqual(all);
     const count = (prefix: string) => all.filter((m) => m.startsWith(prefix)).length;
     expect(count('New revision detected! Scaling up podinfo.test')).toBe(1);
     expect(count('Starting canary analysis for podinfo.test')).toBe(1);
@@ -80,7 +84,8 @@ describe('controller restart mid-analysis', () => {
     expect(count('Promotion completed! Scaling down podinfo.test')).toBe(1);
     expect(count('Canary failed!')).toBe(0);
     // the weights the second controller set continue the ladder
-    expect(after.filter((m) => m.startsWith('Advance podinfo.test canary weight'))).toEqual([
+    expect(all.filter((m) => m.startsWith('Advance podinfo.test canary weight'))).toEqual([
+      'Advance podinfo.test canary weight 20',
       'Advance podinfo.test canary weight 40',
       'Advance podinfo.test canary weight 60',
     ]);

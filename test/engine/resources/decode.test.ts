@@ -36,7 +36,7 @@ describe('parseManifests', () => {
     const r = parseManifests(`---\n# only a comment\n---\n${service('a')}---\n---\nkind: Gateway\n`, 'x.yaml');
     expect(r.objects).toHaveLength(1);
     expect(r.errors.map(formatResourceError)).toEqual([
-      'x.yaml[4] kind: unknown kind "Gateway": Weir reads AlertProvider, Canary, ConfigMap, Deployment, EndpointSlice, GRPCRoute, HTTPRoute, MetricTemplate, Pod, Secret, Service',
+      'x.yaml[4] kind: unknown kind "Gateway": Weir reads AlertProvider, Canary, ConfigMap, Deployment, EndpointSlice, Event, GRPCRoute, HTTPRoute, MetricTemplate, Pod, Secret, Service',
     ]);
   });
 
