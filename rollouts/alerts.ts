@@ -9,6 +9,7 @@ import type {
   Secret,
 } from '../engine/resources/index.js';
 import type { ResourceStore } from '../controlplane/store/resource-store.js';
+import { postJson, type PostOptions } from './http-post.js';
 import { errorMessage, silentLogger, type Logger } from './logger.js';
 
 /**
@@ -118,7 +119,12 @@ export interface AlertDelivery {
   message?: string;
 }
 
-export type AlertPost = (url: string, body: string, timeoutMs: number) => Promise<{ status: number; body: string }>;
+export type AlertPost = (
+  url: string,
+  body: string,
+  timeoutMs: number,
+  options?: PostOptions,
+) => Promise<{ status: number; body: string }>;
 
 export interface AlertNotifierOptions {
   store: ResourceStore;
@@ -151,7 +157,13 @@ export class AlertNotifier {
         if (!provider) throw new Error(`AlertProvider ${ns}/${alert.providerRef.name} not found`);
         const address = this.address(provider);
         const body = JSON.stringify(alertPayload(provider.spec.type, provider.spec, canary, note));
-        const res = await this.post(alertUrl(provider.spec.type, address), body, this.options.timeoutMs ?? 10_000);
+        const proxy = provider.spec.proxy;
+        const res = await this.post(
+          alertUrl(provider.spec.type, address),
+          body,
+          this.options.timeoutMs ?? 10_000,
+          proxy ? { proxy } : {},
+        );
         if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status} ${res.body}`.trim());
         d.ok = true;
       } catch (err) {
@@ -177,14 +189,4 @@ export class AlertNotifier {
     if (!b64) throw new Error(`Secret ${p.metadata.namespace}/${ref} has no key "address"`);
     return Buffer.from(b64, 'base64').toString('utf8').trim();
   }
-}
-
-async function postJson(url: string, body: string, timeoutMs: number): Promise<{ status: number; body: string }> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  return { status: res.status, body: await res.text() };
 }

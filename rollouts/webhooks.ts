@@ -1,6 +1,7 @@
 import type { CanaryEvent, HookResult } from '../engine/canary/index.js';
 import { fnv32a, getAnalysis, parseIntervalMs, safeEncodeString, stableStringify } from '../engine/canary/index.js';
 import type { Canary, CanaryPhase, CanaryWebhook, WebhookType } from '../engine/resources/index.js';
+import { postJson, type PostOptions, type PostResponse } from './http-post.js';
 import { errorMessage } from './logger.js';
 
 /** Calls the hooks of one type of a canary, in spec order (reference 4). */
@@ -33,14 +34,9 @@ export interface WebhookPayload {
   metadata?: Record<string, string>;
 }
 
-export interface PostResponse {
-  status: number;
-  body: string;
-  /** the `Retry-After` header, when any */
-  retryAfter?: string;
-}
+export type { PostResponse };
 
-export type PostFn = (url: string, body: string, timeoutMs: number) => Promise<PostResponse>;
+export type PostFn = (url: string, body: string, timeoutMs: number, options?: PostOptions) => Promise<PostResponse>;
 
 export interface HttpWebhookRunnerOptions {
   post?: PostFn;
@@ -83,7 +79,7 @@ export class HttpWebhookRunner implements WebhookRunner {
 
   constructor(options: PostFn | HttpWebhookRunnerOptions = {}) {
     const o = typeof options === 'function' ? { post: options } : options;
-    this.post = o.post ?? httpPost;
+    this.post = o.post ?? postJson;
     this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.minMs = o.backoffMinMs ?? 1_000;
     this.maxMs = o.backoffMaxMs ?? 30_000;
@@ -127,7 +123,7 @@ export class HttpWebhookRunner implements WebhookRunner {
     for (let attempt = 0; ; attempt++) {
       let retryAfterMs: number | undefined;
       try {
-        const res = await this.post(hook.url, body, timeoutMs);
+        const res = await this.post(hook.url, body, timeoutMs, hook.disableTLS === true ? { insecure: true } : {});
         if (res.status >= 200 && res.status < 300) return { name: hook.name, ok: true };
         last = res.body || `HTTP ${res.status}`;
         if (!isRetriableStatus(res.status)) return { name: hook.name, ok: false, message: last };
@@ -159,26 +155,4 @@ function payloadOf(
     checksum: canaryChecksum(canary),
     ...(metadata ? { metadata } : {}),
   };
-}
-
-async function httpPost(url: string, body: string, timeoutMs: number): Promise<PostResponse> {
-  const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(), timeoutMs);
-  try {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-      signal: ac.signal,
-    });
-    const text = await res.text();
-    const retryAfter = res.headers.get('retry-after');
-    return { status: res.status, body: text, ...(retryAfter ? { retryAfter } : {}) };
-  } catch (err) {
-    if (ac.signal.aborted) throw new Error(`POST ${url}: no answer within ${timeoutMs} ms`);
-    const cause = (err as { cause?: unknown }).cause;
-    throw new Error(`POST ${url}: ${cause ? errorMessage(cause) : errorMessage(err)}`);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -1,0 +1,74 @@
+import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import { errorMessage } from './logger.js';
+
+/** How one outgoing POST (webhook or alert) is made. */
+export interface PostOptions {
+  /** accept any TLS certificate (a webhook's `disableTLS`, Go's InsecureSkipVerify) */
+  insecure?: boolean;
+  /** an HTTP proxy URL to go through (an AlertProvider's `proxy`); HTTPS targets are tunnelled (CONNECT) */
+  proxy?: string;
+}
+
+export interface PostResponse {
+  status: number;
+  body: string;
+  /** the `Retry-After` header, when any */
+  retryAfter?: string;
+}
+
+let insecureAgent: Agent | undefined;
+const proxyAgents = new Map<string, ProxyAgent>();
+
+function dispatcherFor(o: PostOptions): Dispatcher | undefined {
+  if (o.proxy !== undefined && o.proxy !== '') {
+    const key = `${o.insecure === true ? 'insecure ' : ''}${o.proxy}`;
+    let agent = proxyAgents.get(key);
+    if (agent === undefined) {
+      let uri: URL;
+      try {
+        uri = new URL(o.proxy);
+      } catch {
+        throw new Error(`proxy ${JSON.stringify(o.proxy)} is not a URL`);
+      }
+      agent = new ProxyAgent({
+        uri: uri.href,
+        ...(o.insecure === true ? { requestTls: { rejectUnauthorized: false } } : {}),
+      });
+      proxyAgents.set(key, agent);
+    }
+    return agent;
+  }
+  if (o.insecure === true) return (insecureAgent ??= new Agent({ connect: { rejectUnauthorized: false } }));
+  return undefined;
+}
+
+/**
+ * POST a JSON body; the answer's status and text (whatever the status). Throws on a connection or TLS
+ * error, or when no answer came within `timeoutMs`, with a message naming the URL and the cause.
+ */
+export async function postJson(
+  url: string,
+  body: string,
+  timeoutMs: number,
+  options: PostOptions = {},
+): Promise<PostResponse> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    const dispatcher = dispatcherFor(options);
+    const res = await request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      signal,
+      ...(dispatcher !== undefined ? { dispatcher } : {}),
+    });
+    const text = await res.body.text();
+    const ra = res.headers['retry-after'];
+    const retryAfter = Array.isArray(ra) ? ra[0] : ra;
+    return { status: res.statusCode, body: text, ...(retryAfter ? { retryAfter } : {}) };
+  } catch (err) {
+    if (signal.aborted) throw new Error(`POST ${url}: no answer within ${timeoutMs} ms`);
+    const cause = (err as { cause?: unknown }).cause;
+    throw new Error(`POST ${url}: ${cause ? errorMessage(cause) : errorMessage(err)}`);
+  }
+}
