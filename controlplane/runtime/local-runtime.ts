@@ -5,17 +5,19 @@ import {
   ANNOTATION_ADMIN_PORT,
   ANNOTATION_APP_PORT,
   ANNOTATION_INBOUND_PORT,
+  type ConfigMap,
   type Container,
   type Deployment,
   type KubeObject,
   type Pod,
   type PodTemplate,
+  type Secret,
 } from '../../engine/resources/index.js';
 import { silentLogger, type Logger } from '../store/logger.js';
 import type { ResourceStore, WatchEvent } from '../store/resource-store.js';
 import { canConnect, freePort, httpProbe } from './net.js';
 import { ProcessLedger } from './process-ledger.js';
-import { processSpec, randomSuffix, templateHash } from './template.js';
+import { processSpec, randomSuffix, secretValues, templateHash, type EnvSources } from './template.js';
 import type { Sidecar, SidecarFactory } from './types.js';
 
 export const RUNTIME_MANAGER = 'runtime';
@@ -432,6 +434,17 @@ export class LocalRuntime {
     this.spawnProcess(inst);
   }
 
+  /** ConfigMaps and Secrets of `namespace` as they are in the store now (read when a process starts) */
+  private envSources(namespace: string): EnvSources {
+    return {
+      configMap: (name) => this.store.get<ConfigMap>('ConfigMap', namespace, name)?.data,
+      secret: (name) => {
+        const s = this.store.get<Secret>('Secret', namespace, name);
+        return s === undefined ? undefined : secretValues(s);
+      },
+    };
+  }
+
   private spawnProcess(inst: Instance): void {
     const runId = ++inst.runId;
     const port = inst.appPort!;
@@ -447,6 +460,14 @@ export class LocalRuntime {
           POD_NAME: inst.name,
           POD_NAMESPACE: inst.namespace,
           POD_IP: '127.0.0.1',
+        },
+        this.envSources(inst.namespace),
+        {
+          name: inst.name,
+          namespace: inst.namespace,
+          podIP: '127.0.0.1',
+          labels: inst.labels,
+          annotations: inst.template.metadata.annotations ?? {},
         },
       );
     } catch (err) {

@@ -44,27 +44,142 @@ export interface ProcessSpec {
   env: Record<string, string>;
 }
 
+/** The ConfigMaps and Secrets of the pod's namespace, for env `valueFrom` and `envFrom` (Secret values decoded). */
+export interface EnvSources {
+  configMap(name: string): Record<string, string> | undefined;
+  secret(name: string): Record<string, string> | undefined;
+}
+
+/** The pod's own fields for env `valueFrom.fieldRef` (the Downward API). */
+export interface PodFields {
+  name: string;
+  namespace: string;
+  podIP: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+const NO_SOURCES: EnvSources = { configMap: () => undefined, secret: () => undefined };
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+
+/** The decoded data of a Secret as the API server serves it: `data` (base64) with `stringData` over it. */
+export function secretValues(secret: {
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+}): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(secret.data ?? {})) out[k] = Buffer.from(v, 'base64').toString('utf8');
+  Object.assign(out, secret.stringData ?? {});
+  return out;
+}
+
+function fieldValue(path: string, pod: PodFields | undefined): string | undefined {
+  if (pod === undefined) return undefined;
+  const m = /^metadata\.(labels|annotations)\['([^']+)'\]$/.exec(path);
+  if (m !== null) return (m[1] === 'labels' ? pod.labels : pod.annotations)?.[m[2] as string] ?? '';
+  switch (path) {
+    case 'metadata.name':
+      return pod.name;
+    case 'metadata.namespace':
+      return pod.namespace;
+    case 'status.podIP':
+    case 'status.hostIP':
+      return pod.podIP;
+    case 'spec.nodeName':
+      return 'localhost';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The environment of a container as the kubelet builds it: `envFrom` first (each ConfigMap or Secret
+ * whole, keys behind `prefix`; keys that are not valid variable names are skipped), then `env` in order
+ * (`value` with `$(VAR)` expanded against what came before, or `valueFrom`: a ConfigMap or Secret key, or
+ * a pod field). A missing ConfigMap, Secret or key that is not `optional` is an error naming it, as the
+ * kubelet's CreateContainerConfigError.
+ */
+export function containerEnv(
+  container: Container,
+  runtimeVars: Record<string, string>,
+  sources: EnvSources = NO_SOURCES,
+  pod?: PodFields,
+): Record<string, string> {
+  const vars: Record<string, string> = { ...runtimeVars };
+  const env: Record<string, string> = {};
+  const set = (name: string, value: string) => {
+    // `$(PORT)` and the pod's identity always expand to the runtime's values
+    if (!(name in runtimeVars)) vars[name] = value;
+    env[name] = value;
+  };
+  for (const from of container.envFrom ?? []) {
+    const ref = from.configMapRef ?? from.secretRef;
+    if (ref === undefined) continue;
+    const what = from.configMapRef !== undefined ? 'configmap' : 'secret';
+    const data = from.configMapRef !== undefined ? sources.configMap(ref.name) : sources.secret(ref.name);
+    if (data === undefined) {
+      if (ref.optional === true) continue;
+      throw new Error(`${what} "${ref.name}" not found`);
+    }
+    for (const [k, v] of Object.entries(data)) {
+      const name = `${from.prefix ?? ''}${k}`;
+      if (ENV_NAME.test(name)) set(name, v);
+    }
+  }
+  for (const e of container.env ?? []) {
+    if (e.value !== undefined) {
+      set(e.name, expandVars(e.value, vars));
+      continue;
+    }
+    const vf = e.valueFrom;
+    if (vf === undefined) {
+      set(e.name, '');
+      continue;
+    }
+    const keyRef = vf.configMapKeyRef ?? vf.secretKeyRef;
+    if (keyRef !== undefined) {
+      const what = vf.configMapKeyRef !== undefined ? 'configmap' : 'secret';
+      const data = vf.configMapKeyRef !== undefined ? sources.configMap(keyRef.name) : sources.secret(keyRef.name);
+      const v = data?.[keyRef.key];
+      if (v !== undefined) set(e.name, v);
+      else if (keyRef.optional !== true) {
+        throw new Error(
+          data === undefined
+            ? `${what} "${keyRef.name}" not found (env ${e.name})`
+            : `couldn't find key ${keyRef.key} in ${what === 'configmap' ? 'ConfigMap' : 'Secret'} ${keyRef.name} (env ${e.name})`,
+        );
+      }
+      continue;
+    }
+    if (vf.fieldRef !== undefined) {
+      const v = fieldValue(vf.fieldRef.fieldPath, pod);
+      if (v === undefined) throw new Error(`unsupported fieldPath ${vf.fieldRef.fieldPath} (env ${e.name})`);
+      set(e.name, v);
+    }
+    // resourceFieldRef (limits/requests) has no local meaning: left unset
+  }
+  return env;
+}
+
 /**
  * How a container becomes a local process: `command` + `args` (`node` is this Node; a relative path
- * with a slash is resolved against the manifests folder, a bare name on PATH), `env` values, and
- * `workingDir` relative to the folder (default: the folder itself).
+ * with a slash is resolved against the manifests folder, a bare name on PATH), its environment
+ * (`containerEnv`: `env`, `envFrom`, `valueFrom`) over `baseEnv`, and `workingDir` relative to the folder
+ * (default: the folder itself).
  */
 export function processSpec(
   container: Container,
   folder: string,
   baseEnv: Record<string, string | undefined>,
   runtimeVars: Record<string, string>,
+  sources?: EnvSources,
+  pod?: PodFields,
 ): ProcessSpec {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(baseEnv)) if (v !== undefined) env[k] = v;
-  const vars: Record<string, string> = { ...runtimeVars };
-  for (const e of container.env ?? []) {
-    if (e.value === undefined) continue; // valueFrom has no local meaning
-    const v = expandVars(e.value, vars);
-    vars[e.name] = v;
-    env[e.name] = v;
-  }
-  Object.assign(env, runtimeVars); // PORT and the pod's identity are the runtime's to say
+  const own = containerEnv(container, runtimeVars, sources, pod);
+  Object.assign(env, own, runtimeVars); // PORT and the pod's identity are the runtime's to say
+  const vars: Record<string, string> = { ...own, ...runtimeVars };
   const argv = [...(container.command ?? []), ...(container.args ?? [])].map((a) => expandVars(a, vars));
   const [first, ...args] = argv;
   if (first === undefined || first === '') {

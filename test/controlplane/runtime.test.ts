@@ -8,6 +8,7 @@ import {
   ANNOTATION_ADMIN_PORT,
   ANNOTATION_APP_PORT,
   ANNOTATION_INBOUND_PORT,
+  type ConfigMap,
   type Deployment,
   type KubeObject,
   type Pod,
@@ -151,6 +152,9 @@ const condition = (d: Deployment | undefined, type: string) =>
   (d?.status?.conditions as { type: string; status: string; reason?: string }[] | undefined)?.find(
     (c) => c.type === type,
   );
+
+/** a Pod's `containerStatuses[]` entry as the runtime writes it (the schema keeps only what Weir reads) */
+type ContainerState = { state?: { waiting?: { reason: string; message: string } } };
 
 describe('local runtime', () => {
   it('starts replicas with their own PORT, probes readiness and writes Pods and Deployment status', async () => {
@@ -337,6 +341,35 @@ describe('local runtime', () => {
 
     await store.delete('Deployment', 'test', 'web');
     await waitFor(() => pods(store, 'web').length === 0 && runtime.pods().length === 0, 'all stopped', 10_000);
+  });
+
+  it('env from a ConfigMap waits for it (CreateContainerConfigError), then starts with its value', async () => {
+    const { store } = await setup({ sidecars: fakeSidecars([]) });
+    const d = deployment('configured') as Deployment;
+    d.spec.template.spec.containers[0]!.env = [
+      { name: 'GREETING', valueFrom: { configMapKeyRef: { name: 'greetings', key: 'hello' } } },
+    ];
+    await store.apply(d);
+    const waiting = await waitFor(
+      () =>
+        (pods(store, 'configured')[0]?.status?.containerStatuses?.[0] as ContainerState | undefined)?.state?.waiting,
+      'the pod to wait for its ConfigMap',
+      10_000,
+    );
+    expect(waiting.reason).toBe('CreateContainerConfigError');
+    expect(waiting.message).toContain('configmap "greetings" not found (env GREETING)');
+
+    const greetings: ConfigMap = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'greetings', namespace: 'test' },
+      data: { hello: 'hi from a ConfigMap' },
+    };
+    await store.apply(greetings);
+    await waitFor(() => readyPods(store, 'configured').length === 1, 'the pod to start', 10_000);
+    const inbound = Number(readyPods(store, 'configured')[0]!.metadata.annotations![ANNOTATION_INBOUND_PORT]);
+    const env = JSON.parse((await get(inbound, '/env')).body) as { GREETING: string };
+    expect(env.GREETING).toBe('hi from a ConfigMap');
   });
 
   it('replaces a Pod deleted through the store', async () => {
