@@ -19,7 +19,7 @@ import { ForwardHandler, headInfo, requestHeaders, respondLocally } from './forw
 import type { Series } from './metrics.js';
 import { MirrorSender, type MirrorTarget } from './mirror.js';
 import { contentLength, readReplayableBody } from './replay-body.js';
-import { backoffMs, MAX_REPLAY_BYTES, retryableError } from './retry.js';
+import { backoffMs, MAX_REPLAY_BYTES, mayRetry, retryableError } from './retry.js';
 import { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
 import {
   ERR_NONE,
@@ -379,16 +379,8 @@ class Exchange implements EndpointWaiter {
   }
 
   private canRetry(): boolean {
-    const retry = this.retry as RetryPolicy;
     if (!this.replayable || this.res.destroyed) return false;
-    const rm = this.rm?.route;
-    if (this.retries >= retry.attempts) {
-      if (rm !== undefined) rm.retryLimitExceeded++;
-      return false;
-    }
-    if (this.policies.budget(this.rule).withdraw()) return true;
-    if (rm !== undefined) rm.retryOverflow++;
-    return false;
+    return mayRetry(this.retry as RetryPolicy, this.retries, this.policies.budget(this.rule), this.rm?.route);
   }
 
   private scheduleRetry(): void {

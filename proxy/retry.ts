@@ -1,4 +1,6 @@
 import type { RetryPolicy } from '../engine/routing/index.js';
+import type { RetryBudget } from './retry-budget.js';
+import type { RouteMetrics } from './route-metrics.js';
 import { BACKEND_REQUEST_TIMEOUT } from './timeouts.js';
 
 /**
@@ -42,4 +44,24 @@ export function retryableError(err: Error, method: string): boolean {
 export function backoffMs(policy: RetryPolicy, retry: number, random: () => number): number {
   const d = policy.delayMs(retry);
   return d <= 0 ? 0 : d + Math.floor(d * 0.25 * random());
+}
+
+/**
+ * Whether a retryable try may be retried: `retries` so far under the policy's `attempts`, and the retry
+ * budget has room (one is withdrawn). A refusal is counted on the route's metrics (limit exceeded or
+ * budget overflow), as Linkerd counts them.
+ */
+export function mayRetry(
+  policy: RetryPolicy,
+  retries: number,
+  budget: RetryBudget,
+  route: RouteMetrics | undefined,
+): boolean {
+  if (retries >= policy.attempts) {
+    if (route !== undefined) route.retryLimitExceeded++;
+    return false;
+  }
+  if (budget.withdraw()) return true;
+  if (route !== undefined) route.retryOverflow++;
+  return false;
 }

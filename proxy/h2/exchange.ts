@@ -19,7 +19,7 @@ import {
   type RouteBackendMetrics,
   type RuleMetrics,
 } from '../route-metrics.js';
-import { backoffMs, MAX_REPLAY_BYTES, retryableError } from '../retry.js';
+import { backoffMs, MAX_REPLAY_BYTES, mayRetry, retryableError } from '../retry.js';
 import { BACKEND_REQUEST_TIMEOUT, clearTimer, REQUEST_TIMEOUT } from '../timeouts.js';
 import type { H2Clients } from './client.js';
 import { respondStreamLocally, StreamForward, type StreamTry } from './forward.js';
@@ -409,16 +409,8 @@ class H2Exchange<E extends PathEndpoint> implements Waiter<E>, StreamTry {
   }
 
   private canRetry(): boolean {
-    const retry = this.retry as RetryPolicy;
     if (this.overflow || this.down.destroyed || this.down.closed) return false;
-    const rm = this.rm?.route;
-    if (this.retries >= retry.attempts) {
-      if (rm !== undefined) rm.retryLimitExceeded++;
-      return false;
-    }
-    if (this.policies.budget(this.rule).withdraw()) return true;
-    if (rm !== undefined) rm.retryOverflow++;
-    return false;
+    return mayRetry(this.retry as RetryPolicy, this.retries, this.policies.budget(this.rule), this.rm?.route);
   }
 
   private scheduleRetry(): void {
