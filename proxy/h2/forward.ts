@@ -24,6 +24,42 @@ import { h2Failure, respondH2Error } from './respond.js';
 const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_NO_ERROR } = constants;
 const NO_TRAILERS: OutgoingHttpHeaders = {};
 
+/*
+ * Per-stream cost: the event handlers are shared functions, not closures made for every stream; each
+ * finds its `StreamForward` through a symbol property on the stream it is called on (`this`). Handlers
+ * only a few streams need are added when needed: 'wantTrailers' (node sends an empty trailer block when
+ * nobody listens) once there are trailers to forward, 'drain' under back-pressure.
+ */
+const kForward = Symbol('weir.h2.forward');
+type Tagged = { [kForward]?: StreamForward };
+
+/*
+ * The options objects are shared, and shaped for node 20: `request()` and `respond()` copy them with a
+ * spread and then add the options left out (`weight`, `parent`, `exclusive`, `silent`; `endStream`).
+ * Adding properties to a spread copy of a non-empty object literal takes V8 (11.3) a slow path of about
+ * 1 us per property, some 5 % of the CPU of a proxied stream. The copy of a frozen object, and the
+ * copy of an object that already has the property, do not. (`weight` itself must not be passed: newer
+ * nodes warn about it, DEP0194.)
+ */
+const REQUEST_END = Object.freeze({ endStream: true, waitForTrailers: false });
+/** a request with a body (and maybe trailers) */
+const REQUEST_BODY = Object.freeze({ endStream: false, waitForTrailers: true });
+const RESPOND_END = { endStream: true };
+const RESPOND_BODY = { endStream: false, waitForTrailers: true };
+const RESPOND_NO_TRAILERS = { endStream: false, waitForTrailers: false };
+
+/*
+ * Whether a response has trailers is known only at its end, but `respond()` must say whether trailers
+ * will follow (`waitForTrailers`); with it, a response without trailers ends with an extra empty DATA
+ * frame, sent from a `setImmediate` (some 8 % of the CPU of a small proxied stream). So the headers of
+ * a plain HTTP/2 response are held until the end of the current event-loop turn: a response that ends
+ * within it (a small one, read at once) is answered whole and knows its trailers; any other one is
+ * answered then with `waitForTrailers`, as a streamed response. The same frames, save that empty DATA
+ * frame, and no later: node writes them out at the end of the turn anyway. gRPC responses always end
+ * with trailers and are answered at once.
+ */
+let heldHeads: StreamForward[] = [];
+
 /**
  * What the policy path (`h2/exchange.ts`) controls of one try: it sends the request body itself
  * (through `upstream`, so that a small body can be replayed on the next try), may drop a try at its
@@ -67,8 +103,11 @@ export class StreamForward {
   private failError = ERR_UNEXPECTED;
   private observed = false;
   private recorded = false;
-  private upTrailers: OutgoingHttpHeaders | undefined;
-  private downTrailers: OutgoingHttpHeaders | undefined;
+  private upTrailers: OutgoingHttpHeaders | undefined = undefined;
+  private downTrailers: OutgoingHttpHeaders | undefined = undefined;
+  /** response headers held until the end of this event-loop turn (see `heldHeads`), and the body meanwhile */
+  private head: OutgoingHttpHeaders | undefined = undefined;
+  private held: Buffer[] | undefined = undefined;
   private readonly sent: number;
   /** per-route metrics (route-metrics.ts): the route rule's backend this stream went to, set by the caller */
   route: RouteBackendMetrics | undefined = undefined;
@@ -89,12 +128,14 @@ export class StreamForward {
   /** `headers` as sent upstream; with a `StreamTry` the caller writes the request body to `up` */
   run(headers: IncomingHttpHeaders | OutgoingHttpHeaders, endStream: boolean): void {
     const down = this.down;
-    down.on('close', this.onDownClose);
+    // the policy path's tries run one after the other on `down`: the last one owns its events
+    (down as Tagged)[kForward] = this;
+    down.on('close', StreamForward.downClose);
     if (this.policy === undefined) down.on('error', noop);
     let up: ClientHttp2Stream;
     try {
       this.lease = this.client.acquire();
-      up = this.lease.session.request(headers, { endStream, waitForTrailers: !endStream });
+      up = this.lease.session.request(headers, endStream ? REQUEST_END : REQUEST_BODY);
     } catch (err) {
       if (this.lease !== undefined) this.client.release(this.lease);
       this.lease = undefined;
@@ -102,53 +143,109 @@ export class StreamForward {
       return;
     }
     this.up = up;
-    up.on('response', this.onResponse);
-    up.on('trailers', this.onTrailers);
-    up.on('data', this.onUpData);
-    up.on('end', this.onUpEnd);
-    up.on('error', this.onUpError);
-    up.on('close', this.onUpClose);
+    (up as Tagged)[kForward] = this;
+    up.on('response', StreamForward.upResponse);
+    up.on('trailers', StreamForward.upTrailersIn);
+    up.on('data', StreamForward.upData);
+    up.on('end', StreamForward.upEnd);
+    up.on('error', StreamForward.upError);
+    up.on('close', StreamForward.upClose);
     if (!endStream) {
-      up.on('wantTrailers', this.sendUpTrailers);
-      if (this.policy !== undefined) return;
-      down.on('data', this.onDownData);
-      down.on('end', this.onDownEnd);
-      down.on('trailers', this.onDownTrailers);
+      if (this.policy !== undefined) {
+        // the exchange may end the body at once (a retry with the whole body kept): trailers known
+        up.on('wantTrailers', StreamForward.upWantTrailers);
+        return;
+      }
+      down.on('data', StreamForward.downData);
+      down.on('end', StreamForward.downEnd);
+      down.on('trailers', StreamForward.downTrailersIn);
     }
   }
 
-  // ---- request: downstream -> upstream
+  // ---- event handlers, shared by every stream: `this` is the stream, tagged with its forward
 
-  private readonly onDownData = (chunk: Buffer): void => {
-    const up = this.up as ClientHttp2Stream;
+  private static downData(this: ServerHttp2Stream, chunk: Buffer): void {
+    const f = (this as Tagged)[kForward] as StreamForward;
+    const up = f.up as ClientHttp2Stream;
     if (up.destroyed) return;
     if (!up.write(chunk)) {
-      this.down.pause();
-      up.once('drain', this.resumeDown);
+      this.pause();
+      up.once('drain', StreamForward.upDrain);
     }
-  };
+  }
 
-  private readonly resumeDown = (): void => {
-    this.down.resume();
-  };
+  private static upDrain(this: ClientHttp2Stream): void {
+    ((this as Tagged)[kForward] as StreamForward).down.resume();
+  }
 
-  private readonly onDownEnd = (): void => {
-    const up = this.up as ClientHttp2Stream;
+  private static downEnd(this: ServerHttp2Stream): void {
+    const up = ((this as Tagged)[kForward] as StreamForward).up as ClientHttp2Stream;
     if (!up.destroyed) up.end();
-  };
+  }
 
-  private readonly onDownTrailers = (trailers: IncomingHttpHeaders): void => {
-    this.upTrailers = trailers as OutgoingHttpHeaders;
-  };
+  private static downTrailersIn(this: ServerHttp2Stream, trailers: IncomingHttpHeaders): void {
+    const f = (this as Tagged)[kForward] as StreamForward;
+    f.upTrailers = trailers as OutgoingHttpHeaders;
+    // before the end of the body: the request ends with them (else node sends an empty block)
+    (f.up as ClientHttp2Stream).on('wantTrailers', StreamForward.upWantTrailers);
+  }
 
-  private readonly sendUpTrailers = (): void => {
-    const up = this.up as ClientHttp2Stream;
-    if (!up.destroyed) up.sendTrailers(this.upTrailers ?? this.policy?.trailers ?? NO_TRAILERS);
-  };
+  private static upWantTrailers(this: ClientHttp2Stream): void {
+    const f = (this as Tagged)[kForward] as StreamForward;
+    if (!this.destroyed) this.sendTrailers(f.upTrailers ?? f.policy?.trailers ?? NO_TRAILERS);
+  }
+
+  private static upResponse(this: ClientHttp2Stream, headers: IncomingHttpHeaders, flags: number): void {
+    ((this as Tagged)[kForward] as StreamForward).onResponse(headers, flags);
+  }
+
+  private static upTrailersIn(this: ClientHttp2Stream, trailers: IncomingHttpHeaders): void {
+    ((this as Tagged)[kForward] as StreamForward).onTrailers(trailers);
+  }
+
+  private static downWantTrailers(this: ServerHttp2Stream): void {
+    const f = (this as Tagged)[kForward] as StreamForward;
+    if (!this.destroyed && !this.closed) this.sendTrailers(f.downTrailers ?? NO_TRAILERS);
+  }
+
+  private static upData(this: ClientHttp2Stream, chunk: Buffer): void {
+    const f = (this as Tagged)[kForward] as StreamForward;
+    if (f.dropped) return;
+    if (f.head !== undefined) {
+      (f.held ??= []).push(chunk);
+      return;
+    }
+    const down = f.down;
+    if (down.destroyed || down.closed) return;
+    if (!down.write(chunk)) {
+      this.pause();
+      down.once('drain', StreamForward.downDrain);
+    }
+  }
+
+  private static downDrain(this: ServerHttp2Stream): void {
+    (((this as Tagged)[kForward] as StreamForward).up as ClientHttp2Stream).resume();
+  }
+
+  private static upEnd(this: ClientHttp2Stream): void {
+    ((this as Tagged)[kForward] as StreamForward).onUpEnd();
+  }
+
+  private static upError(this: ClientHttp2Stream, err: Error): void {
+    ((this as Tagged)[kForward] as StreamForward).localError(err, this.rstCode ?? 0);
+  }
+
+  private static upClose(this: ClientHttp2Stream): void {
+    ((this as Tagged)[kForward] as StreamForward).onUpClose();
+  }
+
+  private static downClose(this: ServerHttp2Stream): void {
+    ((this as Tagged)[kForward] as StreamForward).onDownClose();
+  }
 
   // ---- response: upstream -> downstream
 
-  private readonly onResponse = (headers: IncomingHttpHeaders, flags: number): void => {
+  private onResponse(headers: IncomingHttpHeaders, flags: number): void {
     if (this.dropped) return;
     const down = this.down;
     this.status = Number(headers[':status']) || 0;
@@ -172,54 +269,89 @@ export class StreamForward {
     const out = policy !== undefined ? policy.responseHeaders(headers) : (headers as OutgoingHttpHeaders);
     if (endStream) {
       this.complete = true;
-      down.respond(out, { endStream: true });
+      down.respond(out, RESPOND_END);
+    } else if (this.grpc) {
+      // the trailers come before the end of the body, and 'wantTrailers' after it
+      down.respond(out, RESPOND_BODY);
     } else {
-      down.respond(out, { waitForTrailers: true });
-      down.on('wantTrailers', this.sendDownTrailers);
+      this.head = out;
+      if (heldHeads.push(this) === 1) setImmediate(StreamForward.respondHeld);
     }
-  };
+  }
 
-  private readonly onTrailers = (trailers: IncomingHttpHeaders): void => {
+  /** the end of the event-loop turn: the responses whose headers are held have not ended within it */
+  private static respondHeld(): void {
+    const fs = heldHeads;
+    heldHeads = [];
+    for (let i = 0; i < fs.length; i++) (fs[i] as StreamForward).respondHead();
+  }
+
+  /** send the held response headers as those of a streamed response, then the body received meanwhile */
+  private respondHead(): void {
+    const head = this.head;
+    if (head === undefined) return;
+    const held = this.held;
+    this.head = undefined;
+    this.held = undefined;
+    const down = this.down;
+    if (down.destroyed || down.closed) return;
+    down.respond(head, RESPOND_BODY);
+    if (this.downTrailers !== undefined) down.on('wantTrailers', StreamForward.downWantTrailers);
+    if (held === undefined) return;
+    let ok = true;
+    for (let i = 0; i < held.length; i++) ok = down.write(held[i] as Buffer) && ok;
+    if (!ok) {
+      (this.up as ClientHttp2Stream).pause();
+      down.once('drain', StreamForward.downDrain);
+    }
+  }
+
+  /** the response ended while its headers were held: all of it at once, with its trailers if any */
+  private respondWhole(): void {
+    const head = this.head as OutgoingHttpHeaders;
+    const held = this.held;
+    this.head = undefined;
+    this.held = undefined;
+    const down = this.down;
+    if (down.destroyed || down.closed) return;
+    if (this.downTrailers !== undefined) {
+      down.respond(head, RESPOND_BODY);
+      down.on('wantTrailers', StreamForward.downWantTrailers);
+    } else if (held === undefined) {
+      down.respond(head, RESPOND_END);
+      return;
+    } else {
+      down.respond(head, RESPOND_NO_TRAILERS);
+    }
+    if (held !== undefined) for (let i = 0; i < held.length; i++) down.write(held[i] as Buffer);
+    down.end();
+  }
+
+  private onTrailers(trailers: IncomingHttpHeaders): void {
     if (this.dropped) return;
     this.downTrailers = trailers as OutgoingHttpHeaders;
     if (this.grpc) {
       this.grpcStatus = grpcStatusOf(trailers);
       this.observe(this.grpcStatus !== 0);
     }
-  };
-
-  private readonly sendDownTrailers = (): void => {
+    // the response ends with them (without a listener node sends an empty trailer block)
     const down = this.down;
-    if (!down.destroyed && !down.closed) down.sendTrailers(this.downTrailers ?? NO_TRAILERS);
-  };
+    if (down.headersSent) down.on('wantTrailers', StreamForward.downWantTrailers);
+  }
 
-  private readonly onUpData = (chunk: Buffer): void => {
-    if (this.dropped) return;
-    const down = this.down;
-    if (down.destroyed || down.closed) return;
-    if (!down.write(chunk)) {
-      (this.up as ClientHttp2Stream).pause();
-      down.once('drain', this.resumeUp);
-    }
-  };
-
-  private readonly resumeUp = (): void => {
-    (this.up as ClientHttp2Stream).resume();
-  };
-
-  private readonly onUpEnd = (): void => {
+  private onUpEnd(): void {
     if (this.dropped) return;
     this.complete = true;
     if (this.grpc && this.grpcStatus < 0) this.observe(true);
+    if (this.head !== undefined) {
+      this.respondWhole();
+      return;
+    }
     const down = this.down;
     if (!down.destroyed && !down.closed && down.headersSent) down.end();
-  };
+  }
 
-  private readonly onUpError = (err: Error): void => {
-    this.localError(err, (this.up as ClientHttp2Stream).rstCode ?? 0);
-  };
-
-  private readonly onUpClose = (): void => {
+  private onUpClose(): void {
     const up = this.up as ClientHttp2Stream;
     if (this.lease !== undefined) {
       this.client.release(this.lease);
@@ -228,20 +360,22 @@ export class StreamForward {
     if (this.complete || this.dropped) return;
     // closed before the end of the response: reset by the endpoint, or the session went away
     this.localError(undefined, up.rstCode ?? 0);
-  };
+  }
 
   /**
    * The policy path gives up on this try before its response started (a timeout): `err` goes through
    * the same path as an upstream failure (`StreamTry.onError`, else the proxy error answer).
    */
   fail(err: Error): void {
-    if (this.dropped || this.down.headersSent) return;
+    if (this.dropped || this.down.headersSent || this.head !== undefined) return;
     this.localError(err, 0);
   }
 
   /** the endpoint failed us before the response ended */
   private localError(err: Error | undefined, rstCode: number): void {
     if (this.failed || this.complete || this.dropped) return;
+    // the response had started: it is cut as it would have been had its headers not been held
+    if (this.head !== undefined) this.respondHead();
     const down = this.down;
     if (this.policy !== undefined && !down.headersSent && this.policy.onError(err, rstCode)) {
       this.observe(true);
@@ -263,7 +397,9 @@ export class StreamForward {
     if (this.up !== undefined && !this.up.destroyed) this.up.close(NGHTTP2_CANCEL);
   }
 
-  private readonly onDownClose = (): void => {
+  private onDownClose(): void {
+    this.head = undefined;
+    this.held = undefined;
     const up = this.up;
     if (up !== undefined && !up.destroyed && !this.complete) {
       // the client cancelled or went away: cancel upstream too
@@ -274,14 +410,14 @@ export class StreamForward {
       this.observer?.done(performance.now() - this.sent, true);
     }
     this.record();
-  };
+  }
 
   /** a try the policy path is done with: counted on its endpoint, cancelled, detached from the client */
   private drop(status: number, failed: boolean): void {
     this.dropped = true;
     this.recorded = true;
     this.series.response(status, performance.now() - this.start, failed);
-    this.down.off('close', this.onDownClose);
+    this.down.off('close', StreamForward.downClose);
     const up = this.up;
     if (up !== undefined && !up.destroyed) up.close(NGHTTP2_CANCEL);
   }
@@ -298,13 +434,13 @@ export class StreamForward {
     const down = this.down;
     const broken = this.failed || !this.complete || (down.rstCode !== undefined && down.rstCode !== NGHTTP2_NO_ERROR);
     const failed = this.grpc ? broken || this.grpcStatus !== 0 : broken;
-    this.series.response(this.status || 502, performance.now() - this.start, failed, this.grpc ? this.grpcStatus : -1);
+    const ms = performance.now() - this.start;
+    this.series.response(this.status || 502, ms, failed, this.grpc ? this.grpcStatus : -1);
     const route = this.route;
     if (route !== undefined) {
       // per route: no status when the proxy failed the stream (answered itself or reset it)
       let error = ERR_NONE;
       if (broken) error = this.failed ? this.failError : down.rstCode === NGHTTP2_CANCEL ? ERR_CANCEL : ERR_RESET;
-      const ms = performance.now() - this.start;
       route.response(this.failed ? -1 : this.status, ms, error, this.failed ? -1 : this.grpcStatus);
     }
     this.inflight.leave();

@@ -4,6 +4,9 @@ import type { MirrorSender } from '../mirror.js';
 import type { H2Client, H2Clients, H2Lease } from './client.js';
 
 const { NGHTTP2_CANCEL } = constants;
+/** frozen: node's copy of them takes no slow path (see the options in h2/forward.ts) */
+const NO_BODY = Object.freeze({ endStream: true, waitForTrailers: false });
+const WITH_BODY = Object.freeze({ endStream: false, waitForTrailers: true });
 
 /** A mirror endpoint as the HTTP/2 path uses it (outbound-paths' `PathEndpoint` fits). */
 export interface H2MirrorEndpoint {
@@ -51,7 +54,7 @@ export function sendH2Mirror(
   };
   try {
     lease = client.acquire();
-    const up = lease.session.request(headers, { endStream: body === null, waitForTrailers: body !== null });
+    const up = lease.session.request(headers, body === null ? NO_BODY : WITH_BODY);
     timer = setTimeout(() => {
       if (!up.destroyed) up.close(NGHTTP2_CANCEL);
     }, sender.timeoutMs);
