@@ -2,7 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StateWindows } from '../support/state-windows.js';
 import { SAMPLE_APP, eventually, freePort, runWeir, startWeirUp, type WeirUp } from '../support/weir-process.js';
+import { canaryStatus } from './canary-fixtures.js';
 
 function manifests(port: number, version: string): string {
   return `apiVersion: apps/v1
@@ -62,10 +64,6 @@ async function versionOf(port: number, headers: Record<string, string> = {}): Pr
   return res.headers.get('x-version');
 }
 
-interface CanaryLike {
-  status?: { phase?: string };
-}
-
 // A/B testing as Flagger runs it on the Gateway API: requests matching the analysis' headers or cookie
 // go to the canary for `iterations` ticks; everyone else stays on the primary until promotion.
 describe('A/B testing end to end', () => {
@@ -88,51 +86,44 @@ describe('A/B testing end to end', () => {
     await rm(scratch, { recursive: true, force: true });
   });
 
-  async function phase(): Promise<string | undefined> {
-    const r = await runWeir(['get', 'canary', 'podinfo', '-n', 'test', '-o', 'json', '--api', up!.api]);
-    return r.code === 0 ? (JSON.parse(r.stdout) as CanaryLike).status?.phase : undefined;
-  }
-
   it('sends only matching requests to v2 until promotion, then everyone', async () => {
     await eventually('the canary to initialize', 40_000, async () =>
-      (await phase()) === 'Initialized' ? true : undefined,
+      (await canaryStatus(up!.api)).phase === 'Initialized' ? true : undefined,
     );
     const v2 = join(scratch, 'v2.yaml');
     await writeFile(v2, manifests(port, '2.0.0'));
     expect((await runWeir(['apply', '-f', v2, '--api', up!.api])).code).toBe(0);
 
-    const plain = new Map<string, number>();
-    // matching requests in the order sent: before the router's first A/B step they still reach v1
-    const insiders: string[] = [];
-    const cookies: string[] = [];
-    const bump = (m: Map<string, number>, v: string | null) => m.set(v ?? 'none', (m.get(v ?? 'none') ?? 0) + 1);
-    let final: string | undefined;
+    // each request is attributed to the phase the Canary's status showed both before and after it was
+    // answered; one whose window straddles a transition (Progressing -> Promoting rolls the primary to v2)
+    // is dropped
+    const windows = new StateWindows(
+      () => canaryStatus(up!.api),
+      (s) => s.phase ?? 'none',
+    );
     const deadline = Date.now() + 90_000;
-    while (Date.now() < deadline) {
-      const p = await phase();
-      if (p === 'Succeeded' || p === 'Failed') {
-        final = p;
-        break;
-      }
-      if (p === 'Progressing') {
-        for (let i = 0; i < 10; i++) {
-          bump(plain, await versionOf(port));
-          insiders.push((await versionOf(port, { 'x-canary': 'insider' })) ?? 'none');
-          // Flagger's documented cookie regex expects `canary=always` first or right after a `;` without a space
-          cookies.push((await versionOf(port, { cookie: 'canary=always; theme=dark' })) ?? 'none');
-        }
-      } else {
-        await new Promise((r) => setTimeout(r, 200));
-      }
+    let s = await windows.refresh();
+    while (Date.now() < deadline && s.phase !== 'Succeeded' && s.phase !== 'Failed') {
+      await windows.observe('plain', () => versionOf(port));
+      await windows.observe('insider', () => versionOf(port, { 'x-canary': 'insider' }));
+      // Flagger's documented cookie regex expects `canary=always` first or right after a `;` without a space
+      s = await windows.observe('cookie', () => versionOf(port, { cookie: 'canary=always; theme=dark' }));
     }
-    expect(final).toBe('Succeeded');
+    expect(s.phase).toBe('Succeeded');
     // during the analysis: not one ordinary user saw v2
-    expect([...plain.keys()]).toEqual(['1.0.0']);
-    // once the A/B route is in place, every matching request is answered by v2 until promotion
-    for (const seen of [insiders, cookies]) {
+    const plain = windows.during<string | null>('Progressing', 'plain');
+    expect(plain.length).toBeGreaterThan(0);
+    expect([...new Set(plain)]).toEqual(['1.0.0']);
+    // once the A/B route is in place, every matching request is answered by v2 until promotion (before the
+    // router's first A/B step they still reach v1)
+    for (const tag of ['insider', 'cookie']) {
+      const seen = windows.during<string | null>('Progressing', tag);
       const first = seen.indexOf('2.0.0');
-      expect(first).toBeGreaterThanOrEqual(0);
-      expect(seen.slice(first).filter((v) => v !== '2.0.0')).toEqual([]);
+      expect(first, `${tag}: ${seen.join(',')}`).toBeGreaterThanOrEqual(0);
+      expect(
+        seen.slice(first).filter((v) => v !== '2.0.0'),
+        tag,
+      ).toEqual([]);
     }
     // after promotion everyone gets v2 from the primary
     await eventually('v2 for everyone', 20_000, async () => ((await versionOf(port)) === '2.0.0' ? true : undefined));

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StateWindows } from '../support/state-windows.js';
 import { eventually, freePort, startWeirUp, type WeirUp } from '../support/weir-process.js';
 import { canaryManifests, canaryStatus, getOnce, setVersion } from './canary-fixtures.js';
 
@@ -81,45 +82,34 @@ describe('blue/green with mirroring end to end', () => {
     );
     await setVersion(api, '2.0.0');
 
-    const whileMirrored = new Map<string, number>();
-    const afterCutover = new Map<string, number>();
-    const bump = (m: Map<string, number>, v: string | undefined) => m.set(v ?? 'none', (m.get(v ?? 'none') ?? 0) + 1);
-    let mirroredRounds = 0;
+    // each request is attributed to the state (the Canary's phase and the route the controller wrote) read
+    // both before and after it was answered; one whose window straddles a change is dropped
+    const windows = new StateWindows(
+      async () => ({ phase: (await canaryStatus(api)).phase, route: await routeState(api) }),
+      (s) =>
+        s.phase === 'Progressing' && s.route?.mirrored
+          ? 'mirrored'
+          : s.route?.canary === 100
+            ? 'cut over'
+            : `${s.phase ?? 'none'} canary ${s.route?.canary ?? '-'}`,
+    );
     let canarySaw = 0;
-    let final: string | undefined;
     const deadline = Date.now() + 45_000;
-    while (Date.now() < deadline) {
-      const s = await canaryStatus(api);
-      if (s.phase === 'Succeeded' || s.phase === 'Failed') {
-        final = s.phase;
-        break;
-      }
-      const route = await routeState(api);
-      if (s.phase === 'Progressing' && route?.mirrored) {
-        const batch: (string | undefined)[] = [];
-        for (let i = 0; i < 5; i++) batch.push((await getOnce(`http://127.0.0.1:${port}/`)).version);
-        // count the batch only if the route still mirrored once it was answered (the cut-over to v2 may have
-        // happened meanwhile; under load a batch can straddle it)
-        if ((await routeState(api))?.mirrored) {
-          mirroredRounds++;
-          for (const v of batch) bump(whileMirrored, v);
-        }
-        // the copies reach the canary asynchronously: read its sidecars' counters while it still runs
-        canarySaw = Math.max(canarySaw, await canaryInbound(api));
-      } else if (route && route.canary === 100) {
-        for (let i = 0; i < 5; i++) bump(afterCutover, (await getOnce(`http://127.0.0.1:${port}/`)).version);
-      } else {
-        await new Promise((r) => setTimeout(r, 100));
-      }
+    let s = await windows.refresh();
+    while (Date.now() < deadline && s.phase !== 'Succeeded' && s.phase !== 'Failed') {
+      s = await windows.observe('user', async () => (await getOnce(`http://127.0.0.1:${port}/`)).version);
+      // the copies reach the canary asynchronously: read its sidecars' counters while it still runs
+      if (s.route?.mirrored) canarySaw = Math.max(canarySaw, await canaryInbound(api));
     }
-    expect(final).toBe('Succeeded');
+    expect(s.phase).toBe('Succeeded');
     // during the iterations the route mirrored and every user request was answered by v1 ...
-    expect(mirroredRounds).toBeGreaterThan(0);
-    expect([...whileMirrored.keys()]).toEqual(['1.0.0']);
+    const whileMirrored = windows.during<string | undefined>('mirrored', 'user');
+    expect(whileMirrored.length).toBeGreaterThan(0);
+    expect([...new Set(whileMirrored)]).toEqual(['1.0.0']);
     // ... while the canary's sidecar received copies of them
     expect(canarySaw).toBeGreaterThan(0);
     // then all traffic went to the canary (v2) before the primary was promoted
-    expect(afterCutover.get('2.0.0') ?? 0).toBeGreaterThan(0);
+    expect(windows.during<string | undefined>('cut over', 'user')).toContain('2.0.0');
     // and after promotion everyone gets v2 from the primary
     await eventually('v2 for everyone', 10_000, async () =>
       (await getOnce(`http://127.0.0.1:${port}/`)).version === '2.0.0' ? true : undefined,
