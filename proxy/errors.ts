@@ -1,105 +1,197 @@
-import type { ServerResponse } from 'node:http';
+import { constants } from 'node:http2';
 
 /**
- * The one place where failures become responses. A response the proxy produced itself carries
- * `weir-proxy-error: <reason>` (and `l5d-proxy-error`, for Linkerd users), so users can tell it from
- * the application's own errors.
+ * The failure table: every way a request can fail in the proxy becomes one `Failure`, classified once,
+ * here, and every layer asks it (the answer sent, the route metrics' `error` label, the retry layer, the
+ * balancer's failure accrual), for HTTP/1.1, HTTP/2 and gRPC alike. Errors are told apart by their
+ * `code` (Node, undici, node:http2, the proxy's own `WEIR_*`) and the HTTP/2 reset code, never by their
+ * message. A response the proxy produced itself carries `weir-proxy-error: <reason>` (and
+ * `l5d-proxy-error`, for Linkerd users), so users can tell it from the application's own errors.
  *
- * | failure | status |
- * | --- | --- |
- * | routes attached to the Service, none matches | 404 |
- * | backend does not resolve (unknown Service/port/kind), rule without usable backends | 500 |
- * | connection refused / reset / closed by the endpoint, bad upstream response | 502 |
- * | no endpoint ready (or all ejected) within the fail-fast bound; any request while failing fast | 503 |
- * | too many requests already waiting for an endpoint of the backend (load shed) | 503 |
- * | connect or response-headers timeout; HTTPRoute `timeouts.request` / `backendRequest` (timeouts.ts) | 504 |
- * | request undici cannot send as is (e.g. two Host headers) | 400 |
+ * | failure | status | route `error` | retried |
+ * | --- | --- | --- | --- |
+ * | routes attached to the Service, none matches | 404 | UNEXPECTED | no |
+ * | backend does not resolve (unknown Service/port/kind), rule without usable backends | 500 | UNEXPECTED | no |
+ * | connection refused / unreachable, stream refused by the endpoint (REFUSED_STREAM, GOAWAY) | 502 (503 refused stream) | IO | any method |
+ * | connection reset / closed by the endpoint, stream reset, bad upstream response | 502 | RESET | idempotent methods |
+ * | no endpoint ready (or all ejected) within the fail-fast bound; any request while failing fast | 503 | FAIL_FAST | no |
+ * | too many requests already waiting for an endpoint of the backend (load shed) | 503 | LOAD_SHED | no |
+ * | connect timeout | 504 | RESPONSE_HEADERS_TIMEOUT | any method |
+ * | response-headers timeout, HTTPRoute `timeouts.backendRequest` | 504 | RESPONSE_HEADERS_TIMEOUT | idempotent methods |
+ * | HTTPRoute `timeouts.request` | 504 | REQUEST_TIMEOUT | no |
+ * | request the upstream client cannot send as is (e.g. two Host headers), unusable request target | 400 | UNEXPECTED | no |
+ *
+ * A request whose retries are used up on connection-level failures (refused, reset, closed) answers
+ * 503, as the Gateway API conformance suite expects (`HTTPRouteRetryConnectionError`: "500 or 503"); a
+ * request retried on timeouts answers 504. gRPC clients get the matching `grpc-status` (h2/grpc.ts).
  */
-export const NO_ROUTE = 404;
-export const BACKEND_INVALID = 500;
-export const NO_ENDPOINT = 503;
-export const LOAD_SHED = 503;
 
 export const PROXY_ERROR_HEADER = 'weir-proxy-error';
 export const LINKERD_PROXY_ERROR_HEADER = 'l5d-proxy-error';
 
-export interface ProxyFailure {
-  status: number;
-  reason: string;
+/** Linkerd's route `error` label values (index = `Failure.error`; 0 = no error) */
+export const ROUTE_ERRORS = [
+  '',
+  'FAIL_FAST',
+  'LOAD_SHED',
+  'REQUEST_TIMEOUT',
+  'RESPONSE_HEADERS_TIMEOUT',
+  'RESPONSE_STREAM_TIMEOUT',
+  'CANCEL',
+  'RESET',
+  'IO',
+  'UNEXPECTED',
+] as const;
+export const ERR_NONE = 0;
+export const ERR_FAIL_FAST = 1;
+export const ERR_LOAD_SHED = 2;
+export const ERR_REQUEST_TIMEOUT = 3;
+export const ERR_RESPONSE_HEADERS_TIMEOUT = 4;
+export const ERR_RESPONSE_STREAM_TIMEOUT = 5;
+export const ERR_CANCEL = 6;
+export const ERR_RESET = 7;
+export const ERR_IO = 8;
+export const ERR_UNEXPECTED = 9;
+
+/** whether a failed try may be tried again (retry.ts): never, for idempotent methods only, for any method */
+export const RETRY_NEVER = 0;
+export const RETRY_IDEMPOTENT = 1;
+export const RETRY_ANY = 2;
+export type RetryClass = typeof RETRY_NEVER | typeof RETRY_IDEMPOTENT | typeof RETRY_ANY;
+
+export interface Failure {
+  /** the HTTP status the proxy answers with */
+  readonly status: number;
+  /** `weir-proxy-error` */
+  readonly reason: string;
+  /** the route metrics' `error` label (`ROUTE_ERRORS` index) */
+  readonly error: number;
+  /** what the retry layer may do with a try that failed so */
+  readonly retry: RetryClass;
+  /** a connection-level failure (answered 503 once retries are used up) */
+  readonly connection: boolean;
 }
 
-/** Map an error from the upstream client (undici, or the socket under it) to a status and reason. */
-export function upstreamFailure(err: Error): ProxyFailure {
-  const code = (err as { code?: unknown }).code;
+function failure(status: number, reason: string, error: number, retry: RetryClass, connection = false): Failure {
+  return { status, reason, error, retry, connection };
+}
+
+// ---- failures the proxy decides on itself
+
+export const noRoute = (reason: string): Failure => failure(404, reason, ERR_UNEXPECTED, RETRY_NEVER);
+export const backendInvalid = (reason: string, status = 500): Failure =>
+  failure(status, reason, ERR_UNEXPECTED, RETRY_NEVER);
+export const badRequest = (reason: string): Failure => failure(400, reason, ERR_UNEXPECTED, RETRY_NEVER);
+export const failFast = (reason: string): Failure => failure(503, reason, ERR_FAIL_FAST, RETRY_NEVER);
+export const loadShed = (reason: string): Failure => failure(503, reason, ERR_LOAD_SHED, RETRY_NEVER);
+export const noEndpoint = (backend: string): Failure => failFast(`no ready endpoints for ${backend}`);
+
+/** HTTPRoute `timeouts.request`: the whole request, every try and backoff included */
+export const REQUEST_TIMEOUT = failure(504, 'request timeout', ERR_REQUEST_TIMEOUT, RETRY_NEVER);
+/** HTTPRoute `timeouts.backendRequest`: one try */
+export const BACKEND_REQUEST_TIMEOUT = failure(
+  504,
+  'backend request timeout',
+  ERR_RESPONSE_HEADERS_TIMEOUT,
+  RETRY_IDEMPOTENT,
+);
+
+/**
+ * An error to hand an upstream client as the reason it was cancelled (undici's `abort(err)`), carrying
+ * the failure it stands for: `classify()` gives that failure back.
+ */
+export class FailureError extends Error {
+  readonly code = 'WEIR_FAILURE';
+  constructor(readonly failure: Failure) {
+    super(failure.reason);
+    this.name = 'FailureError';
+  }
+}
+export const REQUEST_TIMEOUT_ERROR = new FailureError(REQUEST_TIMEOUT);
+export const BACKEND_REQUEST_TIMEOUT_ERROR = new FailureError(BACKEND_REQUEST_TIMEOUT);
+
+// ---- failures of the upstream side, by error code
+
+const REFUSED = failure(502, 'connection refused', ERR_IO, RETRY_ANY, true);
+const RESET = failure(502, 'connection reset', ERR_RESET, RETRY_IDEMPOTENT, true);
+const CONNECT_TIMEOUT = failure(504, 'connect timeout', ERR_RESPONSE_HEADERS_TIMEOUT, RETRY_ANY);
+const RESPONSE_TIMEOUT = failure(504, 'response timeout', ERR_RESPONSE_HEADERS_TIMEOUT, RETRY_IDEMPOTENT);
+const BODY_TIMEOUT = failure(504, 'response body timeout', ERR_RESPONSE_STREAM_TIMEOUT, RETRY_NEVER);
+const HEADERS_OVERFLOW = failure(502, 'response headers too large', ERR_UNEXPECTED, RETRY_NEVER);
+const LENGTH_MISMATCH = failure(502, 'response length mismatch', ERR_UNEXPECTED, RETRY_NEVER);
+const ENDPOINT_CLOSED = failure(503, 'endpoint closed', ERR_UNEXPECTED, RETRY_ANY, true);
+const ABORTED = failure(502, 'request aborted', ERR_UNEXPECTED, RETRY_NEVER);
+const STREAM_REFUSED = failure(503, 'stream refused by the endpoint', ERR_IO, RETRY_ANY, true);
+const STREAM_CLOSED = failure(502, 'stream closed by the endpoint', ERR_RESET, RETRY_IDEMPOTENT, true);
+const connectFailed = (code: string) => failure(502, `connect failed (${code})`, ERR_IO, RETRY_ANY, true);
+const streamReset = (rstCode: number) =>
+  failure(502, `stream reset by the endpoint (code ${rstCode})`, ERR_RESET, RETRY_IDEMPOTENT, true);
+
+/**
+ * The failure of an upstream try: `err` from undici, the socket, node:http2 (with the stream's reset
+ * code `rstCode`), or a `FailureError`. `undefined` with a reset code is a stream the endpoint reset;
+ * with none, a stream it closed before the response ended.
+ */
+export function classify(err: Error | undefined, rstCode = 0): Failure {
+  if (err instanceof FailureError) return err.failure;
+  // streams queued on an HTTP/2 session that failed to connect carry the session's error as `cause`
+  let code = (err as { code?: unknown } | undefined)?.code as string | undefined;
+  if (code === 'ERR_HTTP2_STREAM_CANCEL' && err?.cause instanceof Error) {
+    err = err.cause;
+    code = (err as { code?: unknown }).code as string | undefined;
+  }
+  if (code === 'ERR_HTTP2_GOAWAY_SESSION' || rstCode === constants.NGHTTP2_REFUSED_STREAM) return STREAM_REFUSED;
+  if (err === undefined) return rstCode !== 0 ? streamReset(rstCode) : STREAM_CLOSED;
   switch (code) {
     case 'ECONNREFUSED':
-      return { status: 502, reason: 'connection refused' };
+      return REFUSED;
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
     case 'EADDRNOTAVAIL':
-      return { status: 502, reason: `connect failed (${code})` };
+      return connectFailed(code);
     case 'ECONNRESET':
     case 'EPIPE':
     case 'ECONNABORTED':
     case 'UND_ERR_SOCKET':
-      return { status: 502, reason: 'connection reset' };
+    case 'ERR_HTTP2_ERROR':
+    case 'ERR_HTTP2_SESSION_ERROR':
+    case 'ERR_HTTP2_INVALID_SESSION':
+      return RESET;
+    case 'ERR_HTTP2_STREAM_ERROR':
+      return streamReset(rstCode);
     case 'UND_ERR_CONNECT_TIMEOUT':
-      return { status: 504, reason: 'connect timeout' };
+      return CONNECT_TIMEOUT;
     case 'UND_ERR_HEADERS_TIMEOUT':
-      return { status: 504, reason: 'response timeout' };
-    case 'WEIR_REQUEST_TIMEOUT':
-      return { status: 504, reason: 'request timeout' };
-    case 'WEIR_BACKEND_REQUEST_TIMEOUT':
-      return { status: 504, reason: 'backend request timeout' };
+      return RESPONSE_TIMEOUT;
     case 'UND_ERR_BODY_TIMEOUT':
-      return { status: 504, reason: 'response body timeout' };
+      return BODY_TIMEOUT;
     case 'UND_ERR_HEADERS_OVERFLOW':
-      return { status: 502, reason: 'response headers too large' };
+      return HEADERS_OVERFLOW;
     case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
-      return { status: 502, reason: 'response length mismatch' };
+      return LENGTH_MISMATCH;
     case 'UND_ERR_INVALID_ARG':
     case 'UND_ERR_NOT_SUPPORTED':
     case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
-      return { status: 400, reason: `invalid request: ${err.message}` };
+      return badRequest(`invalid request: ${err.message}`);
     case 'UND_ERR_CLOSED':
     case 'UND_ERR_DESTROYED':
-      return { status: 503, reason: 'endpoint closed' };
+      return ENDPOINT_CLOSED;
     case 'UND_ERR_ABORTED':
-      return { status: 502, reason: 'request aborted' };
+      return ABORTED;
     default:
-      return { status: 502, reason: `upstream error: ${err.message}` };
+      if (code !== undefined && code.startsWith('ERR_HTTP2_')) return rstCode !== 0 ? streamReset(rstCode) : RESET;
+      return failure(502, `upstream error: ${err.message}`, ERR_UNEXPECTED, RETRY_NEVER);
   }
 }
 
-function headerSafe(reason: string): string {
+/** The answer once retries are used up: connection-level failures are 503, as conformance expects. */
+export function exhausted(f: Failure): Failure {
+  return f.connection && f.status !== 503 ? { ...f, status: 503 } : f;
+}
+
+/** `reason` as a header value: printable ASCII, at most 512 characters */
+export function headerSafe(reason: string): string {
   return reason.replace(/[^\x20-\x7e]/g, ' ').slice(0, 512);
-}
-
-/**
- * Answer with a proxy-made error. When the response has already started, the only honest signal left
- * is to cut the connection.
- */
-export function sendProxyError(res: ServerResponse, status: number, reason: string, close = false): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  if (res.destroyed) return;
-  const value = headerSafe(reason);
-  const body = `${value}\n`;
-  const headers = [
-    'content-type',
-    'text/plain; charset=utf-8',
-    'content-length',
-    String(Buffer.byteLength(body)),
-    PROXY_ERROR_HEADER,
-    value,
-    LINKERD_PROXY_ERROR_HEADER,
-    value,
-  ];
-  if (close) headers.push('connection', 'close');
-  res.writeHead(status, headers);
-  res.end(res.req?.method === 'HEAD' ? undefined : body);
 }

@@ -1,13 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import type { Dispatcher } from 'undici';
 import { startAdminServer, type AdminServer } from './admin.js';
 import { drainServer, Inflight, listen } from './drain.js';
-import { forward, headInfo, requestHeaders } from './forward.js';
 import { GoldenMetrics, type Series } from './metrics.js';
-import { EndpointPools } from './pools.js';
 import { H2Client } from './h2/client.js';
 import { forwardStream } from './h2/forward.js';
 import { isGrpc } from './h2/grpc.js';
+import { ForwardHandler } from './http1/forward.js';
+import { forwardRequestHeaders, type RequestHeadInfo } from './http1/headers.js';
+import { EndpointPools } from './http1/pools.js';
 import { FrontServer } from './protocol/listener.js';
 import { forwardOpaque } from './protocol/opaque.js';
 import { forwardUpgrade } from './protocol/upgrade.js';
@@ -84,18 +86,26 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
     request: (req: IncomingMessage, res: ServerResponse) => {
       const start = performance.now();
       inflight.enter();
-      const headers = requestHeaders(req);
-      const info = headInfo();
+      const info: RequestHeadInfo = { hasBody: false, host: undefined };
+      const headers = forwardRequestHeaders(req.rawHeaders, info);
       const series = seriesFor(info.host);
       series.request();
-      forward(app, req, res, headers, info.hasBody, series, start, inflight);
+      app.dispatch(
+        {
+          path: req.url as string,
+          method: req.method as Dispatcher.HttpMethod,
+          headers,
+          body: info.hasBody ? req : null,
+        },
+        new ForwardHandler(res, series, start, inflight, undefined, undefined),
+      );
     },
     stream: (stream, headers, flags) => {
       const start = performance.now();
       inflight.enter();
       const series = seriesFor(headers[':authority']);
       series.request();
-      forwardStream(appH2, stream, headers, flags, isGrpc(headers), series, start, inflight);
+      forwardStream({ down: stream, grpc: isGrpc(headers), start, inflight }, appH2, headers, flags, series);
     },
     upgrade: (req, socket, head) => {
       server.track(socket);

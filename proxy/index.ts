@@ -1,7 +1,7 @@
 export { startOutboundProxy, type OutboundProxy, type OutboundProxyOptions, type ListenerInfo } from './outbound.js';
 export { startInboundProxy, type InboundProxy, type InboundProxyOptions } from './inbound.js';
 export { GoldenMetrics, LATENCY_BUCKETS_MS, Series } from './metrics.js';
-export { roundRobin, RoundRobin, type Balancer, type BalancerFactory } from './balancer.js';
+export { roundRobin, RoundRobin, type Balancer, type BalancerFactory } from './balance/balancer.js';
 export { peakEwma, PeakEwma, PEAK_EWMA_DEFAULTS, type PeakEwmaOptions } from './balance/peak-ewma.js';
 export { EndpointQueue, QUEUE_DEFAULTS, type EndpointQueueOptions, type Waiter } from './balance/queue.js';
 export {
@@ -10,11 +10,5 @@ export {
   type BreakerState,
   type FailureAccrualOptions,
   type Outcome,
-} from './breaker.js';
-export {
-  upstreamFailure,
-  sendProxyError,
-  PROXY_ERROR_HEADER,
-  LINKERD_PROXY_ERROR_HEADER,
-  type ProxyFailure,
-} from './errors.js';
+} from './balance/breaker.js';
+export { classify, PROXY_ERROR_HEADER, LINKERD_PROXY_ERROR_HEADER, type Failure } from './errors.js';

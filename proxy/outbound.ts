@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { performance } from 'node:perf_hooks';
-import type { Pool } from 'undici';
 import {
   endpointsKey,
   type ConfigSource,
-  type MeshEndpoint,
   type MeshSnapshot,
   type ServicePortEndpoints,
 } from '../engine/mesh/snapshot.js';
@@ -12,33 +11,31 @@ import {
   compileRoutingTables,
   compileServicePortRoutes,
   ServiceIndex,
-  type BackendTarget,
   type CompiledRule,
   type RoutingTable,
   type ServicePortRef,
   type ServicePortRoutes,
 } from '../engine/routing/index.js';
 import { startAdminServer, type AdminServer } from './admin.js';
+import { answerLocally } from './answer.js';
+import type { BalancerFactory } from './balance/balancer.js';
 import { renderBalancerGauges, type BalancedBackend } from './balance/gauges.js';
 import { peakEwma } from './balance/peak-ewma.js';
-import { EndpointQueue, type Waiter } from './balance/queue.js';
-import type { Balancer, BalancerFactory } from './balancer.js';
+import { EndpointQueue } from './balance/queue.js';
 import { drainServer, Inflight, listen } from './drain.js';
-import { RoutePolicies, serveRule, type RoutePolicyOptions } from './exchange.js';
-import { NO_ROUTE } from './errors.js';
-import { forward, headInfo, requestHeaders, respondLocally, type ForwardObserver } from './forward.js';
-import { GoldenMetrics, type Series } from './metrics.js';
-import {
-  ERR_UNEXPECTED,
-  localRouteError,
-  RouteMetricsRegistry,
-  type RouteBackendMetrics,
-  type RuleMetrics,
-} from './route-metrics.js';
-import { EndpointPools } from './pools.js';
-import { H2Clients, type H2Client } from './h2/client.js';
+import { badRequest } from './errors.js';
+import { H2Clients } from './h2/client.js';
+import { H2Transport } from './h2/transport.js';
+import { EndpointPools } from './http1/pools.js';
+import { Http1Transport } from './http1/transport.js';
+import { GoldenMetrics } from './metrics.js';
+import { RoutePolicies, type RoutePolicyOptions } from './policies.js';
+import { outboundOpaque, outboundUpgrade } from './protocol/outbound-paths.js';
 import { FrontServer } from './protocol/listener.js';
-import { outboundOpaque, outboundStream, outboundUpgrade } from './protocol/outbound-paths.js';
+import { RouteMetricsRegistry, type RuleMetrics } from './route-metrics.js';
+import { serve } from './serve.js';
+import { routeOf, type Backend, type Endpoint, type ListenerState } from './targets.js';
+import type { RequestContext } from './transport.js';
 
 export interface OutboundProxyOptions {
   configSource: ConfigSource;
@@ -92,40 +89,6 @@ export interface OutboundProxy {
   close(options?: { drainMs?: number }): Promise<void>;
 }
 
-/** An endpoint as a listener uses it: its connection pool and its metrics series. */
-interface EndpointRoute extends ForwardObserver {
-  endpoint: MeshEndpoint;
-  pool: Pool;
-  series: Series;
-  /** HTTP/2 sessions to the endpoint, made on its first h2/gRPC stream */
-  h2?: H2Client | undefined;
-}
-
-/** A backend Service port as a listener uses it. */
-interface TargetRuntime {
-  target: BackendTarget;
-  balancer: Balancer<EndpointRoute>;
-  /** requests waiting for an endpoint; carried over to the next snapshot's runtime of the same backend */
-  queue: EndpointQueue<EndpointRoute>;
-  /** by `address:port`, so that the next snapshot reuses them (and the balancer keeps their state) */
-  routes: Map<string, EndpointRoute>;
-  /** for answers given without an endpoint (503, 500) */
-  series: Series;
-  endpoints: ServicePortEndpoints | undefined;
-}
-
-/** Everything one listener routes with; replaced as a whole on every snapshot. */
-interface ListenerState {
-  table: RoutingTable;
-  /** the GRPCRoute table and the Service itself (opaque TCP); `targets` follows `routes.targets` */
-  routes: ServicePortRoutes;
-  targets: TargetRuntime[];
-  /** for 404 */
-  series: Series;
-  /** per-route and per-backend metrics of every rule (HTTPRoute and GRPCRoute), interned per snapshot */
-  ruleMetrics: Map<CompiledRule, RuleMetrics>;
-}
-
 interface Listener {
   key: string;
   ref: ServicePortRef;
@@ -143,11 +106,6 @@ function authority(ref: ServicePortRef): string {
   return `${ref.service}.${ref.namespace}.svc.cluster.local:${ref.port}`;
 }
 
-function pathOnly(url: string): string {
-  const q = url.indexOf('?');
-  return q < 0 ? url : url.slice(0, q);
-}
-
 /** Turn an absolute-form request target (`GET http://host/path`) into origin form; false if unusable. */
 function originForm(req: IncomingMessage): boolean {
   const url = req.url ?? '';
@@ -161,10 +119,6 @@ function originForm(req: IncomingMessage): boolean {
     return false;
   }
 }
-
-/** the endpoint as the response observer, only when the balancer wants feedback */
-const observerFor = (balancer: Balancer<EndpointRoute>, ep: EndpointRoute) =>
-  balancer.release === undefined ? undefined : ep;
 
 /**
  * The outbound side of a sidecar. One listener per Service port of the snapshot; each request is
@@ -208,23 +162,24 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     used: Set<string>,
     previous: ListenerState | undefined,
     routes: ServicePortRoutes,
-  ) {
+  ): ListenerState {
     const ref = table.parent;
-    const targets = routes.targets.map((target): TargetRuntime => {
+    const targets = routes.targets.map((target): Backend => {
       const prev = previous?.targets.find((p) => p.target.key === target.key);
       const eps = endpoints.get(target.key);
       const ready = (eps?.endpoints ?? []).filter((e) => e.ready);
-      const byAddress = new Map<string, EndpointRoute>();
-      const routes = ready.map((endpoint): EndpointRoute => {
+      const byAddress = new Map<string, Endpoint>();
+      const routes = ready.map((endpoint): Endpoint => {
         const address = `${endpoint.address}:${endpoint.port}`;
         used.add(address);
         const pool = pools.get(endpoint.address, endpoint.port);
         const series = metrics.series(labels(ref, target, endpoint.deployment));
         const old = prev?.routes.get(address);
-        const route: EndpointRoute =
-          old !== undefined && old.pool === pool && old.series === series && !byAddress.has(address)
-            ? Object.assign(old, { endpoint })
-            : { endpoint, pool, series, done: () => undefined };
+        let route: Endpoint;
+        if (old !== undefined && old.pool === pool && old.series === series && !byAddress.has(address)) {
+          old.endpoint = endpoint;
+          route = old;
+        } else route = { endpoint, pool, h2: undefined, series, done: () => undefined };
         byAddress.set(address, route);
         return route;
       });
@@ -253,82 +208,23 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     const start = performance.now();
     const inflight = listener.inflight;
     inflight.enter();
-    const st = listener.state;
-    if (!originForm(req)) {
-      respondLocally(res, 400, `unsupported request target ${req.url ?? ''}`, st.series, start, inflight);
+    const ctx: RequestContext = { st: listener.state, policies, inflight, start };
+    const ok = originForm(req);
+    const tp = new Http1Transport(ctx, req, res);
+    if (!ok) {
+      answerLocally(tp, badRequest(`unsupported request target ${req.url ?? ''}`), ctx.st.series);
       return;
     }
-    const rule = st.table.route(req);
-    if (rule === undefined) {
-      const ref = st.table.parent;
-      const reason = `no route matches ${req.method ?? ''} ${pathOnly(req.url as string)} on ${ref.namespace}/${ref.service}:${ref.port}`;
-      respondLocally(res, NO_ROUTE, reason, st.series, start, inflight);
-      return;
-    }
-    if (!rule.plain) {
-      serveRule(policies, st, rule, req, res, start, inflight);
-      return;
-    }
-    const backend = rule.pick();
-    const rm = st.ruleMetrics.get(rule);
-    if (backend.failStatus !== 0 || backend.target === undefined) {
-      const series =
-        backend.target !== undefined ? (st.targets[backend.target.index] as TargetRuntime).series : st.series;
-      respondLocally(res, backend.failStatus, backend.reason, series, start, inflight);
-      rm?.route.request(-1, performance.now() - start, ERR_UNEXPECTED);
-      return;
-    }
-    const t = st.targets[backend.target.index] as TargetRuntime;
-    const rb = rm?.backend(backend.target.index);
-    const ep = t.balancer.pick();
-    if (ep === undefined) {
-      waitForEndpoint(t, req, res, start, inflight, rb);
-      return;
-    }
-    send(t, ep, req, res, start, inflight, rb);
+    serve(tp, ctx.st.table.route(req));
   }
 
-  function send(
-    t: TargetRuntime,
-    ep: EndpointRoute,
-    req: IncomingMessage,
-    res: ServerResponse,
-    start: number,
-    inflight: Inflight,
-    rb: RouteBackendMetrics | undefined,
-  ): void {
-    const headers = requestHeaders(req);
-    ep.series.request();
-    const hasBody = headInfo().hasBody;
-    forward(ep.pool, req, res, headers, hasBody, ep.series, start, inflight, observerFor(t.balancer, ep), rb);
-  }
-
-  /** no endpoint available now: wait in the backend's bounded queue (slow path) */
-  function waitForEndpoint(
-    t: TargetRuntime,
-    req: IncomingMessage,
-    res: ServerResponse,
-    start: number,
-    inflight: Inflight,
-    rb: RouteBackendMetrics | undefined,
-  ): void {
-    const queue = t.queue;
-    const gone = () => {
-      if (queue.cancel(waiter)) inflight.leave();
-    };
-    const waiter: Waiter<EndpointRoute> = {
-      serve: (ep) => {
-        res.off('close', gone);
-        send(t, ep, req, res, start, inflight, rb);
-      },
-      fail: (status, reason) => {
-        res.off('close', gone);
-        respondLocally(res, status, reason, t.series, start, inflight);
-        rb?.response(-1, performance.now() - start, localRouteError(status, reason));
-      },
-    };
-    res.once('close', gone);
-    queue.wait(waiter);
+  function stream(listener: Listener, down: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number): void {
+    const start = performance.now();
+    const inflight = listener.inflight;
+    inflight.enter();
+    const ctx: RequestContext = { st: listener.state, policies, inflight, start };
+    const tp = new H2Transport(ctx, h2clients, down, headers, flags);
+    serve(tp, routeOf(ctx.st, tp, tp.grpc));
   }
 
   async function open(key: string, ref: ServicePortRef, state: ListenerState): Promise<void> {
@@ -337,8 +233,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     const track = (s: Parameters<FrontServer['track']>[0]) => server.track(s);
     const server = new FrontServer({
       request: (req, res) => handle(listener, req, res),
-      stream: (stream, headers, flags) =>
-        outboundStream(listener.state, inflight, h2clients, stream, headers, flags, policies),
+      stream: (down, headers, flags) => stream(listener, down, headers, flags),
       upgrade: (req, socket, head) => outboundUpgrade(listener.state, req, socket, head, track),
       opaque: (socket, prefix) => outboundOpaque(listener.state, socket, prefix, track),
       detectTimeoutMs: options.detectTimeoutMs,

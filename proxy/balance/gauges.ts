@@ -1,5 +1,5 @@
 import type { ServicePortRef } from '../../engine/routing/index.js';
-import type { Balancer } from '../balancer.js';
+import type { Balancer } from './balancer.js';
 import { renderLabels } from '../metrics.js';
 
 export interface BalancedBackend {

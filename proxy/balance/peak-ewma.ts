@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import type { Balancer, BalancerFactory } from '../balancer.js';
-import { ConsecutiveFailures, type FailureAccrualOptions, type Outcome } from '../breaker.js';
+import type { Balancer, BalancerFactory } from './balancer.js';
+import { ConsecutiveFailures, type FailureAccrualOptions, type Outcome } from './breaker.js';
 
 /**
  * Power of two choices over a peak-EWMA load estimate, per request (linkerd.md 1.4; Tower's PeakEwma

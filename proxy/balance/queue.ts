@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import type { Balancer } from '../balancer.js';
-import { LOAD_SHED, NO_ENDPOINT } from '../errors.js';
+import type { Balancer } from './balancer.js';
+import { failFast, loadShed, type Failure } from '../errors.js';
 
 /**
  * Where requests wait when their backend has no endpoint available (none ready, or all ejected by
@@ -18,7 +18,7 @@ export interface Waiter<T> {
   /** an endpoint was picked for the request (counted in flight): send it, then `release` as usual */
   serve(endpoint: T): void;
   /** no endpoint in time, failing fast, or too many waiting: answer with this proxy error */
-  fail(status: number, reason: string): void;
+  fail(failure: Failure): void;
 }
 
 export interface EndpointQueueOptions {
@@ -80,11 +80,11 @@ export class EndpointQueue<T> {
   /** A request found no endpoint (`balancer.pick()` gave nothing): it is served or failed later, or failed now. */
   wait(waiter: Waiter<T>): void {
     if (this.failFast) {
-      waiter.fail(NO_ENDPOINT, `no ready endpoints for ${this.name} (failing fast)`);
+      waiter.fail(failFast(`no ready endpoints for ${this.name} (failing fast)`));
       return;
     }
     if (this.waiting.length >= this.capacity) {
-      waiter.fail(LOAD_SHED, `load shed: ${this.capacity} requests already wait for an endpoint of ${this.name}`);
+      waiter.fail(loadShed(`load shed: ${this.capacity} requests already wait for an endpoint of ${this.name}`));
       return;
     }
     this.waiting.push({ waiter, deadline: performance.now() + this.failFastMs });
@@ -105,7 +105,8 @@ export class EndpointQueue<T> {
     this.stop();
     const all = this.waiting;
     this.waiting = [];
-    for (const e of all) e.waiter.fail(NO_ENDPOINT, reason);
+    const f = failFast(reason);
+    for (const e of all) e.waiter.fail(f);
   }
 
   private onWake(): void {
@@ -125,8 +126,8 @@ export class EndpointQueue<T> {
       // waited the whole bound: fail fast, every waiter included
       this.failFast = true;
       this.waiting = [];
-      const reason = `no ready endpoints for ${this.name} (waited ${this.failFastMs} ms)`;
-      for (const e of w) e.waiter.fail(NO_ENDPOINT, reason);
+      const f = failFast(`no ready endpoints for ${this.name} (waited ${this.failFastMs} ms)`);
+      for (const e of w) e.waiter.fail(f);
     }
     this.schedule();
   }

@@ -7,19 +7,13 @@ import {
 } from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import type { Inflight } from '../drain.js';
-import type { ForwardObserver } from '../forward.js';
+import { classify, ERR_CANCEL, ERR_NONE, ERR_RESET, ERR_UNEXPECTED, type Failure } from '../errors.js';
 import type { Series } from '../metrics.js';
-import {
-  ERR_CANCEL,
-  ERR_NONE,
-  ERR_RESET,
-  ERR_UNEXPECTED,
-  routeErrorOf,
-  type RouteBackendMetrics,
-} from '../route-metrics.js';
+import type { RouteBackendMetrics } from '../route-metrics.js';
+import type { ForwardObserver } from '../targets.js';
 import type { H2Client, H2Lease } from './client.js';
 import { grpcStatusOf } from './grpc.js';
-import { h2Failure, respondH2Error } from './respond.js';
+import { respondH2Error } from './respond.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_NO_ERROR } = constants;
 const NO_TRAILERS: OutgoingHttpHeaders = {};
@@ -60,19 +54,28 @@ const RESPOND_NO_TRAILERS = { endStream: false, waitForTrailers: false };
  */
 let heldHeads: StreamForward[] = [];
 
+/** The client's side of a forwarded stream: the server stream and what the request's layers share. */
+export interface StreamSide {
+  readonly down: ServerHttp2Stream;
+  readonly grpc: boolean;
+  /** `performance.now()` at the request's headers */
+  readonly start: number;
+  readonly inflight: Inflight;
+}
+
 /**
- * What the policy path (`h2/exchange.ts`) controls of one try: it sends the request body itself
- * (through `upstream`, so that a small body can be replayed on the next try), may drop a try at its
- * response headers (a retry), takes over failures before the response headers (a retry, or its own
- * answer), and edits the response headers (ResponseHeaderModifier).
+ * What the policy path (exchange.ts, through h2/transport.ts) controls of one try: it sends the request
+ * body itself (through `up`, so that a small body can be replayed on the next try), may drop a try at
+ * its response headers (a retry), takes over every failure before the response is committed (a retry,
+ * or its own answer), and edits the response headers (ResponseHeaderModifier).
  */
-export interface StreamTry {
+export interface StreamOwner {
   /** the client's request trailers, sent upstream at the end of the body */
   readonly trailers: OutgoingHttpHeaders | undefined;
   /** response headers of this try: true to forward them, false to drop the try (it is cancelled) */
-  onResponse(status: number): boolean;
-  /** the try failed before the response started: true when the exchange took over (the try is dropped) */
-  onError(err: Error | undefined, rstCode: number): boolean;
+  tryResponse(status: number): boolean;
+  /** the try failed before its response was committed: it is dropped, the owner answers or retries */
+  tryFailed(f: Failure): void;
   /** the response headers sent to the client */
   responseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders;
 }
@@ -92,6 +95,8 @@ export class StreamForward {
   up: ClientHttp2Stream | undefined;
   /** dropped by the policy path (retried or taken over): nothing of it reaches the client */
   private dropped = false;
+  /** the response goes to the client (no owner, or the owner said so) */
+  private committed: boolean;
   private lease: H2Lease | undefined;
   private status = 0;
   private grpcStatus = -1;
@@ -109,23 +114,29 @@ export class StreamForward {
   private head: OutgoingHttpHeaders | undefined = undefined;
   private held: Buffer[] | undefined = undefined;
   private readonly sent: number;
-  /** per-route metrics (route-metrics.ts): the route rule's backend this stream went to, set by the caller */
-  route: RouteBackendMetrics | undefined = undefined;
+  private readonly down: ServerHttp2Stream;
+  private readonly grpc: boolean;
+  private readonly start: number;
+  private readonly inflight: Inflight;
 
   constructor(
+    side: StreamSide,
     private readonly client: H2Client,
-    private readonly down: ServerHttp2Stream,
-    private readonly grpc: boolean,
     private readonly series: Series,
-    private readonly start: number,
-    private readonly inflight: Inflight,
     private readonly observer: ForwardObserver | undefined,
-    private readonly policy?: StreamTry,
+    /** per-route metrics (route-metrics.ts): the route rule's backend this stream went to */
+    private readonly route: RouteBackendMetrics | undefined,
+    private readonly policy?: StreamOwner,
   ) {
+    this.down = side.down;
+    this.grpc = side.grpc;
+    this.start = side.start;
+    this.inflight = side.inflight;
+    this.committed = policy === undefined;
     this.sent = performance.now();
   }
 
-  /** `headers` as sent upstream; with a `StreamTry` the caller writes the request body to `up` */
+  /** `headers` as sent upstream; with a `StreamOwner` the caller writes the request body to `up` */
   run(headers: IncomingHttpHeaders | OutgoingHttpHeaders, endStream: boolean): void {
     const down = this.down;
     // the policy path's tries run one after the other on `down`: the last one owns its events
@@ -139,7 +150,7 @@ export class StreamForward {
     } catch (err) {
       if (this.lease !== undefined) this.client.release(this.lease);
       this.lease = undefined;
-      this.localError(err as Error, 0);
+      this.localError(classify(err as Error), 0);
       return;
     }
     this.up = up;
@@ -232,7 +243,8 @@ export class StreamForward {
   }
 
   private static upError(this: ClientHttp2Stream, err: Error): void {
-    ((this as Tagged)[kForward] as StreamForward).localError(err, this.rstCode ?? 0);
+    const rst = this.rstCode ?? 0;
+    ((this as Tagged)[kForward] as StreamForward).localError(classify(err, rst), rst);
   }
 
   private static upClose(this: ClientHttp2Stream): void {
@@ -251,11 +263,14 @@ export class StreamForward {
     this.status = Number(headers[':status']) || 0;
     const endStream = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
     const policy = this.policy;
-    if (policy !== undefined && !policy.onResponse(this.status)) {
-      // retried: counted as a response of this endpoint, then cancelled
-      this.observe(this.status >= 500);
-      this.drop(this.status, false);
-      return;
+    if (policy !== undefined) {
+      if (!policy.tryResponse(this.status)) {
+        // retried (the owner counted it): cancelled
+        this.observe(this.status >= 500);
+        this.drop();
+        return;
+      }
+      this.committed = true;
     }
     if (this.grpc) {
       // trailers-only: the status comes with the headers
@@ -359,39 +374,38 @@ export class StreamForward {
     }
     if (this.complete || this.dropped) return;
     // closed before the end of the response: reset by the endpoint, or the session went away
-    this.localError(undefined, up.rstCode ?? 0);
+    const rst = up.rstCode ?? 0;
+    this.localError(classify(undefined, rst), rst);
   }
 
-  /**
-   * The policy path gives up on this try before its response started (a timeout): `err` goes through
-   * the same path as an upstream failure (`StreamTry.onError`, else the proxy error answer).
-   */
-  fail(err: Error): void {
-    if (this.dropped || this.down.headersSent || this.head !== undefined) return;
-    this.localError(err, 0);
+  /** The policy path gives up on this try before its response was committed (a timeout): silently. */
+  cancel(): void {
+    if (this.dropped || this.committed) return;
+    this.observed = true;
+    this.drop();
   }
 
   /** the endpoint failed us before the response ended */
-  private localError(err: Error | undefined, rstCode: number): void {
+  private localError(f: Failure, rstCode: number): void {
     if (this.failed || this.complete || this.dropped) return;
+    if (!this.committed) {
+      // the owner answers or retries
+      this.observe(true);
+      this.drop();
+      (this.policy as StreamOwner).tryFailed(f);
+      return;
+    }
     // the response had started: it is cut as it would have been had its headers not been held
     if (this.head !== undefined) this.respondHead();
     const down = this.down;
-    if (this.policy !== undefined && !down.headersSent && this.policy.onError(err, rstCode)) {
-      this.observe(true);
-      this.drop(h2Failure(err, rstCode).status, true);
-      return;
-    }
     this.failed = true;
-    if (err !== undefined) this.failError = routeErrorOf(err);
-    else if (rstCode !== 0) this.failError = ERR_RESET;
+    this.failError = f.error;
     this.observe(true);
     if (down.headersSent) {
       // mid-response: pass the reset on
       if (!down.destroyed && !down.closed) down.close(rstCode !== 0 ? rstCode : constants.NGHTTP2_INTERNAL_ERROR);
       return;
     }
-    const f = h2Failure(err, rstCode);
     this.status = this.grpc ? 200 : f.status;
     this.grpcStatus = respondH2Error(down, f.status, f.reason, this.grpc);
     if (this.up !== undefined && !this.up.destroyed) this.up.close(NGHTTP2_CANCEL);
@@ -412,11 +426,10 @@ export class StreamForward {
     this.record();
   }
 
-  /** a try the policy path is done with: counted on its endpoint, cancelled, detached from the client */
-  private drop(status: number, failed: boolean): void {
+  /** a try the policy path is done with (it counts it): cancelled, detached from the client */
+  private drop(): void {
     this.dropped = true;
     this.recorded = true;
-    this.series.response(status, performance.now() - this.start, failed);
     this.down.off('close', StreamForward.downClose);
     const up = this.up;
     if (up !== undefined && !up.destroyed) up.close(NGHTTP2_CANCEL);
@@ -450,39 +463,15 @@ export class StreamForward {
 function noop(): void {}
 
 /**
- * Forward a server stream to `client`. The caller has counted the request in `series` and `inflight`;
- * the forwarder records the response and leaves `inflight` when the stream closes.
+ * Forward a server stream to `client` as received. The caller has counted the request in `series` and
+ * `inflight`; the forwarder records the response and leaves `inflight` when the stream closes.
  */
 export function forwardStream(
+  side: StreamSide,
   client: H2Client,
-  stream: ServerHttp2Stream,
   headers: IncomingHttpHeaders,
   flags: number,
-  grpc: boolean,
   series: Series,
-  start: number,
-  inflight: Inflight,
-  observer?: ForwardObserver,
-  route?: RouteBackendMetrics,
 ): void {
-  const f = new StreamForward(client, stream, grpc, series, start, inflight, observer);
-  f.route = route;
-  f.run(headers, (flags & NGHTTP2_FLAG_END_STREAM) !== 0);
-}
-
-/** Answer a stream with a proxy error (no route, no endpoint, ...) and record it as a failed response. */
-export function respondStreamLocally(
-  stream: ServerHttp2Stream,
-  status: number,
-  reason: string,
-  grpc: boolean,
-  series: Series,
-  start: number,
-  inflight: Inflight,
-): void {
-  series.request();
-  stream.on('error', noop);
-  const g = respondH2Error(stream, status, reason, grpc);
-  series.response(grpc ? 200 : status, performance.now() - start, true, g);
-  inflight.leave();
+  new StreamForward(side, client, series, undefined, undefined).run(headers, (flags & NGHTTP2_FLAG_END_STREAM) !== 0);
 }

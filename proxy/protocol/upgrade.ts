@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
-import { LINKERD_PROXY_ERROR_HEADER, PROXY_ERROR_HEADER } from '../errors.js';
+import { classify, headerSafe, LINKERD_PROXY_ERROR_HEADER, PROXY_ERROR_HEADER, type Failure } from '../errors.js';
 import type { Series } from '../metrics.js';
 import type { OpaqueTarget } from './opaque.js';
 
@@ -41,8 +41,7 @@ export function forwardUpgrade(
     failed = true;
     if (!answered) {
       answered = true;
-      const reason = err.code === 'ECONNREFUSED' ? 'connection refused' : 'connection reset';
-      refuseUpgrade(socket, 502, reason, series, start, false);
+      refuseUpgrade(socket, classify(err), series, start, false);
     } else if (!socket.destroyed) socket.destroy();
   });
   upstream.on('close', () => {
@@ -69,18 +68,12 @@ function parseStatus(first: Buffer): number {
  * Answer an upgrade request with a proxy error on the raw socket (`weir-proxy-error`), then close it.
  * `count` also counts the request (false when the caller already has).
  */
-export function refuseUpgrade(
-  socket: Duplex,
-  status: number,
-  reason: string,
-  series: Series,
-  start: number,
-  count = true,
-): void {
+export function refuseUpgrade(socket: Duplex, f: Failure, series: Series, start: number, count = true): void {
+  const status = f.status;
   if (count) series.request();
   series.response(status, performance.now() - start, true);
   if (socket.destroyed) return;
-  const value = reason.replace(/[^\x20-\x7e]/g, ' ').slice(0, 512);
+  const value = headerSafe(f.reason);
   const body = `${value}\n`;
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\ncontent-type: text/plain; charset=utf-8\r\n` +

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { Pool } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MirrorSender, type MirrorEndpoint } from '../../proxy/mirror.js';
+import { sendHttp1Mirror, type MirrorEndpoint } from '../../proxy/http1/mirror.js';
+import { MirrorSender } from '../../proxy/mirror.js';
 
 // Regression: HTTP/1.1 mirror copies picked an endpoint from the balancer but never released it, so the
 // endpoint's in-flight count grew with every copy and P2C steered real traffic away from it.
@@ -24,9 +25,9 @@ describe('mirror copies release their endpoint', () => {
     const released: Array<boolean | undefined> = [];
     const ep: MirrorEndpoint = { pool, done: (_ms, failed) => void released.push(failed) };
     const sender = new MirrorSender(16, 2_000);
-    for (let i = 0; i < 5; i++) sender.send({ balancer: { pick: () => ep } }, 'GET', '/', [], null);
+    for (let i = 0; i < 5; i++) sendHttp1Mirror(sender, { balancer: { pick: () => ep } }, 'GET', '/', [], null);
     fail = true;
-    sender.send({ balancer: { pick: () => ep } }, 'GET', '/', [], null);
+    sendHttp1Mirror(sender, { balancer: { pick: () => ep } }, 'GET', '/', [], null);
     const deadline = Date.now() + 5_000;
     while (sender.stats.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(sender.stats).toMatchObject({ sent: 6, inflight: 0 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PeakEwma } from '../../proxy/balance/peak-ewma.js';
-import { ConsecutiveFailures } from '../../proxy/breaker.js';
+import { PeakEwma } from '../../../proxy/balance/peak-ewma.js';
+import { ConsecutiveFailures } from '../../../proxy/balance/breaker.js';
 
 const FAIL = true;
 const OK = false;

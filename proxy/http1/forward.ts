@@ -1,20 +1,13 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
-import type { Inflight } from './drain.js';
-import { sendProxyError, upstreamFailure } from './errors.js';
-import { forwardRequestHeaders, forwardResponseHeaders, type RequestHeadInfo } from './headers.js';
-import type { Series } from './metrics.js';
-import { ERR_CANCEL, ERR_NONE, routeErrorOf, type RouteBackendMetrics } from './route-metrics.js';
-
-/**
- * Balancer feedback, called once per forwarded request as soon as its outcome is known: at the response
- * headers (`rttMs` from dispatch to headers, failed = 5xx), or at an error before them (failed = true;
- * `undefined` when the client went away first). See `Balancer.release`.
- */
-export interface ForwardObserver {
-  done(rttMs: number, failed: boolean | undefined): void;
-}
+import type { Inflight } from '../drain.js';
+import { classify, ERR_CANCEL, ERR_NONE, type Failure } from '../errors.js';
+import type { Series } from '../metrics.js';
+import type { RouteBackendMetrics } from '../route-metrics.js';
+import type { ForwardObserver } from '../targets.js';
+import { forwardResponseHeaders } from './headers.js';
+import { sendProxyError } from './respond.js';
 
 function uncork(res: ServerResponse): void {
   res.uncork();
@@ -112,10 +105,15 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
       this.finish(true);
       return;
     }
-    const f = upstreamFailure(err);
-    this.error = routeErrorOf(err);
+    this.fail(classify(err));
+  }
+
+  /** the endpoint failed us: the proxy's answer, or the connection cut when the response had started */
+  fail(f: Failure): void {
+    if (this.done) return;
+    this.error = f.error;
     if (!this.res.headersSent) this.status = f.status;
-    sendProxyError(this.res, f.status, f.reason, this.inflight.draining);
+    sendProxyError(this.res, f, this.inflight.draining);
     this.finish(true);
   }
 
@@ -136,54 +134,4 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     this.observer = undefined;
     o.done(performance.now() - this.sentAt, failed);
   }
-}
-
-/** scratch for the synchronous header scan of the request being dispatched */
-const head: RequestHeadInfo = { hasBody: false, host: undefined };
-
-/** Scan the request's headers (hop-by-hop removed); returns what to send and fills `headInfo()`. */
-export function requestHeaders(req: IncomingMessage): string[] {
-  return forwardRequestHeaders(req.rawHeaders, head);
-}
-
-/** what the last `requestHeaders` call learnt */
-export function headInfo(): Readonly<RequestHeadInfo> {
-  return head;
-}
-
-/**
- * Forward `req` to `pool` and stream the response into `res`. The caller has counted the request in
- * `series` and `inflight`; the handler records the response and leaves `inflight`.
- */
-export function forward(
-  pool: Dispatcher,
-  req: IncomingMessage,
-  res: ServerResponse,
-  headers: string[],
-  hasBody: boolean,
-  series: Series,
-  start: number,
-  inflight: Inflight,
-  observer?: ForwardObserver,
-  route?: RouteBackendMetrics,
-): void {
-  pool.dispatch(
-    { path: req.url as string, method: req.method as Dispatcher.HttpMethod, headers, body: hasBody ? req : null },
-    new ForwardHandler(res, series, start, inflight, observer, route),
-  );
-}
-
-/** Answer locally with a proxy error and record it as a failed response. */
-export function respondLocally(
-  res: ServerResponse,
-  status: number,
-  reason: string,
-  series: Series,
-  start: number,
-  inflight: Inflight,
-): void {
-  series.request();
-  sendProxyError(res, status, reason, inflight.draining);
-  series.response(status, performance.now() - start, true);
-  inflight.leave();
 }

@@ -1,0 +1,48 @@
+import { performance } from 'node:perf_hooks';
+import type { CompiledRedirect, HeaderEdit } from '../engine/routing/index.js';
+import type { Failure } from './errors.js';
+import { applyHeaderEdit } from './filters/header-modifier.js';
+import type { Series } from './metrics.js';
+import type { Transport } from './transport.js';
+
+/**
+ * Answers the proxy makes itself, for every protocol: counted on `series` as a request and its response,
+ * then the request leaves the listener's in-flight count.
+ */
+
+/** A proxy error (no route, no endpoint, a timeout while no try was in flight, ...): a failed response. */
+export function answerLocally(tp: Transport, f: Failure, series: Series): void {
+  series.request();
+  const g = tp.sendError(f);
+  series.response(tp.grpc ? 200 : f.status, performance.now() - tp.ctx.start, true, g);
+  tp.ctx.inflight.leave();
+}
+
+/**
+ * A RequestRedirect: its status and `Location` (built from the request as the filters left it), no
+ * body. It is not a proxy error (no `weir-proxy-error`); the ResponseHeaderModifiers of the rule and
+ * backend still apply. Counted on the listener's series. Returns the status sent.
+ */
+export function answerRedirect(
+  tp: Transport,
+  redirect: CompiledRedirect,
+  url: string,
+  responseEdits: readonly (HeaderEdit | undefined)[],
+): number {
+  const st = tp.ctx.st;
+  const parent = st.table.parent;
+  const location = redirect.location({
+    url,
+    host: tp.host,
+    scheme: tp.scheme,
+    port: parent.port,
+    fallbackHost: `${parent.service}.${parent.namespace}.svc.cluster.local`,
+  });
+  let headers = ['location', location];
+  for (const e of responseEdits) if (e !== undefined) headers = applyHeaderEdit(headers, e);
+  st.series.request();
+  tp.sendRedirect(redirect.statusCode, headers);
+  st.series.response(redirect.statusCode, performance.now() - tp.ctx.start, false);
+  tp.ctx.inflight.leave();
+  return redirect.statusCode;
+}

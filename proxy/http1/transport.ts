@@ -1,0 +1,131 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { Failure } from '../errors.js';
+import type { RequestState } from '../filters/state.js';
+import { MAX_REPLAY_BYTES } from '../retry.js';
+import type { RouteBackendMetrics } from '../route-metrics.js';
+import type { Backend, Endpoint } from '../targets.js';
+import type { RequestContext, Transport, Try, TryOwner } from '../transport.js';
+import { Attempt } from './attempt.js';
+import { ForwardHandler } from './forward.js';
+import { forwardRequestHeaders, type RequestHeadInfo } from './headers.js';
+import { sendHttp1Mirror } from './mirror.js';
+import { contentLength, readReplayableBody } from './replay-body.js';
+import { sendProxyError } from './respond.js';
+
+/**
+ * One HTTP/1.1 request as the stack sees it (transport.ts): the request read from node:http, tries sent
+ * over the endpoint's undici pool, answers written to the `ServerResponse`. The request headers are
+ * scanned once (hop-by-hop headers dropped, `hasBody` and `host` learnt).
+ */
+export class Http1Transport implements Transport, RequestHeadInfo {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingMessage['headers'];
+  readonly grpc = false;
+  readonly scheme = 'http';
+  hasBody = false;
+  host: string | undefined = undefined;
+  /** the request headers sent upstream as received (hop-by-hop removed) */
+  readonly upHeaders: string[];
+  /** the body for the tries: none, the request stream (sent once), or kept whole */
+  private body: Buffer | AsyncIterable<Buffer> | IncomingMessage | null = null;
+  private kept = true;
+  private gone: (() => void) | undefined;
+
+  constructor(
+    readonly ctx: RequestContext,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+  ) {
+    this.method = req.method as string;
+    this.url = req.url as string;
+    this.headers = req.headers;
+    this.upHeaders = forwardRequestHeaders(req.rawHeaders, this);
+  }
+
+  sendError(f: Failure): number {
+    sendProxyError(this.res, f, this.ctx.inflight.draining);
+    return -1;
+  }
+
+  sendRedirect(status: number, headers: string[]): void {
+    const res = this.res;
+    if (res.destroyed || res.headersSent) return;
+    headers.push('content-length', '0');
+    if (this.ctx.inflight.draining) headers.push('connection', 'close');
+    res.writeHead(status, headers);
+    res.end();
+  }
+
+  onClientGone(gone: () => void): void {
+    this.gone = gone;
+    this.res.once('close', gone);
+  }
+
+  forget(): void {
+    if (this.gone !== undefined) this.res.off('close', this.gone);
+    this.gone = undefined;
+  }
+
+  forward(ep: Endpoint, feedback: boolean, rb: RouteBackendMetrics | undefined): void {
+    const req = this.req;
+    const ctx = this.ctx;
+    ep.pool.dispatch(
+      {
+        path: this.url,
+        method: this.method as Dispatcher.HttpMethod,
+        headers: this.upHeaders,
+        body: this.hasBody ? req : null,
+      },
+      new ForwardHandler(this.res, ep.series, ctx.start, ctx.inflight, feedback ? ep : undefined, rb),
+    );
+  }
+
+  filterState(): RequestState {
+    return { method: this.method, url: this.url, headers: this.upHeaders };
+  }
+
+  prepareBody(
+    keep: boolean,
+    ready: () => void,
+    whole: (body: Buffer | null | undefined) => void,
+    lost: () => void,
+  ): void {
+    if (!this.hasBody) {
+      whole(null);
+      ready();
+      return;
+    }
+    const req = this.req;
+    if (!keep || contentLength(req) > MAX_REPLAY_BYTES) {
+      this.body = req;
+      this.kept = false;
+      whole(undefined);
+      ready();
+      return;
+    }
+    readReplayableBody(req, MAX_REPLAY_BYTES, (body, replayable) => {
+      if (body === undefined) {
+        lost();
+        return;
+      }
+      this.body = body;
+      this.kept = replayable;
+      whole(replayable ? (body as Buffer) : undefined);
+      ready();
+    });
+  }
+
+  replayable(): boolean {
+    return this.kept && !this.res.destroyed;
+  }
+
+  newTry(ep: Endpoint, owner: TryOwner, rs: RequestState): Try {
+    return new Attempt(this, owner, ep, rs, this.body);
+  }
+
+  sendMirror(backend: Backend, rs: RequestState, url: string, headers: string[], body: Buffer | null): void {
+    sendHttp1Mirror(this.ctx.policies.mirrors, backend, rs.method, url, headers, body);
+  }
+}
