@@ -1,4 +1,12 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import {
+  connect,
+  createServer as createH2Server,
+  type ClientHttp2Session,
+  type Http2Server,
+  type IncomingHttpHeaders as H2Headers,
+  type OutgoingHttpHeaders,
+} from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -190,6 +198,107 @@ describe('an HTTP/1.1 hop (flat rawHeaders) between a real client and app', () =
     await tracer.flush();
     await receiver.waitForSpans(1);
     expect(receiver.spans.map((s) => s.name)).toEqual(['/after']);
+  });
+});
+
+describe('an HTTP/2 hop (header objects) between a real h2c client and gRPC-style app', () => {
+  let seen: H2Headers[];
+  let app: Http2Server;
+  let hop: Http2Server;
+  let sessions: ClientHttp2Session[];
+  let hopPort: number;
+
+  async function listenH2(server: Http2Server): Promise<number> {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  }
+
+  function session(port: number): ClientHttp2Session {
+    const s = connect(`http://127.0.0.1:${port}`);
+    sessions.push(s);
+    return s;
+  }
+
+  beforeEach(async () => {
+    seen = [];
+    sessions = [];
+    app = createH2Server();
+    app.on('stream', (stream, headers) => {
+      seen.push(headers);
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '14' }));
+      stream.end();
+    });
+    const appPort = await listenH2(app);
+    const upstream = session(appPort);
+    // the request path as an h2 forwarder has it: the incoming header object, an outgoing one built from it
+    hop = createH2Server();
+    hop.on('stream', (stream, headers) => {
+      const span = tracer.start(headers, readHeaderObject, {
+        direction: 'inbound',
+        method: headers[':method'] as string,
+        path: headers[':path'] as string,
+        authority: headers[':authority'],
+        scheme: headers[':scheme'],
+      });
+      const out: OutgoingHttpHeaders = {};
+      for (const [name, value] of Object.entries(headers)) if (name !== ':scheme') out[name] = value;
+      span?.inject(out, writeHeaderObject);
+      const req = upstream.request(out);
+      req.on('response', (h) => stream.respond({ ':status': h[':status'] }, { waitForTrailers: true }));
+      let grpcStatus: number | undefined;
+      req.on('trailers', (t) => (grpcStatus = Number(t['grpc-status'])));
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': String(grpcStatus) }));
+      req.on('end', () => {
+        stream.end();
+        span?.end(200, { grpcStatus });
+      });
+      req.resume();
+      req.end();
+    });
+    hopPort = await listenH2(hop);
+  });
+
+  afterEach(async () => {
+    for (const s of sessions) s.destroy();
+    await new Promise((resolve) => hop.close(resolve));
+    await new Promise((resolve) => app.close(resolve));
+  });
+
+  it('rewrites the b3 header and records the gRPC status from the trailers', async () => {
+    const client = session(hopPort);
+    const req = client.request({
+      ':method': 'POST',
+      ':path': '/pkg.Orders/Get',
+      'content-type': 'application/grpc',
+      b3: `${TID}-${SID}-1`,
+    });
+    req.end();
+    const trailers = await new Promise<H2Headers>((resolve, reject) => {
+      req.on('trailers', resolve);
+      req.on('error', reject);
+      req.resume();
+    });
+    expect(trailers['grpc-status']).toBe('14');
+    await tracer.flush();
+    const [exported] = await receiver.waitForSpans(1);
+    expect(seen[0]?.b3).toBe(`${TID}-${exported?.spanId}-1-${SID}`);
+    expect(exported).toMatchObject({
+      name: '/pkg.Orders/Get',
+      kind: SPAN_KIND_SERVER,
+      traceId: TID,
+      parentSpanId: SID,
+      status: { code: STATUS_ERROR, message: 'gRPC status 14' },
+    });
+    expect(exported?.attributes).toMatchObject({
+      'http.request.method': 'POST',
+      'url.scheme': 'http',
+      'server.address': '127.0.0.1',
+      'server.port': hopPort,
+      'http.request.header.content-type': 'application/grpc',
+      'rpc.grpc.status_code': 14,
+      'http.response.status_code': 200,
+    });
   });
 });
 
