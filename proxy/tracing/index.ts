@@ -1,0 +1,13 @@
+/** Distributed tracing for the proxy: see tracer.ts for the interface and how a request path uses it. */
+export { createTracer, TRACING_OFF } from './tracer.js';
+export type {
+  Direction,
+  HeaderReader,
+  HeaderWriter,
+  HopInfo,
+  HopOutcome,
+  HopSpan,
+  Tracer,
+  TracingConfig,
+} from './tracer.js';
+export { readHeaderObject, readRawHeader, writeHeaderObject, writeRawHeader, type HeaderObject } from './carriers.js';
