@@ -108,6 +108,7 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
     for (const e of err.errors) warn(`config rejected: ${e}`);
     return 2;
   }
+  for (const w of source.initial.warnings) warn(`warning: ${w}`);
 
   let inbound: InboundProxy | undefined;
   let admin: ProcessAdmin | undefined;

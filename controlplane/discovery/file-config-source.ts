@@ -54,6 +54,8 @@ export class FileConfigSource implements ConfigSource {
   /** set once open() has read the file: from then on every new text is reported */
   private opened = false;
   readonly file: string;
+  /** the first read, which open() applied (its warnings are the caller's to show) */
+  initial!: FileReload;
 
   private constructor(
     file: string,
@@ -71,6 +73,7 @@ export class FileConfigSource implements ConfigSource {
       source.close();
       throw new MeshFileError(first.errors, first.warnings);
     }
+    source.initial = first;
     source.opened = true;
     if (options.watch !== false) source.startWatching();
     return source;

@@ -112,8 +112,10 @@ describe('weir proxy', () => {
   }
 
   it('routes a 90/10 HTTPRoute through the outbound port to the EndpointSlices’ backends', async () => {
-    const { file, port } = await meshFile('split.yaml');
+    const template = `apiVersion: flagger.app/v1beta1\nkind: MetricTemplate\nmetadata: { name: m, namespace: test }\nspec: { provider: { type: prometheus, address: "http://127.0.0.1:9090" }, query: "1" }\n`;
+    const { file, port } = await meshFile('split.yaml', { extra: template });
     const p = await proxy(['--config', file]);
+    await p.waitFor('stderr', /^weir proxy: warning: \S+split\.yaml: MetricTemplate test\/m left out: /m);
 
     expect(p.outbound.get(`test/web:${port}`)).toBe(`127.0.0.1:${port}`);
     expect(p.stdout()).toMatch(new RegExp(`^weir proxy: admin on 127\\.0\\.0\\.1:${p.adminPort}$`, 'm'));
@@ -193,6 +195,15 @@ describe('weir proxy', () => {
     expect(await tally(url, 20)).toEqual({ v2: 20 });
     expect(p.child.exitCode).toBeNull();
     expect(await refuses(`127.0.0.1:${extraPort}`)).toBe(false);
+
+    // a Service gone from the file: its listener closes
+    await replaceFile(file, meshYaml({ port, v1: v1.port, v2: v2.port, weights: [100, 0] }));
+    await p.waitFor('stdout', /^weir proxy: config \S+watched\.yaml applied \(version \d+, 6 objects\)$/m);
+    expect(p.stdout()).toContain(`weir proxy: outbound test/extra:${extraPort} closed\n`);
+    expect(await tally(url, 10)).toEqual({ v1: 10 });
+    await eventually('the removed Service port to refuse connections', 5_000, async () =>
+      (await refuses(`127.0.0.1:${extraPort}`)) ? true : undefined,
+    );
   });
 
   it('drains in-flight requests on SIGTERM, refuses new connections, and exits 0', async () => {

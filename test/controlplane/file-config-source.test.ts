@@ -2,6 +2,7 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { FileConfigSource, MeshFileError, parseMeshFile, type FileReload } from '../../controlplane/discovery/index.js';
 import type { MeshSnapshot } from '../../engine/mesh/snapshot.js';
 import type { HTTPRoute } from '../../engine/resources/index.js';
@@ -84,6 +85,24 @@ describe('mesh file for weir proxy', () => {
   it('refuses a file it cannot read', async () => {
     const err = await openError(join(dir, 'missing.yaml'));
     expect(err.errors).toEqual([`${join(dir, 'missing.yaml')}: cannot read: ENOENT`]);
+  });
+
+  it('reads a JSON List, as kubectl get -o json prints it, and names a bad item by its index', () => {
+    const items = parseAllDocuments(meshYaml(ports)).map((d) => d.toJS() as Record<string, unknown>);
+    const list = { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items };
+    const good = parseMeshFile(JSON.stringify(list, null, 2), 'mesh.json');
+    expect(good.ok && good.objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'Service/web',
+      'Service/web-v1',
+      'Service/web-v2',
+      'EndpointSlice/web-v1-1',
+      'EndpointSlice/web-v2-1',
+      'HTTPRoute/web',
+    ]);
+
+    (items[1] as { spec: { ports: Array<{ port: unknown }> } }).spec.ports[0]!.port = 'http';
+    const bad = parseMeshFile(JSON.stringify(list), 'mesh.json');
+    expect(!bad.ok && bad.errors).toEqual(['mesh.json[1] items[1].spec.ports[0].port: expected a number, got "http"']);
   });
 
   it('leaves out kinds a proxy does not route with, with a warning', () => {

@@ -34,8 +34,15 @@ export function startWeirProxy(args: string[], timeoutMs = 20_000): Promise<Weir
     out.stderr += d.toString();
     poke();
   });
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  exit.then(poke, poke);
+  // 'close', not 'exit': by then every byte of stdout and stderr has been read
+  let closed = false;
+  const exit = new Promise<number | null>((resolve) =>
+    child.once('close', (code) => {
+      closed = true;
+      resolve(code);
+      poke();
+    }),
+  );
 
   const waitFor = (stream: 'stdout' | 'stderr', re: RegExp, bound = 10_000): Promise<RegExpExecArray> =>
     new Promise((resolve, reject) => {
@@ -44,7 +51,7 @@ export function startWeirProxy(args: string[], timeoutMs = 20_000): Promise<Weir
         if (m !== null) {
           done();
           resolve(m);
-        } else if (child.exitCode !== null || child.signalCode !== null) {
+        } else if (closed) {
           done();
           reject(new Error(`weir proxy exited before ${String(re)}:\n${out.stdout}\n${out.stderr}`));
         }
