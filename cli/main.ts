@@ -46,6 +46,25 @@ export async function main(argv: string[]): Promise<number> {
     );
 
   program
+    .command('proxy')
+    .description('run one sidecar proxy (outbound, inbound in front of an app, admin port) from a mesh file')
+    .requiredOption(
+      '--config <file>',
+      'YAML/JSON manifests to route with: Service, EndpointSlice, HTTPRoute, GRPCRoute',
+    )
+    .option('--app-port <port>', 'run the inbound side in front of the app on 127.0.0.1:PORT')
+    .option('--inbound-port <port>', 'port of the inbound side (default: a free port)')
+    .option('--admin-port <port>', 'port of /metrics, /ready, /live, /config, /shutdown (default: a free port)')
+    .option('--outbound-host <host>', 'address Service ports listen on', '127.0.0.1')
+    .option('--namespace <ns>', "the proxy's workload: namespace, pod and deployment labels on its metrics")
+    .option('--pod <name>')
+    .option('--deployment <name>')
+    .action(async (opts: import('./commands/proxy.js').ProxyOptions) => {
+      const { proxyCommand } = await import('./commands/proxy.js');
+      code = await proxyCommand(opts);
+    });
+
+  program
     .command('apply')
     .description('create or replace every document of the files in the running instance')
     .requiredOption('-f, --filename <file>', 'manifest file or folder (repeatable; - for stdin)', collect, [])
