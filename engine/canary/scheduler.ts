@@ -144,7 +144,10 @@ function runTick(t: Tick): void {
   }
 }
 
-/** Steps 3-10: generated Services, the primary, target scaled to zero, the route; phase Initialized. */
+/**
+ * Steps 3-10: generated Services, the primary, the apex Service pointed at it (once it is ready), target
+ * scaled to zero, the route; phase Initialized.
+ */
 function initialize(t: Tick): boolean {
   const initializing = t.phase === 'Initializing';
   t.act({ type: 'reconcileServices' });
@@ -160,6 +163,7 @@ function initialize(t: Tick): boolean {
       return false;
     }
   }
+  t.act({ type: 'reconcileApexService' });
   if (initializing) t.act({ type: 'scaleTarget', replicas: 0 });
   t.act({ type: 'reconcileRoute' });
   if (initializing) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ConfigRef, Readiness, TrackableConfig, WorkloadObservation } from '../../engine/canary/index.js';
 import { primaryConfigName, templateHash, trackedConfigs, withPrimaryConfigs } from '../../engine/canary/index.js';
 import {
@@ -17,6 +18,25 @@ export const SELECTOR_LABELS = ['app', 'name', 'app.kubernetes.io/name'] as cons
 /** set on objects the controller generated (so an apex Service it created stays managed) */
 export const MANAGED_BY_ANNOTATION = ANNOTATION_MANAGED_BY;
 export const MANAGED_BY = 'canary-controller';
+
+/**
+ * Flagger's pod-template annotation that forces the primary's pods to restart at promotion even when only a
+ * tracked ConfigMap or Secret changed (`makeAnnotations` in `pkg/canary/util.go`).
+ */
+export const FLAGGER_ID_ANNOTATION = 'flagger-id';
+
+/**
+ * The `flagger-id` of a revision: a UUID-shaped digest of the target's template and its tracked configs'
+ * checksums. Flagger draws a random UUID on every promotion; a digest changes exactly when the revision does,
+ * so a promotion repeated for the same revision (a retried tick, a controller restart) restarts nothing.
+ */
+export function revisionId(template: unknown, tracked: Record<string, string>): string {
+  const keys = Object.keys(tracked).sort();
+  const h = createHash('sha256')
+    .update(JSON.stringify([templateHash(template), keys.map((k) => [k, tracked[k]])]))
+    .digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
 
 export function primaryName(canary: Canary): string {
   return `${canary.spec.targetRef.name}-primary`;
@@ -284,7 +304,9 @@ export class DeploymentTarget implements TargetAdapter {
 
   /**
    * The primary's pod template: the target's, labelled `<key>: <value>-primary`, with references to tracked
-   * configs renamed to their `-primary` copies (Flagger `ApplyPrimaryConfigs`).
+   * configs renamed to their `-primary` copies (Flagger `ApplyPrimaryConfigs`), and annotated with the
+   * revision's `flagger-id`, so that a change of a tracked config alone still rolls the primary's pods (which
+   * read the `-primary` copies only when they start).
    */
   private primaryTemplate(
     dep: Deployment,
@@ -295,6 +317,10 @@ export class DeploymentTarget implements TargetAdapter {
     template.metadata = {
       ...template.metadata,
       labels: { ...template.metadata.labels, [label.key]: `${label.value}-primary` },
+      annotations: {
+        ...template.metadata.annotations,
+        [FLAGGER_ID_ANNOTATION]: revisionId(dep.spec.template, tracked),
+      },
     };
     return template;
   }
@@ -354,11 +380,15 @@ export class DeploymentTarget implements TargetAdapter {
     return dep?.spec.selector.matchLabels;
   }
 
-  async reconcileServices(canary: Canary): Promise<void> {
-    const { label } = this.requireTarget(canary);
-    const ns = canary.metadata.namespace;
+  /** The Service Flagger generates for `name`, selecting `<key>: <selectorValue>`, with the canary's port. */
+  private generatedService(
+    canary: Canary,
+    label: { key: string; value: string },
+    name: string,
+    selectorValue: string,
+    extra: unknown,
+  ): Service {
     const svc = canary.spec.service;
-    const apex = apexServiceName(canary);
     const port = {
       name: svc.portName ?? 'http',
       port: svc.port,
@@ -366,33 +396,48 @@ export class DeploymentTarget implements TargetAdapter {
       protocol: 'TCP' as const,
       ...(svc.appProtocol !== undefined ? { appProtocol: svc.appProtocol } : {}),
     };
-    const primaryValue = `${label.value}-primary`;
-    const want = (name: string, selector: Record<string, string>, extra: unknown): Service => {
-      const m = meta(extra);
-      return {
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: {
-          name,
-          namespace: ns,
-          labels: { ...m.labels, [label.key]: selector[label.key]! },
-          annotations: { ...m.annotations, [MANAGED_BY_ANNOTATION]: MANAGED_BY },
-        },
-        spec: { selector, ports: [port] },
-      };
+    const m = meta(extra);
+    return {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name,
+        namespace: canary.metadata.namespace,
+        labels: { ...m.labels, [label.key]: selectorValue },
+        annotations: { ...m.annotations, [MANAGED_BY_ANNOTATION]: MANAGED_BY },
+      },
+      spec: { selector: { [label.key]: selectorValue }, ports: [port] },
     };
-    await this.ensureService(want(`${apex}-primary`, { [label.key]: primaryValue }, svc.primary));
-    await this.ensureService(want(`${apex}-canary`, { [label.key]: label.value }, svc.canary));
-    // the apex Service stays the user's; when there is none, the controller creates it pointing at the primary
-    const existingApex = this.store.get<Service>('Service', ns, apex);
-    if (!existingApex || existingApex.metadata.annotations?.[MANAGED_BY_ANNOTATION] === MANAGED_BY) {
-      await this.ensureService(want(apex, { [label.key]: primaryValue }, svc.apex));
-    }
   }
 
-  private async ensureService(want: Service): Promise<void> {
+  async reconcileServices(canary: Canary): Promise<void> {
+    const { label } = this.requireTarget(canary);
+    const svc = canary.spec.service;
+    const apex = apexServiceName(canary);
+    await this.ensureService(
+      this.generatedService(canary, label, `${apex}-primary`, `${label.value}-primary`, svc.primary),
+    );
+    await this.ensureService(this.generatedService(canary, label, `${apex}-canary`, label.value, svc.canary));
+  }
+
+  async reconcileApexService(canary: Canary): Promise<void> {
+    const { label } = this.requireTarget(canary);
+    const name = apexServiceName(canary);
+    const want = this.generatedService(canary, label, name, `${label.value}-primary`, canary.spec.service.apex);
+    const existing = this.store.get<Service>('Service', canary.metadata.namespace, name);
+    // a user-defined apex keeps its labels and annotations (Flagger updates those only on Services it owns)
+    const userDefined = existing !== undefined && existing.metadata.annotations?.[MANAGED_BY_ANNOTATION] !== MANAGED_BY;
+    await this.ensureService(want, userDefined);
+  }
+
+  /**
+   * Create `want`, or bring an existing Service's selector and ports to it (other spec fields kept), and its
+   * labels and annotations unless `keepMeta` (a user's Service).
+   */
+  private async ensureService(want: Service, keepMeta = false): Promise<void> {
     const have = this.store.get<Service>('Service', want.metadata.namespace, want.metadata.name);
     if (have) {
+      if (keepMeta) want = { ...want, metadata: { ...withoutStatus(have).metadata } };
       const sameSpec =
         sameJson(have.spec.selector, want.spec.selector) &&
         sameJson(
