@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { ConfigRef, Readiness, TrackableConfig, WorkloadObservation } from '../../engine/canary/index.js';
+import type {
+  ConfigRef,
+  PodFailure,
+  Readiness,
+  TrackableConfig,
+  WorkloadObservation,
+} from '../../engine/canary/index.js';
 import { primaryConfigName, templateHash, trackedConfigs, withPrimaryConfigs } from '../../engine/canary/index.js';
 import {
   ANNOTATION_MANAGED_BY,
@@ -7,6 +13,7 @@ import {
   type ConfigMap,
   type Deployment,
   type KubeObject,
+  type Pod,
   type Secret,
   type Service,
 } from '../../engine/resources/index.js';
@@ -129,6 +136,52 @@ export function deploymentReadiness(
     };
   }
   return { ready: true };
+}
+
+/** container waiting reasons that mean the pod cannot start by itself (the kubelet's and the local runtime's) */
+const STUCK_REASONS: ReadonlySet<string> = new Set([
+  'CrashLoopBackOff',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'InvalidImageName',
+]);
+
+interface ContainerState {
+  waiting?: { reason?: string; message?: string };
+  terminated?: { exitCode?: number; reason?: string; message?: string };
+}
+
+/**
+ * The first pod matching `selector` whose container waits for a reason it will not get out of alone, with
+ * the waiting message and the last termination (exit code, reason, message: the end of its output).
+ */
+export function podFailure(pods: readonly Pod[], selector: Record<string, string>): PodFailure | undefined {
+  const keys = Object.entries(selector);
+  if (keys.length === 0) return undefined;
+  for (const pod of pods) {
+    if (!keys.every(([k, v]) => pod.metadata.labels?.[k] === v)) continue;
+    for (const cs of pod.status?.containerStatuses ?? []) {
+      const c = cs as { state?: ContainerState; lastState?: ContainerState };
+      const reason = c.state?.waiting?.reason;
+      if (reason === undefined || !STUCK_REASONS.has(reason)) continue;
+      const parts = [c.state?.waiting?.message].filter((m): m is string => !!m);
+      const last = c.lastState?.terminated;
+      if (last) {
+        // the termination message in one line: its last lines (where a crash usually says why), at most 500 chars
+        const lines = (last.message ?? '')
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l !== '');
+        const msg = lines.slice(-5).join(' | ').slice(-500);
+        parts.push(`last exit code ${last.exitCode ?? '?'} (${last.reason ?? 'Error'})${msg ? `: ${msg}` : ''}`);
+      }
+      return { pod: pod.metadata.name, reason, message: parts.join('; ') };
+    }
+  }
+  return undefined;
 }
 
 function withoutStatus<T extends KubeObject>(o: T): T {
@@ -260,14 +313,25 @@ export class DeploymentTarget implements TargetAdapter {
     }
     const threshold = canary.spec.analysis?.canaryReadyThreshold ?? 100;
     const r = deploymentReadiness(dep, threshold, canary.spec.progressDeadlineSeconds, now);
+    let readiness: Readiness = r;
+    if (!r.ready) {
+      const stuck = podFailure(
+        this.store.list<Pod>('Pod', dep.metadata.namespace),
+        dep.spec.selector.matchLabels ?? {},
+      );
+      const why = stuck ? `; pod ${stuck.pod} ${stuck.reason}: ${stuck.message}` : '';
+      readiness = {
+        ...r,
+        message: `canary deployment ${dep.metadata.name}.${dep.metadata.namespace} not ready: ${r.message}${why}`,
+        ...(stuck ? { pod: stuck } : {}),
+      };
+    }
     return {
       exists: true,
       replicas: dep.spec.replicas,
       templateHash: templateHash(dep.spec.template),
       trackedConfigs: this.trackedConfigs(canary, dep),
-      readiness: r.ready
-        ? r
-        : { ...r, message: `canary deployment ${dep.metadata.name}.${dep.metadata.namespace} not ready: ${r.message}` },
+      readiness,
     };
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../controlplane/store/memory-store.js';
-import { canarySchema, type ConfigMap, type Deployment, type Service } from '../../engine/resources/index.js';
-import { DeploymentTarget, FLAGGER_ID_ANNOTATION } from '../../rollouts/targets/deployment.js';
+import { canarySchema, type ConfigMap, type Deployment, type Pod, type Service } from '../../engine/resources/index.js';
+import { DeploymentTarget, FLAGGER_ID_ANNOTATION, podFailure } from '../../rollouts/targets/deployment.js';
 import { canary, deployment, NS } from './fixtures.js';
 
 /** podinfo reading VERSION from ConfigMap `cfg` */
@@ -111,5 +111,59 @@ describe('the apex Service (Flagger kubeRouter.Reconcile)', () => {
       selector: { app: 'podinfo-primary' },
       ports: [{ name: 'http', port: 9898, targetPort: 9898 }],
     });
+  });
+});
+
+describe('podFailure: why a pod of the target cannot start', () => {
+  const pod = (name: string, app: string, containerStatus: Record<string, unknown>): Pod => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: NS, labels: { app } },
+    spec: { containers: [{ name: 'app' }] },
+    status: { containerStatuses: [{ name: 'app', restartCount: 0, ready: false, ...containerStatus }] },
+  });
+
+  it('CreateContainerConfigError with the waiting message; CrashLoopBackOff with the last exit', () => {
+    const pods = [
+      pod('podinfo-primary-x', 'podinfo-primary', { state: { waiting: { reason: 'CrashLoopBackOff' } } }),
+      pod('podinfo-a', 'podinfo', { state: { waiting: { reason: 'ContainerCreating' } } }),
+      pod('podinfo-b', 'podinfo', {
+        state: { waiting: { reason: 'CreateContainerConfigError', message: 'configmap "cfg" not found' } },
+      }),
+    ];
+    expect(podFailure(pods, { app: 'podinfo' })).toEqual({
+      pod: 'podinfo-b',
+      reason: 'CreateContainerConfigError',
+      message: 'configmap "cfg" not found',
+    });
+    const crash = pod('podinfo-c', 'podinfo', {
+      state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 2000 ms restarting: exited with code 1' } },
+      lastState: {
+        terminated: { exitCode: 1, reason: 'Error', message: 'starting\nError: EADDRINUSE\n  at listen\n' },
+      },
+    });
+    expect(podFailure([crash], { app: 'podinfo' })?.message).toBe(
+      'back-off 2000 ms restarting: exited with code 1; last exit code 1 (Error): starting | Error: EADDRINUSE | at listen',
+    );
+    expect(podFailure([pods[1]!], { app: 'podinfo' })).toBeUndefined();
+  });
+
+  it("observeTarget puts the pod's reason into the readiness", async () => {
+    const store = new MemoryStore();
+    const d = deployment('podinfo', 'podinfo:1', 1);
+    await store.apply(d);
+    await store.apply(
+      pod('podinfo-b', 'podinfo', {
+        state: { waiting: { reason: 'CreateContainerConfigError', message: 'configmap "cfg" not found' } },
+      }),
+    );
+    const r = new DeploymentTarget(store).observeTarget(canarySchema.parse(canary()), new Date());
+    expect(r.readiness).toMatchObject({
+      ready: false,
+      pod: { pod: 'podinfo-b', reason: 'CreateContainerConfigError' },
+    });
+    expect(r.readiness.ready ? '' : r.readiness.message).toMatch(
+      /not ready: .*; pod podinfo-b CreateContainerConfigError: configmap "cfg" not found$/,
+    );
   });
 });
