@@ -15,7 +15,9 @@ import { errorMessage, silentLogger, type Logger } from './logger.js';
 /**
  * Flagger's alerting (reference 1.6, `pkg/notifier`): each `analysis.alerts[]` entry names an AlertProvider
  * (slack, msteams, discord, rocket, gchat) and a severity; a note reaches the alert when the alert's severity
- * admits it. The provider's address is `spec.address`, or key `address` of the Secret `spec.secretRef`.
+ * admits it. The provider's address is `spec.address`, or key `address` of the Secret `spec.secretRef`; that
+ * Secret's optional `token` is sent as `Authorization: Bearer <token>` to Slack (Flagger passes it only to its
+ * Slack notifier, for Slack's `chat.postMessage` API).
  *
  * Weir difference: an alert whose severity is empty means `info` (receives everything), as Flagger's CRD
  * documents; Flagger's code matches nothing for it (the schema already reads "" as info).
@@ -155,15 +157,14 @@ export class AlertNotifier {
       try {
         const provider = this.options.store.get<AlertProvider>('AlertProvider', ns, alert.providerRef.name);
         if (!provider) throw new Error(`AlertProvider ${ns}/${alert.providerRef.name} not found`);
-        const address = this.address(provider);
+        const { address, token } = this.target(provider);
         const body = JSON.stringify(alertPayload(provider.spec.type, provider.spec, canary, note));
         const proxy = provider.spec.proxy;
-        const res = await this.post(
-          alertUrl(provider.spec.type, address),
-          body,
-          this.options.timeoutMs ?? 10_000,
-          proxy ? { proxy } : {},
-        );
+        const bearer = token && provider.spec.type === 'slack' ? { authorization: `Bearer ${token}` } : undefined;
+        const res = await this.post(alertUrl(provider.spec.type, address), body, this.options.timeoutMs ?? 10_000, {
+          ...(proxy ? { proxy } : {}),
+          ...(bearer ? { headers: bearer } : {}),
+        });
         if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status} ${res.body}`.trim());
         d.ok = true;
       } catch (err) {
@@ -177,16 +178,27 @@ export class AlertNotifier {
     return out;
   }
 
-  private address(p: AlertProvider): string {
-    if (p.spec.address) return p.spec.address;
+  /**
+   * Where the provider posts: the Secret's `address` over `spec.address` (Flagger reads the Secret when
+   * there is one), and the Secret's optional `token`.
+   */
+  private target(p: AlertProvider): { address: string; token?: string } {
     const ref = p.spec.secretRef?.name;
-    if (!ref) throw new Error(`AlertProvider ${p.metadata.name} has no address`);
+    if (!ref) {
+      if (p.spec.address) return { address: p.spec.address };
+      throw new Error(`AlertProvider ${p.metadata.name} has no address`);
+    }
     const secret = this.options.store.get<Secret>('Secret', p.metadata.namespace, ref);
     if (!secret) throw new Error(`Secret ${p.metadata.namespace}/${ref} not found`);
-    const plain = secret.stringData?.address;
-    if (plain) return plain;
-    const b64 = secret.data?.address;
-    if (!b64) throw new Error(`Secret ${p.metadata.namespace}/${ref} has no key "address"`);
-    return Buffer.from(b64, 'base64').toString('utf8').trim();
+    const value = (key: string): string | undefined => {
+      const plain = secret.stringData?.[key];
+      if (plain !== undefined) return plain;
+      const b64 = secret.data?.[key];
+      return b64 === undefined ? undefined : Buffer.from(b64, 'base64').toString('utf8').trim();
+    };
+    const address = value('address') || p.spec.address;
+    if (!address) throw new Error(`Secret ${p.metadata.namespace}/${ref} has no key "address"`);
+    const token = value('token');
+    return { address, ...(token ? { token } : {}) };
   }
 }

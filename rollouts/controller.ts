@@ -205,6 +205,8 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     switch (action.type) {
       case 'reconcileServices':
         return adapter.reconcileServices(canary);
+      case 'reconcileApexService':
+        return adapter.reconcileApexService(canary);
       case 'createPrimary':
         return adapter.createPrimary(canary);
       case 'reconcileRoute':

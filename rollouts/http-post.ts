@@ -7,6 +7,8 @@ export interface PostOptions {
   insecure?: boolean;
   /** an HTTP proxy URL to go through (an AlertProvider's `proxy`); HTTPS targets are tunnelled (CONNECT) */
   proxy?: string;
+  /** extra request headers (an AlertProvider Secret's `token` as `Authorization: Bearer`) */
+  headers?: Record<string, string>;
 }
 
 export interface PostResponse {
@@ -57,7 +59,7 @@ export async function postJson(
     const dispatcher = dispatcherFor(options);
     const res = await request(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...options.headers, 'content-type': 'application/json' },
       body,
       signal,
       ...(dispatcher !== undefined ? { dispatcher } : {}),

@@ -5,6 +5,14 @@ export { silentLogger, type Logger } from './logger.js';
 export type { MetricQuery, MetricsProvider } from './metrics/provider.js';
 export { MeshMetricsProvider, type Golden, type MeshMetricsOptions } from './metrics/mesh-provider.js';
 export { observeMetrics } from './metrics/observe.js';
+export { MetricTemplateProvider, type MetricTemplateProviderOptions } from './metrics/template-provider.js';
+export {
+  createProvider,
+  providerFactories,
+  type MetricQueryRunner,
+  type ProviderConfig,
+  type ProviderFactory,
+} from './metrics/providers/index.js';
 export type { TargetAdapter } from './targets/target-adapter.js';
 export {
   DeploymentTarget,

@@ -21,6 +21,12 @@ import { processSpec, randomSuffix, secretValues, templateHash, type EnvSources 
 import type { Sidecar, SidecarFactory } from './types.js';
 
 export const RUNTIME_MANAGER = 'runtime';
+/** Kubernetes' FallbackToLogsOnError: the last 2048 bytes or 80 lines of output, whichever is smaller. */
+const TERMINATION_MESSAGE_BYTES = 2048;
+function terminationMessage(tail: string): string {
+  return tail.split('\n').slice(-81).join('\n').trim();
+}
+
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
 
 export interface RuntimeOptions {
@@ -87,7 +93,9 @@ interface Instance {
   backoffMs: number;
   startedAt?: number;
   waiting?: { reason: string; message?: string };
-  lastTermination?: { exitCode: number; signal?: string; reason: string; finishedAt: string };
+  lastTermination?: { exitCode: number; signal?: string; reason: string; finishedAt: string; message?: string };
+  /** the end of the current run's output (Kubernetes' FallbackToLogsOnError termination message) */
+  outputTail?: string;
   timers: Set<NodeJS.Timeout>;
   exited: Promise<void>;
   markExited: () => void;
@@ -480,6 +488,7 @@ export class LocalRuntime {
     inst.markExited = markExited;
     const child = spawn(spec.file, spec.args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
     inst.child = child;
+    inst.outputTail = '';
     if (child.pid !== undefined) this.ledger.add(child.pid);
     inst.state = 'running';
     inst.startedAt = Date.now();
@@ -515,6 +524,8 @@ export class LocalRuntime {
       reason: err ? 'StartError' : code === 0 ? 'Completed' : 'Error',
       finishedAt: new Date().toISOString(),
     };
+    const message = terminationMessage(inst.outputTail ?? '');
+    if (inst.lastTermination.exitCode !== 0 && message) inst.lastTermination.message = message;
     if (signal) inst.lastTermination.signal = signal;
     inst.markExited();
     if (inst.state === 'terminating') return;
@@ -732,6 +743,10 @@ export class LocalRuntime {
       let partial = '';
       stream.on('data', (chunk: Buffer) => {
         if (inst.log.writable) inst.log.write(chunk);
+        inst.outputTail = ((inst.outputTail ?? '') + chunk.toString('utf8')).slice(-TERMINATION_MESSAGE_BYTES);
+        // output read after the exit still belongs to that run's termination message
+        if (!inst.child && inst.lastTermination && inst.lastTermination.exitCode !== 0)
+          inst.lastTermination.message = terminationMessage(inst.outputTail);
         if (!out) return;
         const lines = (partial + chunk.toString('utf8')).split('\n');
         partial = lines.pop() ?? '';

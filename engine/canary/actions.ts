@@ -6,8 +6,13 @@ import type { SessionCookies } from './session.js';
  * `TargetAdapter` (workloads, Services) or a `Router` (the HTTPRoute).
  */
 export type Action =
-  /** create `<svc>-primary` and `<svc>-canary`, and the apex Service when the user has none (Flagger kubeRouter) */
+  /** create or update `<svc>-primary` and `<svc>-canary` (Flagger `kubeRouter.Initialize`) */
   | { type: 'reconcileServices' }
+  /**
+   * point the apex Service at the primary's pods, creating it when the user has none (Flagger
+   * `kubeRouter.Reconcile`); asked once the primary exists and, while initializing, is ready
+   */
+  | { type: 'reconcileApexService' }
   /** create `<target>-primary` from the target when it is missing (Flagger `Initialize`) */
   | { type: 'createPrimary' }
   /** create or adopt the route (HTTPRoute); a new route starts 100/0, an existing one keeps its weights */

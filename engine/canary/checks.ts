@@ -1,13 +1,14 @@
 import { evaluateMetrics, type MetricCheckResult } from '../analysis/thresholds.js';
 import { describeMetricFailure } from './conditions.js';
 import { NeedSignal, type Tick } from './context.js';
-import { messages } from './events.js';
+import { alertMessages, messages } from './events.js';
 
 /** Flagger: pre-rollout hooks on the first analysis tick (weight 0, no iterations); true when all passed. */
 export function runPreRolloutHooks(t: Tick): boolean {
   for (const r of t.hookResults('pre-rollout')) {
     if (!r.ok) {
       t.warn(messages.preRolloutFailed(t.names, r.name, r.message ?? ''));
+      if (!t.muted('pre-rollout', r.name)) t.alert('error', alertMessages.preRolloutFailed(r.name, r.message ?? ''));
       t.failure = { reason: 'PreRolloutCheckFailed', message: `pre-rollout hook ${r.name} failed: ${r.message ?? ''}` };
       return false;
     }

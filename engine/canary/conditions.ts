@@ -13,9 +13,36 @@ export type AnalysisReason =
   | 'MetricCheckFailed'
   | 'WebhookCheckFailed'
   | 'PreRolloutCheckFailed'
+  | 'ConfirmRolloutCheckFailed'
+  | 'ConfirmTrafficIncreaseCheckFailed'
+  | 'ConfirmPromotionCheckFailed'
   | 'RollbackWebhook'
   | 'ManualAbort'
   | 'ProgressDeadlineExceeded';
+
+type GateType = 'confirm-rollout' | 'confirm-traffic-increase' | 'confirm-promotion';
+
+const GATE_REASON: Record<GateType, AnalysisReason> = {
+  'confirm-rollout': 'ConfirmRolloutCheckFailed',
+  'confirm-traffic-increase': 'ConfirmTrafficIncreaseCheckFailed',
+  'confirm-promotion': 'ConfirmPromotionCheckFailed',
+};
+
+/** a confirm-* hook holds the canary: its name and answer in the `Analysis` condition */
+export function gateHeld(t: Tick, type: GateType, hook: string, answer: string | undefined): void {
+  setAnalysisCondition(t, GATE_REASON[type], `${type} hook ${hook} did not approve${answer ? `: ${answer}` : ''}`);
+}
+
+/** the gate opened: the condition it wrote no longer holds */
+export function gatePassed(t: Tick, type: GateType): void {
+  const c = t.status.conditions?.find((x) => x.type === ANALYSIS_CONDITION);
+  if (c?.reason === GATE_REASON[type]) clearAnalysisCondition(t);
+}
+
+/** the current `Analysis` condition's reason and message */
+export function analysisCondition(t: Tick): { reason?: string; message?: string } | undefined {
+  return t.status.conditions?.find((x) => x.type === ANALYSIS_CONDITION);
+}
 
 function num(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(2);

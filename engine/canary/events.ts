@@ -43,6 +43,10 @@ export const alertMessages = {
   skipped: () => 'Canary analysis was skipped, promotion finished.',
   manualAbort: () => 'Canary aborted manually, rolling back.',
   manualPromote: () => 'Canary promoted manually, skipping the remaining analysis.',
+  // Weir additions: failure paths Flagger users ask alerts for (#1663, #1816, #1533)
+  preRolloutFailed: (hook: string, err: string) => `Pre-rollout check ${hook} failed${err ? `: ${err}` : ''}`,
+  podCannotStart: (pod: string, reason: string, message: string) =>
+    `Canary pod ${pod} cannot start: ${reason}${message ? `: ${message}` : ''}`,
 };
 
 export const normal = (message: string): CanaryEvent => ({ type: 'Normal', reason: 'Synced', message });

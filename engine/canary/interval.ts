@@ -12,7 +12,7 @@ export const WEIR_MIN_INTERVAL_MS = 1_000;
 /** Flagger's default metric window (`metrics[].interval`). */
 export const DEFAULT_METRIC_INTERVAL_MS = 60_000;
 
-/** `analysis.interval` follows Flagger's pattern `^[0-9]+(m|s)` and is read as a Go duration. */
+/** `analysis.interval` and `metrics[].interval` are Go durations (validated non-negative by the schema). */
 export function parseIntervalMs(interval: string | undefined, fallbackMs: number): number {
   if (interval === undefined || interval === '') return fallbackMs;
   const ms = parseDurationMs(interval);

@@ -1,3 +1,4 @@
+import { gateHeld, gatePassed } from './conditions.js';
 import type { Tick } from './context.js';
 import { alertMessages, messages } from './events.js';
 import { promotionShift } from './weights.js';
@@ -14,10 +15,12 @@ export function confirmPromotion(t: Tick): boolean {
         t.warn(messages.waitingPromotionApproval(t.names, r.name));
         if (!t.muted('confirm-promotion', r.name)) t.alert('warn', alertMessages.waitingPromotionApproval());
       }
+      gateHeld(t, 'confirm-promotion', r.name, r.message);
       return false;
     }
     t.info(messages.confirmPromotionPassed(r.name));
   }
+  gatePassed(t, 'confirm-promotion');
   return true;
 }
 

@@ -1,5 +1,11 @@
 import type { CanaryPhase } from '../resources/index.js';
-import { clearAnalysisCondition, countFailedCheck, setAnalysisCondition } from './conditions.js';
+import {
+  analysisCondition,
+  clearAnalysisCondition,
+  countFailedCheck,
+  gateHeld,
+  setAnalysisCondition,
+} from './conditions.js';
 import { configsChanged } from './configs.js';
 import { NeedSignal, Tick } from './context.js';
 import { alertMessages, messages } from './events.js';
@@ -8,7 +14,7 @@ import { runAnalysis, runPreRolloutHooks } from './checks.js';
 import { finalise, runPromotionTrafficShift, skipAnalysis } from './promotion.js';
 import { analysisThreshold, failedPromotion, rollback } from './rollback.js';
 import { runAB, runBlueGreen, runCanary, strategyOf } from './strategies.js';
-import type { AdvanceInput, AdvanceResult } from './types.js';
+import type { AdvanceInput, AdvanceResult, PodFailure } from './types.js';
 
 /**
  * One tick of Flagger's scheduler (`advanceCanary`, reference 3.2) as a pure function: the Canary (spec and
@@ -83,6 +89,7 @@ function runTick(t: Tick): void {
   }
   if (!canaryReady.ready && canaryReady.retriable) {
     t.warn(canaryReady.message);
+    if (canaryReady.pod) podCannotStart(t, canaryReady.pod);
     return;
   }
   const deadlineExceeded = !canaryReady.ready;
@@ -144,7 +151,10 @@ function runTick(t: Tick): void {
   }
 }
 
-/** Steps 3-10: generated Services, the primary, target scaled to zero, the route; phase Initialized. */
+/**
+ * Steps 3-10: generated Services, the primary, the apex Service pointed at it (once it is ready), target
+ * scaled to zero, the route; phase Initialized.
+ */
 function initialize(t: Tick): boolean {
   const initializing = t.phase === 'Initializing';
   t.act({ type: 'reconcileServices' });
@@ -160,6 +170,7 @@ function initialize(t: Tick): boolean {
       return false;
     }
   }
+  t.act({ type: 'reconcileApexService' });
   if (initializing) t.act({ type: 'scaleTarget', replicas: 0 });
   t.act({ type: 'reconcileRoute' });
   if (initializing) {
@@ -222,6 +233,19 @@ function scaleFromZeroReplicas(t: Tick): number {
   return 1;
 }
 
+/**
+ * Weir addition (Flagger #1533, #1816): a canary pod that cannot start (CrashLoopBackOff, CreateContainerConfigError,
+ * ImagePullBackOff...) is written to the `Analysis` condition with the pod's own reason, and alerted once per pod
+ * and reason (the condition remembers what was alerted); the wait goes on until the progress deadline.
+ */
+function podCannotStart(t: Tick, pod: PodFailure): void {
+  const message = `pod ${pod.pod} ${pod.reason}: ${pod.message}`;
+  const prev = analysisCondition(t);
+  const again = prev?.reason === pod.reason && prev.message?.startsWith(`pod ${pod.pod} ${pod.reason}:`) === true;
+  setAnalysisCondition(t, pod.reason, message);
+  if (!again) t.alert('error', alertMessages.podCannotStart(pod.pod, pod.reason, pod.message));
+}
+
 /** Step 14 (`checkCanaryStatus`): false when the tick ends here. */
 function checkCanaryStatus(t: Tick): boolean {
   if (
@@ -239,6 +263,7 @@ function checkCanaryStatus(t: Tick): boolean {
         t.warn(messages.waitingApproval(t.names, r.name));
         if (!t.muted('confirm-rollout', r.name)) t.alert('warn', alertMessages.waitingApproval());
       }
+      gateHeld(t, 'confirm-rollout', r.name, r.message);
       return false;
     }
     t.info(messages.confirmRolloutPassed(r.name));

@@ -1,4 +1,5 @@
 import type { CanaryAnalysis } from '../resources/index.js';
+import { gateHeld, gatePassed } from './conditions.js';
 import type { Tick } from './context.js';
 import { alertMessages, messages } from './events.js';
 import { confirmPromotion, promote } from './promotion.js';
@@ -18,10 +19,12 @@ function confirmTrafficIncrease(t: Tick): boolean {
     if (!r.ok) {
       t.warn(messages.waitingTrafficApproval(t.names, r.name));
       if (!t.muted('confirm-traffic-increase', r.name)) t.alert('warn', alertMessages.waitingTrafficApproval());
+      gateHeld(t, 'confirm-traffic-increase', r.name, r.message);
       return false;
     }
     t.info(messages.confirmTrafficPassed(r.name));
   }
+  gatePassed(t, 'confirm-traffic-increase');
   return true;
 }
 

@@ -7,7 +7,16 @@ import type { CanaryAlertNote, CanaryEvent } from './events.js';
  * Readiness of a workload as Flagger's `IsPrimaryReady`/`IsCanaryReady` answer it: not ready and
  * retriable = wait (no failed check); not retriable = give up (progress deadline exceeded).
  */
-export type Readiness = { ready: true } | { ready: false; retriable: boolean; message: string };
+export type Readiness = { ready: true } | { ready: false; retriable: boolean; message: string; pod?: PodFailure };
+
+/** Why a pod of the workload cannot start, as its container status says (Flagger #1533). */
+export interface PodFailure {
+  pod: string;
+  /** the container's waiting reason: `CrashLoopBackOff`, `CreateContainerConfigError`, `ImagePullBackOff`... */
+  reason: string;
+  /** the waiting message and the last termination (exit code and message) */
+  message: string;
+}
 
 export interface WorkloadObservation {
   exists: boolean;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { fieldIssue, backendObjectReference, parentReference } from './httproute.js';
-import { flaggerInterval, goDuration, intOrStringPort, objectMeta, stringMap, type FieldWarning } from './meta.js';
+import { goDuration, intOrStringPort, objectMeta, stringMap, type FieldWarning } from './meta.js';
 
 /**
  * Flagger's `flagger.app/v1beta1` Canary (flagger.md 1.1-1.4): every field of the CRD, its `oneOf` and the
@@ -95,7 +95,7 @@ export type ServiceMatch = z.infer<typeof serviceMatch>;
 
 export const canaryMetric = z.looseObject({
   name: z.string().min(1),
-  interval: flaggerInterval.default('1m'),
+  interval: goDuration.default('1m'),
   threshold: z.number().optional(),
   thresholdRange: z.looseObject({ min: z.number().optional(), max: z.number().optional() }).optional(),
   query: z.string().optional(),
@@ -127,7 +127,7 @@ export const canaryWebhook = z.looseObject({
     .default('rollout')
     .transform((t): WebhookType => (t === '' ? 'rollout' : t)),
   url: z.url(),
-  timeout: flaggerInterval.optional(),
+  timeout: goDuration.optional(),
   retries: z.number().int().min(0).optional(),
   disableTLS: z.boolean().optional(),
   muteAlert: z.boolean().optional(),
@@ -175,7 +175,7 @@ const strategyFields = ['iterations', 'stepWeight', 'stepWeights'] as const;
 
 export const canaryAnalysis = z
   .looseObject({
-    interval: flaggerInterval,
+    interval: goDuration,
     threshold: z.number().int().min(0),
     iterations: z.number().int().min(0).optional(),
     maxWeight: z.number().int().min(0).max(100).optional(),

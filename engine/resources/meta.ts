@@ -32,17 +32,41 @@ export interface KubeObject {
   status?: unknown;
 }
 
-/** Go-style durations as Flagger writes them: `30s`, `1m`, `1m30s`, `500ms`, `1h`. */
-const durationPart = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+/** Milliseconds per unit of Go's `time.ParseDuration` (`us` also as `µs` U+00B5 and `μs` U+03BC). */
+const GO_UNITS_MS: Readonly<Record<string, number>> = {
+  ns: 1e-6,
+  us: 1e-3,
+  '\u00b5s': 1e-3,
+  '\u03bcs': 1e-3,
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+};
+/** Go's largest duration, 2^63-1 ns, in ms. */
+const GO_MAX_DURATION_MS = 9_223_372_036_854.775;
+const GO_DURATION = /^(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+$/;
+const GO_DURATION_PART = /([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g;
+
+/**
+ * A duration in Go's `time.ParseDuration` syntax, in milliseconds (fractional below 1 ms): an optional sign,
+ * then `0`, or a sequence of decimal numbers, each with an optional fraction and a unit of `ns`, `us` (`µs`),
+ * `ms`, `s`, `m`, `h` (`300ms`, `-1.5h`, `2h45m`, `500us`). `undefined` when malformed or beyond Go's range
+ * (about 290 years). Negative values parse; the schemas reject them where a field must not be negative.
+ */
 export function parseDurationMs(value: string): number | undefined {
-  if (!/^(\d+(?:\.\d+)?(ms|s|m|h))+$/.test(value)) return undefined;
-  let total = 0;
-  for (const m of value.matchAll(durationPart)) {
-    const n = Number(m[1]);
-    const unit = m[2];
-    total += unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n * 3_600_000;
+  let s = value;
+  let sign = 1;
+  if (s.startsWith('-') || s.startsWith('+')) {
+    if (s.startsWith('-')) sign = -1;
+    s = s.slice(1);
   }
-  return total;
+  if (s === '0') return 0;
+  if (!GO_DURATION.test(s)) return undefined;
+  let total = 0;
+  for (const m of s.matchAll(GO_DURATION_PART)) total += Number(m[1]) * GO_UNITS_MS[m[2]!]!;
+  if (total > GO_MAX_DURATION_MS) return undefined;
+  return sign * total === 0 ? 0 : sign * total;
 }
 
 /** JSON-ish rendering of a value for messages: strings quoted, objects named. */
@@ -55,13 +79,21 @@ export function describeValue(v: unknown): string {
   return String(v);
 }
 
+/**
+ * A non-negative Go duration (`time.ParseDuration` syntax in full: `0`, `500us`, `1.5s`, `1h30m`), as
+ * Flagger reads every duration of a Canary. Flagger's CRD narrows `interval` and webhook `timeout` to the
+ * pattern `^[0-9]+(m|s)` (unanchored at the end, so `30sX` passes it and is then read as the 60 s default);
+ * Weir takes what Go parses, and rejects what it does not instead of defaulting.
+ */
 export const goDuration = z.string().superRefine((v, ctx) => {
-  if (parseDurationMs(v) === undefined)
-    ctx.addIssue({ code: 'custom', message: `expected a duration like 30s, 1m or 500ms, got ${describeValue(v)}` });
+  const ms = parseDurationMs(v);
+  if (ms === undefined)
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a Go duration like 30s, 1m30s, 500ms or 0 (units ns, us, ms, s, m, h), got ${describeValue(v)}`,
+    });
+  else if (ms < 0) ctx.addIssue({ code: 'custom', message: `must not be negative, got ${describeValue(v)}` });
 });
-
-/** Flagger's interval pattern `^[0-9]+(m|s)`, deliberately unanchored at the end as in the CRD. */
-export const flaggerInterval = z.string().regex(/^[0-9]+(m|s)/, 'an interval like 30s or 1m');
 
 const GATEWAY_DURATION = /^([0-9]{1,5}(h|m|s|ms)){1,4}$/;
 

@@ -41,13 +41,29 @@ export const metricTemplateSchema = z.looseObject({
 });
 export type MetricTemplate = z.infer<typeof metricTemplateSchema>;
 
+/** Provider types that cannot run without `spec.provider.address` (Flagger has no default host for them). */
+const needsAddress: ReadonlySet<MetricProviderType> = new Set(['dynatrace', 'graphite', 'influxdb', 'splunk']);
+/** Provider types whose credentials come only from `spec.provider.secretRef`. */
+const needsSecret: ReadonlySet<MetricProviderType> = new Set(['datadog', 'newrelic', 'dynatrace', 'splunk']);
+
+/**
+ * What Flagger's providers would refuse at query time, said when the template is applied (the template
+ * stays valid: Flagger's CRD accepts it, and its provider fails on every check).
+ */
 export function metricTemplateWarnings(t: MetricTemplate): FieldWarning[] {
-  const type = t.spec.provider.type;
-  if (type === 'prometheus') return [];
-  return [
-    {
-      path: 'spec.provider.type',
-      message: `"${type}" is accepted for Flagger compatibility but Weir queries only Prometheus`,
-    },
-  ];
+  const p = t.spec.provider;
+  const out: FieldWarning[] = [];
+  if (needsAddress.has(p.type) && !p.address) {
+    out.push({ path: 'spec.provider.address', message: `the ${p.type} provider needs the API address` });
+  }
+  if (needsSecret.has(p.type) && !p.secretRef) {
+    out.push({
+      path: 'spec.provider.secretRef',
+      message: `the ${p.type} provider needs a Secret with its credentials`,
+    });
+  }
+  if (p.type === 'cloudwatch' && !p.region) {
+    out.push({ path: 'spec.provider.region', message: 'the cloudwatch provider needs the AWS region' });
+  }
+  return out;
 }

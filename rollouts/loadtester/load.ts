@@ -74,8 +74,8 @@ function positive(value: string | undefined, what: string, def: number): number 
 function duration(value: string | undefined, what: string): number | undefined {
   if (value === undefined || value === '') return undefined;
   const ms = parseDurationMs(value);
-  if (ms === undefined)
-    throw new LoadSpecError(`${what}: expected a duration like 30s or 1m, got ${JSON.stringify(value)}`);
+  if (ms === undefined || ms < 0)
+    throw new LoadSpecError(`${what}: expected a non-negative duration like 30s or 1m, got ${JSON.stringify(value)}`);
   return ms;
 }
 

@@ -35,10 +35,21 @@ import {
  * command runs through `/bin/sh -c` only when commands are enabled (`--enable-cmd`), else 403. Async tasks
  * answer 202 and are deduplicated while running (same canary, same metadata), as Flagger does. `bash` runs
  * blocking (200, or 500 with the error; `returnCmdOutput: "true"` returns stdout), also only when enabled.
- * Unknown type → 400; no metadata → 400; a payload namespace not matching `namespaceRegexp` → 403.
+ * flagger-loadtester's other task types (`helm`, `helmv3`, `kubectl`, `concord`, `ngrinder`) → 400 saying they
+ * are not supported and why; an unknown type → 400; no metadata → 400; a payload namespace not matching
+ * `namespaceRegexp` → 403.
  *
  * Every payload is read as JSON whatever its content type, as flagger-loadtester does.
  */
+/** flagger-loadtester task types Weir's load tester does not run, with the reason given to the caller */
+export const UNSUPPORTED_TASK_TYPES: Readonly<Record<string, string>> = {
+  helm: 'it runs the helm binary against a cluster (helm test); run it as type "bash" with --enable-cmd',
+  helmv3: 'it runs the helm binary against a cluster (helm test); run it as type "bash" with --enable-cmd',
+  kubectl: 'it runs the kubectl binary against a cluster; run it as type "bash" with --enable-cmd',
+  concord: 'it starts Concord processes (a Concord server and its API key); Weir has no Concord client',
+  ngrinder: 'it drives an nGrinder controller; Weir has no nGrinder client (type "load" generates HTTP load)',
+};
+
 export interface LoadTesterOptions {
   host?: string;
   /** default: a free port */
@@ -245,6 +256,11 @@ export async function startLoadTester(options: LoadTesterOptions = {}): Promise<
           else if (metadata.returnCmdOutput === 'true') text(res, 200, r.stdout);
           else res.status(200).end();
         });
+        return;
+      }
+      const reason = UNSUPPORTED_TASK_TYPES[type];
+      if (reason !== undefined) {
+        text(res, 400, `task type ${type} is not supported by Weir's load tester: ${reason}`);
         return;
       }
       text(res, 400, `unknown task type ${type}`);

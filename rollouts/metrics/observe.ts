@@ -4,7 +4,11 @@ import type { Canary } from '../../engine/resources/index.js';
 import { errorMessage } from '../logger.js';
 import type { MetricsProvider } from './provider.js';
 
-/** Ask each metric of the analysis from the first provider that supports it. */
+/**
+ * Ask each metric of the analysis from the provider that answers it: the mesh's sidecars for builtin
+ * metrics, or MetricTemplates / Prometheus (`template-provider.ts`, which picks the provider by the
+ * template's `spec.provider.type`).
+ */
 export async function observeMetrics(
   canary: Canary,
   providers: readonly MetricsProvider[],
@@ -17,13 +21,14 @@ export async function observeMetrics(
       if (!provider) {
         return { name: metric.name, error: `no metrics provider configured for metric ${metric.name}` };
       }
+      const name = provider.providerName?.(metric, canary) ?? provider.name;
       try {
         const value = await provider.query({ canary, metric, windowMs: metricWindowMs(metric), now });
         return value === undefined
-          ? { name: metric.name, provider: provider.name }
-          : { name: metric.name, value, provider: provider.name };
+          ? { name: metric.name, provider: name }
+          : { name: metric.name, value, provider: name };
       } catch (err) {
-        return { name: metric.name, error: errorMessage(err), provider: provider.name };
+        return { name: metric.name, error: errorMessage(err), provider: name };
       }
     }),
   );

@@ -16,9 +16,10 @@ export interface MetricQuery {
 export interface MetricsProvider {
   /** used in messages: "no values found for <name> metric ..." */
   readonly name: string;
-  /** whether this provider answers that metric (the mesh provider: the builtin names); default yes */
-  /** whether this provider answers the metric for this canary (e.g. builtins go to Prometheus only when the canary names a metricsServer) */
+  /** whether this provider answers the metric for this canary (e.g. builtins go to Prometheus only when the canary names a metricsServer); default yes */
   supports?(metric: CanaryMetric, canary?: Canary): boolean;
+  /** the name for messages about this metric when it is not `name` (a MetricTemplate's provider type) */
+  providerName?(metric: CanaryMetric, canary: Canary): string;
   query(query: MetricQuery): Promise<number | undefined>;
   /** the controller says when a canary is under analysis, so providers can sample in the background */
   track?(canary: Canary, active: boolean): void;

@@ -84,8 +84,24 @@ function mergeMatches(analysis: HTTPRouteMatch[], service: HTTPRouteMatch[]): HT
 function gatewayDuration(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const ms = parseDurationMs(value);
-  if (ms === undefined) return undefined;
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${Math.round(ms)}ms`;
+  if (ms === undefined || ms < 0) return undefined;
+  // GEP-2257 (1-4 components of at most 5 digits): whole seconds as `s`, else `ms`, else h/m/s/ms components;
+  // a sub-millisecond rest rounds up so that a non-zero timeout stays one
+  let rest = Math.ceil(ms);
+  if (rest % 1000 === 0 && rest / 1000 <= 99_999) return `${rest / 1000}s`;
+  if (rest <= 99_999) return `${rest}ms`;
+  let out = '';
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+    ['ms', 1],
+  ] as const) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n > 0) out += `${n}${unit}`;
+  }
+  return out;
 }
 
 const defaultMatch: HTTPRouteMatch = { path: { type: 'PathPrefix', value: '/' } };

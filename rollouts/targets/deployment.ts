@@ -1,4 +1,11 @@
-import type { ConfigRef, Readiness, TrackableConfig, WorkloadObservation } from '../../engine/canary/index.js';
+import { createHash } from 'node:crypto';
+import type {
+  ConfigRef,
+  PodFailure,
+  Readiness,
+  TrackableConfig,
+  WorkloadObservation,
+} from '../../engine/canary/index.js';
 import { primaryConfigName, templateHash, trackedConfigs, withPrimaryConfigs } from '../../engine/canary/index.js';
 import {
   ANNOTATION_MANAGED_BY,
@@ -6,6 +13,7 @@ import {
   type ConfigMap,
   type Deployment,
   type KubeObject,
+  type Pod,
   type Secret,
   type Service,
 } from '../../engine/resources/index.js';
@@ -17,6 +25,25 @@ export const SELECTOR_LABELS = ['app', 'name', 'app.kubernetes.io/name'] as cons
 /** set on objects the controller generated (so an apex Service it created stays managed) */
 export const MANAGED_BY_ANNOTATION = ANNOTATION_MANAGED_BY;
 export const MANAGED_BY = 'canary-controller';
+
+/**
+ * Flagger's pod-template annotation that forces the primary's pods to restart at promotion even when only a
+ * tracked ConfigMap or Secret changed (`makeAnnotations` in `pkg/canary/util.go`).
+ */
+export const FLAGGER_ID_ANNOTATION = 'flagger-id';
+
+/**
+ * The `flagger-id` of a revision: a UUID-shaped digest of the target's template and its tracked configs'
+ * checksums. Flagger draws a random UUID on every promotion; a digest changes exactly when the revision does,
+ * so a promotion repeated for the same revision (a retried tick, a controller restart) restarts nothing.
+ */
+export function revisionId(template: unknown, tracked: Record<string, string>): string {
+  const keys = Object.keys(tracked).sort();
+  const h = createHash('sha256')
+    .update(JSON.stringify([templateHash(template), keys.map((k) => [k, tracked[k]])]))
+    .digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
 
 export function primaryName(canary: Canary): string {
   return `${canary.spec.targetRef.name}-primary`;
@@ -109,6 +136,52 @@ export function deploymentReadiness(
     };
   }
   return { ready: true };
+}
+
+/** container waiting reasons that mean the pod cannot start by itself (the kubelet's and the local runtime's) */
+const STUCK_REASONS: ReadonlySet<string> = new Set([
+  'CrashLoopBackOff',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'InvalidImageName',
+]);
+
+interface ContainerState {
+  waiting?: { reason?: string; message?: string };
+  terminated?: { exitCode?: number; reason?: string; message?: string };
+}
+
+/**
+ * The first pod matching `selector` whose container waits for a reason it will not get out of alone, with
+ * the waiting message and the last termination (exit code, reason, message: the end of its output).
+ */
+export function podFailure(pods: readonly Pod[], selector: Record<string, string>): PodFailure | undefined {
+  const keys = Object.entries(selector);
+  if (keys.length === 0) return undefined;
+  for (const pod of pods) {
+    if (!keys.every(([k, v]) => pod.metadata.labels?.[k] === v)) continue;
+    for (const cs of pod.status?.containerStatuses ?? []) {
+      const c = cs as { state?: ContainerState; lastState?: ContainerState };
+      const reason = c.state?.waiting?.reason;
+      if (reason === undefined || !STUCK_REASONS.has(reason)) continue;
+      const parts = [c.state?.waiting?.message].filter((m): m is string => !!m);
+      const last = c.lastState?.terminated;
+      if (last) {
+        // the termination message in one line: its last lines (where a crash usually says why), at most 500 chars
+        const lines = (last.message ?? '')
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l !== '');
+        const msg = lines.slice(-5).join(' | ').slice(-500);
+        parts.push(`last exit code ${last.exitCode ?? '?'} (${last.reason ?? 'Error'})${msg ? `: ${msg}` : ''}`);
+      }
+      return { pod: pod.metadata.name, reason, message: parts.join('; ') };
+    }
+  }
+  return undefined;
 }
 
 function withoutStatus<T extends KubeObject>(o: T): T {
@@ -240,14 +313,25 @@ export class DeploymentTarget implements TargetAdapter {
     }
     const threshold = canary.spec.analysis?.canaryReadyThreshold ?? 100;
     const r = deploymentReadiness(dep, threshold, canary.spec.progressDeadlineSeconds, now);
+    let readiness: Readiness = r;
+    if (!r.ready) {
+      const stuck = podFailure(
+        this.store.list<Pod>('Pod', dep.metadata.namespace),
+        dep.spec.selector.matchLabels ?? {},
+      );
+      const why = stuck ? `; pod ${stuck.pod} ${stuck.reason}: ${stuck.message}` : '';
+      readiness = {
+        ...r,
+        message: `canary deployment ${dep.metadata.name}.${dep.metadata.namespace} not ready: ${r.message}${why}`,
+        ...(stuck ? { pod: stuck } : {}),
+      };
+    }
     return {
       exists: true,
       replicas: dep.spec.replicas,
       templateHash: templateHash(dep.spec.template),
       trackedConfigs: this.trackedConfigs(canary, dep),
-      readiness: r.ready
-        ? r
-        : { ...r, message: `canary deployment ${dep.metadata.name}.${dep.metadata.namespace} not ready: ${r.message}` },
+      readiness,
     };
   }
 
@@ -284,7 +368,9 @@ export class DeploymentTarget implements TargetAdapter {
 
   /**
    * The primary's pod template: the target's, labelled `<key>: <value>-primary`, with references to tracked
-   * configs renamed to their `-primary` copies (Flagger `ApplyPrimaryConfigs`).
+   * configs renamed to their `-primary` copies (Flagger `ApplyPrimaryConfigs`), and annotated with the
+   * revision's `flagger-id`, so that a change of a tracked config alone still rolls the primary's pods (which
+   * read the `-primary` copies only when they start).
    */
   private primaryTemplate(
     dep: Deployment,
@@ -295,6 +381,10 @@ export class DeploymentTarget implements TargetAdapter {
     template.metadata = {
       ...template.metadata,
       labels: { ...template.metadata.labels, [label.key]: `${label.value}-primary` },
+      annotations: {
+        ...template.metadata.annotations,
+        [FLAGGER_ID_ANNOTATION]: revisionId(dep.spec.template, tracked),
+      },
     };
     return template;
   }
@@ -354,11 +444,15 @@ export class DeploymentTarget implements TargetAdapter {
     return dep?.spec.selector.matchLabels;
   }
 
-  async reconcileServices(canary: Canary): Promise<void> {
-    const { label } = this.requireTarget(canary);
-    const ns = canary.metadata.namespace;
+  /** The Service Flagger generates for `name`, selecting `<key>: <selectorValue>`, with the canary's port. */
+  private generatedService(
+    canary: Canary,
+    label: { key: string; value: string },
+    name: string,
+    selectorValue: string,
+    extra: unknown,
+  ): Service {
     const svc = canary.spec.service;
-    const apex = apexServiceName(canary);
     const port = {
       name: svc.portName ?? 'http',
       port: svc.port,
@@ -366,33 +460,48 @@ export class DeploymentTarget implements TargetAdapter {
       protocol: 'TCP' as const,
       ...(svc.appProtocol !== undefined ? { appProtocol: svc.appProtocol } : {}),
     };
-    const primaryValue = `${label.value}-primary`;
-    const want = (name: string, selector: Record<string, string>, extra: unknown): Service => {
-      const m = meta(extra);
-      return {
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: {
-          name,
-          namespace: ns,
-          labels: { ...m.labels, [label.key]: selector[label.key]! },
-          annotations: { ...m.annotations, [MANAGED_BY_ANNOTATION]: MANAGED_BY },
-        },
-        spec: { selector, ports: [port] },
-      };
+    const m = meta(extra);
+    return {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name,
+        namespace: canary.metadata.namespace,
+        labels: { ...m.labels, [label.key]: selectorValue },
+        annotations: { ...m.annotations, [MANAGED_BY_ANNOTATION]: MANAGED_BY },
+      },
+      spec: { selector: { [label.key]: selectorValue }, ports: [port] },
     };
-    await this.ensureService(want(`${apex}-primary`, { [label.key]: primaryValue }, svc.primary));
-    await this.ensureService(want(`${apex}-canary`, { [label.key]: label.value }, svc.canary));
-    // the apex Service stays the user's; when there is none, the controller creates it pointing at the primary
-    const existingApex = this.store.get<Service>('Service', ns, apex);
-    if (!existingApex || existingApex.metadata.annotations?.[MANAGED_BY_ANNOTATION] === MANAGED_BY) {
-      await this.ensureService(want(apex, { [label.key]: primaryValue }, svc.apex));
-    }
   }
 
-  private async ensureService(want: Service): Promise<void> {
+  async reconcileServices(canary: Canary): Promise<void> {
+    const { label } = this.requireTarget(canary);
+    const svc = canary.spec.service;
+    const apex = apexServiceName(canary);
+    await this.ensureService(
+      this.generatedService(canary, label, `${apex}-primary`, `${label.value}-primary`, svc.primary),
+    );
+    await this.ensureService(this.generatedService(canary, label, `${apex}-canary`, label.value, svc.canary));
+  }
+
+  async reconcileApexService(canary: Canary): Promise<void> {
+    const { label } = this.requireTarget(canary);
+    const name = apexServiceName(canary);
+    const want = this.generatedService(canary, label, name, `${label.value}-primary`, canary.spec.service.apex);
+    const existing = this.store.get<Service>('Service', canary.metadata.namespace, name);
+    // a user-defined apex keeps its labels and annotations (Flagger updates those only on Services it owns)
+    const userDefined = existing !== undefined && existing.metadata.annotations?.[MANAGED_BY_ANNOTATION] !== MANAGED_BY;
+    await this.ensureService(want, userDefined);
+  }
+
+  /**
+   * Create `want`, or bring an existing Service's selector and ports to it (other spec fields kept), and its
+   * labels and annotations unless `keepMeta` (a user's Service).
+   */
+  private async ensureService(want: Service, keepMeta = false): Promise<void> {
     const have = this.store.get<Service>('Service', want.metadata.namespace, want.metadata.name);
     if (have) {
+      if (keepMeta) want = { ...want, metadata: { ...withoutStatus(have).metadata } };
       const sameSpec =
         sameJson(have.spec.selector, want.spec.selector) &&
         sameJson(

@@ -12,8 +12,13 @@ export interface TargetAdapter {
   observeTarget(canary: Canary, now: Date): WorkloadObservation;
   /** the `<target>-primary` workload */
   observePrimary(canary: Canary, now: Date): WorkloadObservation;
-  /** `<svc>-primary`, `<svc>-canary`, and the apex `<svc>` when the user did not define it */
+  /** `<svc>-primary` and `<svc>-canary` */
   reconcileServices(canary: Canary): Promise<void>;
+  /**
+   * the apex `<svc>`: created when the user did not define it; a user-defined one keeps its metadata but its
+   * selector and port are Flagger's (the primary's pods), as Flagger's `kubeRouter.Reconcile` does
+   */
+  reconcileApexService(canary: Canary): Promise<void>;
   /** create `<target>-primary` from the target when missing */
   createPrimary(canary: Canary): Promise<void>;
   /** copy the target's template (and replicas, strategy, deadlines) to the primary */

@@ -156,9 +156,17 @@ describe('load tester: tasks', () => {
     expect(refused.status).toBe(403);
     expect(refused.text).toMatch(/--enable-cmd/);
     expect((await post(lt.url, { ...payload, metadata: { type: 'bash', cmd: 'true' } })).status).toBe(403);
-    expect(await post(lt.url, { ...payload, metadata: { type: 'helm', cmd: 'x' } })).toEqual({
+    for (const type of ['helm', 'helmv3', 'kubectl', 'concord', 'ngrinder']) {
+      const r = await post(lt.url, { ...payload, metadata: { type, cmd: 'test podinfo' } });
+      expect(r.status).toBe(400);
+      expect(r.text).toMatch(new RegExp(`^task type ${type} is not supported by Weir's load tester: .+`));
+    }
+    expect(await post(lt.url, { ...payload, metadata: { type: 'helm', cmd: 'x' } })).toMatchObject({
+      text: expect.stringContaining('run it as type "bash" with --enable-cmd') as unknown,
+    });
+    expect(await post(lt.url, { ...payload, metadata: { type: 'jmeter', cmd: 'x' } })).toEqual({
       status: 400,
-      text: 'unknown task type helm',
+      text: 'unknown task type jmeter',
     });
     expect(await post(lt.url, payload)).toEqual({ status: 400, text: 'metadata not found in payload' });
   });

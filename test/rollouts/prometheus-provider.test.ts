@@ -275,9 +275,13 @@ describe('prometheus metrics provider against a fake Prometheus HTTP API', () =>
     await store.apply(
       template('with-secret', { provider: { type: 'prometheus', address, secretRef: { name: 's' } }, query: '1' }),
     );
-    await expect(run(c, 'b')).rejects.toThrow('Secret test/s (MetricTemplate provider.secretRef) not found');
+    await expect(run(c, 'b')).rejects.toThrow(
+      'Secret test/s (MetricTemplate test/with-secret provider.secretRef) not found',
+    );
     await store.apply(secret('s', { stringData: { username: 'only-a-user' } }));
-    await expect(run(c, 'b')).rejects.toThrow('Secret test/s has neither a token nor a username and a password');
+    await expect(run(c, 'b')).rejects.toThrow(
+      'MetricTemplate test/with-secret: prometheus credentials have neither a token nor a username and a password',
+    );
     await store.apply(template('no-address', { provider: { type: 'prometheus' }, query: 'vector(1)' }));
     await expect(run(c, 'c')).rejects.toThrow(
       'MetricTemplate test/no-address has no provider.address and canary test/podinfo sets no spec.metricsServer',
@@ -290,7 +294,9 @@ describe('prometheus metrics provider against a fake Prometheus HTTP API', () =>
     );
     await expect(run(c, 'd')).rejects.toThrow(/map has no entry for key "direction"/);
     await store.apply(template('datadog', { provider: { type: 'datadog', address }, query: 'avg:x' }));
-    await expect(run(c, 'e')).rejects.toThrow(/provider type datadog is not supported/);
+    await expect(run(c, 'e')).rejects.toThrow(
+      'MetricTemplate test/datadog: datadog needs spec.provider.secretRef: a Secret with the key datadog_api_key',
+    );
     expect(fake.seen).toHaveLength(0);
 
     // through the controller's path, the error is a failed check saying why

@@ -26,6 +26,7 @@ describe('scheduler: initialization', () => {
     w.tick();
     expect(w.lastActions).toEqual([
       { type: 'reconcileServices' },
+      { type: 'reconcileApexService' },
       { type: 'scaleTarget', replicas: 0 },
       { type: 'reconcileRoute' },
     ]);

@@ -798,13 +798,13 @@ describe('Canary: each rule broken once', () => {
       'service.timeout duration',
       'spec.service.timeout',
       '30',
-      'spec.service.timeout: expected a duration like 30s, 1m or 500ms, got "30"',
+      'spec.service.timeout: expected a Go duration like 30s, 1m30s, 500ms or 0 (units ns, us, ms, s, m, h), got "30"',
     ],
     [
       'service.backendTimeout duration',
       'spec.service.backendTimeout',
       'soon',
-      'spec.service.backendTimeout: expected a duration like 30s, 1m or 500ms, got "soon"',
+      'spec.service.backendTimeout: expected a Go duration like 30s, 1m30s, 500ms or 0 (units ns, us, ms, s, m, h), got "soon"',
     ],
     ['service.gateways items', 'spec.service.gateways[0]', 1, 'spec.service.gateways[0]: expected a string, got 1'],
     [
@@ -911,10 +911,16 @@ describe('Canary: each rule broken once', () => {
       'spec.analysis.interval: required: expected a string',
     ],
     [
-      'analysis.interval pattern',
+      'analysis.interval Go duration',
       'spec.analysis.interval',
-      '1h',
-      'spec.analysis.interval: expected an interval like 30s or 1m, got "1h"',
+      '1 hour',
+      'spec.analysis.interval: expected a Go duration like 30s, 1m30s, 500ms or 0 (units ns, us, ms, s, m, h), got "1 hour"',
+    ],
+    [
+      'analysis.interval not negative',
+      'spec.analysis.interval',
+      '-1m',
+      'spec.analysis.interval: must not be negative, got "-1m"',
     ],
     [
       'analysis.threshold required',
@@ -1040,7 +1046,13 @@ describe('Canary: each rule broken once', () => {
       'metrics[].interval pattern',
       'spec.analysis.metrics[0].interval',
       'one minute',
-      'spec.analysis.metrics[0].interval: expected an interval like 30s or 1m, got "one minute"',
+      'spec.analysis.metrics[0].interval: expected a Go duration like 30s, 1m30s, 500ms or 0 (units ns, us, ms, s, m, h), got "one minute"',
+    ],
+    [
+      'metrics[].interval not negative',
+      'spec.analysis.metrics[0].interval',
+      '-30s',
+      'spec.analysis.metrics[0].interval: must not be negative, got "-30s"',
     ],
     [
       'metrics[].thresholdRange.min type',
@@ -1091,10 +1103,16 @@ describe('Canary: each rule broken once', () => {
       'spec.analysis.webhooks[1].url: expected a URL, got "flagger-loadtester"',
     ],
     [
-      'webhooks[].timeout pattern',
+      'webhooks[].timeout Go duration',
       'spec.analysis.webhooks[1].timeout',
-      '2h',
-      'spec.analysis.webhooks[1].timeout: expected an interval like 30s or 1m, got "2h"',
+      '2 hours',
+      'spec.analysis.webhooks[1].timeout: expected a Go duration like 30s, 1m30s, 500ms or 0 (units ns, us, ms, s, m, h), got "2 hours"',
+    ],
+    [
+      'webhooks[].timeout not negative',
+      'spec.analysis.webhooks[1].timeout',
+      '-5s',
+      'spec.analysis.webhooks[1].timeout: must not be negative, got "-5s"',
     ],
     [
       'webhooks[].retries',

@@ -59,12 +59,33 @@ describe('MetricTemplate', () => {
     'dynatrace',
     'keptn',
     'splunk',
-  ])('provider %s is accepted with a warning', (type) => {
+  ])('provider %s is accepted (each type has a provider)', (type) => {
     const r = decode(withField(metricTemplate, 'spec.provider.type', type), 'templates.yaml');
     expect(r.errors).toEqual([]);
-    expect(r.warnings).toEqual([
-      `templates.yaml[1] spec.provider.type: "${type}" is accepted for Flagger compatibility but Weir queries only Prometheus`,
+    expect(r.warnings).toEqual([]);
+  });
+
+  it('warns about what a provider cannot run without: address, credentials, region', () => {
+    const bare = (type: string) =>
+      withField(
+        withField(withField(metricTemplate, 'spec.provider.type', type), 'spec.provider.address', undefined),
+        'spec.provider.secretRef',
+        undefined,
+      );
+    expect(decode(bare('dynatrace'), 't.yaml').warnings).toEqual([
+      't.yaml[1] spec.provider.address: the dynatrace provider needs the API address',
+      't.yaml[1] spec.provider.secretRef: the dynatrace provider needs a Secret with its credentials',
     ]);
+    expect(decode(bare('datadog'), 't.yaml').warnings).toEqual([
+      't.yaml[1] spec.provider.secretRef: the datadog provider needs a Secret with its credentials',
+    ]);
+    expect(
+      decode(
+        withField(withField(metricTemplate, 'spec.provider.type', 'cloudwatch'), 'spec.provider.region', undefined),
+        't.yaml',
+      ).warnings,
+    ).toEqual(['t.yaml[1] spec.provider.region: the cloudwatch provider needs the AWS region']);
+    expect(decode(bare('prometheus'), 't.yaml').warnings).toEqual([]);
   });
 
   it.each([
