@@ -184,7 +184,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
         return route;
       });
       const balancer = makeBalancer(routes, prev?.balancer);
-      for (const r of routes) r.done = (ms, failed) => balancer.release?.(r, ms, failed);
+      for (const r of routes) r.done = (ms, failed, overload) => balancer.release?.(r, ms, failed, overload);
       let queue = prev?.queue;
       if (queue === undefined) queue = new EndpointQueue(balancer, target.key, queueOptions);
       else queue.replace(balancer);

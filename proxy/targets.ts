@@ -26,7 +26,7 @@ import type { RuleMetrics } from './route-metrics.js';
  * before them (failed = true; `undefined` when the client went away first). See `Balancer.release`.
  */
 export interface ForwardObserver {
-  done(rttMs: number, failed: Outcome): void;
+  done(rttMs: number, failed: Outcome, overloadMs?: number): void;
 }
 
 /** One address of a backend: a sidecar's inbound listener, or an address Weir does not run. */
@@ -42,7 +42,7 @@ export interface Endpoint extends ForwardObserver {
    * The balancer's feedback (`Balancer.release`), once per pick: rtt from dispatch to the outcome,
    * failed or not (`undefined`: unknown, the client went away first).
    */
-  done(rttMs: number, failed: Outcome): void;
+  done(rttMs: number, failed: Outcome, overloadMs?: number): void;
 }
 
 /** A backend Service port of a listener: its balancer over the ready endpoints, and its wait queue. */

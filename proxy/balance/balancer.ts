@@ -9,10 +9,11 @@ import type { Outcome } from './breaker.js';
  * endpoints that stay. Contract for callers:
  * - `pick()` an endpoint for each request (retries pick again); `undefined` means none is available
  *   now (none ready, or all ejected): wait for one with `EndpointQueue`, never without bound.
- * - call `release(endpoint, rttMs, failed)` exactly once per successful pick, as soon as the outcome is
+ * - call `release(endpoint, rttMs, failed, overloadMs)` exactly once per successful pick, as soon as the outcome is
  *   known: at the response headers (rtt = time from dispatch to headers, failed = status >= 500), at
  *   the trailers for gRPC (failed = a failing grpc-status), or on a connection error before the
- *   response (failed = true). When the client went away first, `failed` is `undefined`.
+ *   response (failed = true). When the client went away first, `failed` is `undefined`. `overloadMs`
+ *   > 0 when the endpoint answered 429 / RESOURCE_EXHAUSTED (balance/outcome.ts): avoid it that long.
  *
  * `RoundRobin` ignores feedback; `PeakEwma` (balance/peak-ewma.ts, the default) uses it.
  */
@@ -22,7 +23,7 @@ export interface Balancer<T> {
   /** an endpoint, or undefined when none is available now */
   pick(): T | undefined;
   /** the outcome of a request sent to `endpoint` (see above) */
-  release?(endpoint: T, rttMs: number, failed: Outcome): void;
+  release?(endpoint: T, rttMs: number, failed: Outcome, overloadMs?: number): void;
   /** endpoints that may take a request now (for gauges); default `size` */
   available?(): number;
   /** ms until an endpoint unavailable now may become available (an ejection ends); Infinity if none */

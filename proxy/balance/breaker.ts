@@ -72,8 +72,12 @@ export class ConsecutiveFailures {
     if (this.state === 'probation') this.state = 'probing';
   }
 
-  /** Record an outcome. Returns true when the endpoint's availability changed. */
-  record(failed: Outcome, now: number): boolean {
+  /**
+   * Record an outcome; `overloadMs` > 0 when the endpoint asked to be left alone that long (429,
+   * RESOURCE_EXHAUSTED with Retry-After): an ejection then lasts at least that long. Returns true when
+   * the endpoint's availability changed.
+   */
+  record(failed: Outcome, now: number, overloadMs = 0): boolean {
     switch (this.state) {
       case 'ready':
         if (failed === undefined) return false;
@@ -82,7 +86,7 @@ export class ConsecutiveFailures {
           return false;
         }
         if (++this.failures < this.o.maxFailures) return false;
-        this.eject(now);
+        this.eject(now, overloadMs);
         return true;
       case 'probing':
         if (failed === undefined) {
@@ -90,7 +94,7 @@ export class ConsecutiveFailures {
           this.state = 'probation';
         } else if (failed) {
           this.step++;
-          this.eject(now);
+          this.eject(now, overloadMs);
         } else {
           this.state = 'ready';
           this.failures = 0;
@@ -110,9 +114,9 @@ export class ConsecutiveFailures {
     return base + base * jitterRatio * this.random();
   }
 
-  private eject(now: number): void {
+  private eject(now: number, atLeastMs: number): void {
     this.state = 'ejected';
     this.failures = 0;
-    this.until = now + this.backoffMs(this.step);
+    this.until = now + Math.max(this.backoffMs(this.step), atLeastMs);
   }
 }

@@ -11,6 +11,8 @@ import { ConsecutiveFailures, type FailureAccrualOptions, type Outcome } from '.
  * - An RTT sample above the estimate replaces it at once (the peak); a lower one is blended in with
  *   weight `1 - exp(-elapsed/decay)`. Reading the cost decays the estimate toward 0 (a 0-length
  *   sample), so an endpoint left idle drifts back into favour and is tried again.
+ * - An endpoint that answered 429 or RESOURCE_EXHAUSTED is overloaded for its `Retry-After` (else 1 s):
+ *   its cost is raised so much that P2C takes any other endpoint drawn (Linkerd's `PenaltyPeakEwma`).
  * - A new endpoint starts at the default RTT (30 ms, floor 1 ms); endpoints that stay across snapshots
  *   keep their estimate, in-flight count and failure accrual.
  *
@@ -33,9 +35,14 @@ export const PEAK_EWMA_DEFAULTS = { decayMs: 10_000, defaultRttMs: 30 } as const
 
 const performanceNow = () => performance.now();
 
+/** an overloaded endpoint's cost is raised this much: P2C takes any other one not overloaded */
+const OVERLOAD_COST_FACTOR = 1e6;
+
 /** One endpoint's load and failure accrual, shared by the successive balancers of a backend. */
 class Slot<T> {
   pending = 0;
+  /** until when the endpoint asked to be left alone (429 / RESOURCE_EXHAUSTED) */
+  overloadedUntil = 0;
   constructor(
     readonly endpoint: T,
     public rtt: number,
@@ -107,7 +114,7 @@ export class PeakEwma<T> implements Balancer<T> {
     return s.endpoint;
   }
 
-  release(endpoint: T, rttMs: number, failed: Outcome): void {
+  release(endpoint: T, rttMs: number, failed: Outcome, overloadMs = 0): void {
     const s = this.index.get(endpoint);
     if (s === undefined) return;
     if (s.pending > 0) s.pending--;
@@ -119,7 +126,8 @@ export class PeakEwma<T> implements Balancer<T> {
       s.rtt = s.rtt * w + rttMs * (1 - w);
     }
     s.stamp = now;
-    if (s.breaker !== undefined && s.breaker.record(failed, now)) {
+    if (overloadMs > 0) s.overloadedUntil = Math.max(s.overloadedUntil, now + overloadMs);
+    if (s.breaker !== undefined && s.breaker.record(failed, now, overloadMs)) {
       this.dirty = true;
       this.onChange?.();
     }
@@ -152,7 +160,8 @@ export class PeakEwma<T> implements Balancer<T> {
       s.rtt *= Math.exp(-elapsed / this.decayMs);
       s.stamp = now;
     }
-    return s.rtt * (s.pending + 1);
+    const cost = s.rtt * (s.pending + 1);
+    return now < s.overloadedUntil ? cost * OVERLOAD_COST_FACTOR + OVERLOAD_COST_FACTOR : cost;
   }
 
   private refresh(now: number): void {

@@ -12,6 +12,7 @@ import type { Series } from '../metrics.js';
 import type { RouteBackendMetrics } from '../route-metrics.js';
 import type { ForwardObserver } from '../targets.js';
 import type { H2Client, H2Lease } from './client.js';
+import { failedStatus, grpcOverloadMs, overloadMs } from '../balance/outcome.js';
 import { grpcStatusOf } from './grpc.js';
 import { respondH2Error } from './respond.js';
 
@@ -266,7 +267,7 @@ export class StreamForward {
     if (policy !== undefined) {
       if (!policy.tryResponse(this.status)) {
         // retried (the owner counted it): cancelled
-        this.observe(this.status >= 500);
+        this.observeStatus(headers);
         this.drop();
         return;
       }
@@ -276,9 +277,9 @@ export class StreamForward {
       // trailers-only: the status comes with the headers
       const g = grpcStatusOf(headers);
       if (g >= 0) this.grpcStatus = g;
-      if (endStream) this.observe(g !== 0);
+      if (endStream) this.observe(g !== 0, grpcOverloadMs(g, retryAfterOf(headers)));
     } else {
-      this.observe(this.status >= 500);
+      this.observeStatus(headers);
     }
     if (down.destroyed || down.closed) return;
     const out = policy !== undefined ? policy.responseHeaders(headers) : (headers as OutgoingHttpHeaders);
@@ -347,7 +348,7 @@ export class StreamForward {
     this.downTrailers = trailers as OutgoingHttpHeaders;
     if (this.grpc) {
       this.grpcStatus = grpcStatusOf(trailers);
-      this.observe(this.grpcStatus !== 0);
+      this.observe(this.grpcStatus !== 0, grpcOverloadMs(this.grpcStatus, retryAfterOf(trailers)));
     }
     // the response ends with them (without a listener node sends an empty trailer block)
     const down = this.down;
@@ -435,10 +436,16 @@ export class StreamForward {
     if (up !== undefined && !up.destroyed) up.close(NGHTTP2_CANCEL);
   }
 
-  private observe(failed: boolean): void {
+  /** the balancer's feedback for a response status (balance/outcome.ts) */
+  private observeStatus(headers: IncomingHttpHeaders): void {
+    const status = this.status;
+    this.observe(failedStatus(status), status === 429 ? overloadMs(status, retryAfterOf(headers)) : 0);
+  }
+
+  private observe(failed: boolean, overload = 0): void {
     if (this.observed) return;
     this.observed = true;
-    this.observer?.done(performance.now() - this.sent, failed);
+    this.observer?.done(performance.now() - this.sent, failed, overload);
   }
 
   private record(): void {
@@ -461,6 +468,11 @@ export class StreamForward {
 }
 
 function noop(): void {}
+
+function retryAfterOf(headers: IncomingHttpHeaders): string | undefined {
+  const v = headers['retry-after'];
+  return typeof v === 'string' ? v : undefined;
+}
 
 /**
  * Forward a server stream to `client` as received. The caller has counted the request in `series` and

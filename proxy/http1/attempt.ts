@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
+import { failedStatus, overloadMs, rawRetryAfter } from '../balance/outcome.js';
 import { applyHeaderEdit, headerStrings } from '../filters/header-modifier.js';
 import type { RequestState } from '../filters/state.js';
 import { classify } from '../errors.js';
@@ -61,7 +62,8 @@ export class Attempt implements Try, Dispatcher.DispatchHandler {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     if (this.state !== WAITING || statusCode < 200) return true;
-    this.ep.done(performance.now() - this.sentAt, statusCode >= 500);
+    const overload = statusCode === 429 ? overloadMs(statusCode, rawRetryAfter(rawHeaders)) : 0;
+    this.ep.done(performance.now() - this.sentAt, failedStatus(statusCode), overload);
     if (!this.owner.tryResponse(this, statusCode)) {
       this.state = DROPPED;
       return true;

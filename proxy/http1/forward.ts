@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
+import { failedStatus, overloadMs, rawRetryAfter } from '../balance/outcome.js';
 import type { Inflight } from '../drain.js';
 import { classify, ERR_CANCEL, ERR_NONE, type Failure } from '../errors.js';
 import type { Series } from '../metrics.js';
@@ -54,7 +55,9 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return true;
     this.status = statusCode;
     this.forwarded = statusCode;
-    if (this.observer !== undefined) this.report(statusCode >= 500);
+    if (this.observer !== undefined) {
+      this.report(failedStatus(statusCode), statusCode === 429 ? overloadMs(statusCode, rawRetryAfter(rawHeaders)) : 0);
+    }
     this.resumeUpstream = resume;
     const res = this.res;
     const headers = forwardResponseHeaders(rawHeaders, this.inflight.draining);
@@ -129,9 +132,9 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   /** the balancer's feedback, once */
-  private report(failed: boolean | undefined): void {
+  private report(failed: boolean | undefined, overload = 0): void {
     const o = this.observer as ForwardObserver;
     this.observer = undefined;
-    o.done(performance.now() - this.sentAt, failed);
+    o.done(performance.now() - this.sentAt, failed, overload);
   }
 }

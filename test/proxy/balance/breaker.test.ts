@@ -167,3 +167,14 @@ describe('failure accrual inside the balancer', () => {
     expect(bal.pick()).toBeUndefined();
   });
 });
+
+describe('ConsecutiveFailures: Retry-After-aware ejection', () => {
+  it('an ejection lasts at least as long as the endpoint asked (429 with Retry-After)', () => {
+    const b = new ConsecutiveFailures({ maxFailures: 2, minPenaltyMs: 1_000, jitterRatio: 0 });
+    b.record(FAIL, 0, 30_000);
+    b.record(FAIL, 0, 30_000);
+    expect(b.state).toBe('ejected');
+    expect(b.available(29_999)).toBe(false);
+    expect(b.available(30_000)).toBe(true);
+  });
+});

@@ -160,3 +160,37 @@ describe('P2C over peak-EWMA', () => {
     expect(one.nextChangeMs()).toBe(Infinity);
   });
 });
+
+describe('PeakEwma: an endpoint that says it is overloaded (429 / RESOURCE_EXHAUSTED)', () => {
+  it('is avoided for its Retry-After while another endpoint is available, then takes traffic again', () => {
+    const clock = new FakeClock();
+    const bal = new PeakEwma(['busy', 'calm'], { ...noAccrual, now: clock.now, random: seeded(7) });
+    // both equally fast; a request to busy is answered 429 with Retry-After: 2 s
+    bal.pick();
+    bal.release('busy', 5, true, 2_000);
+    const during: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      clock.t += 10;
+      const ep = bal.pick()!;
+      during.push(ep);
+      bal.release(ep, 5, false);
+    }
+    expect(during.filter((e) => e === 'busy')).toEqual([]);
+    clock.t += 2_000;
+    const after: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      clock.t += 10;
+      const ep = bal.pick()!;
+      after.push(ep);
+      bal.release(ep, 5, false);
+    }
+    expect(after.filter((e) => e === 'busy').length).toBeGreaterThan(10);
+  });
+
+  it('is still picked when it is the only endpoint (avoided, not ejected)', () => {
+    const clock = new FakeClock();
+    const bal = new PeakEwma(['busy'], { ...noAccrual, now: clock.now });
+    bal.release(bal.pick()!, 5, true, 30_000);
+    expect(bal.pick()).toBe('busy');
+  });
+});

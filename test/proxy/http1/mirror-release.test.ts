@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { Pool } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sendHttp1Mirror, type MirrorEndpoint } from '../../proxy/http1/mirror.js';
-import { MirrorSender } from '../../proxy/mirror.js';
+import { sendHttp1Mirror, type MirrorEndpoint } from '../../../proxy/http1/mirror.js';
+import { MirrorSender } from '../../../proxy/mirror.js';
 
 // Regression: HTTP/1.1 mirror copies picked an endpoint from the balancer but never released it, so the
 // endpoint's in-flight count grew with every copy and P2C steered real traffic away from it.
