@@ -3,6 +3,7 @@ import type { CompiledRedirect, HeaderEdit } from '../engine/routing/index.js';
 import type { Failure } from './errors.js';
 import { applyHeaderEdit } from './filters/header-modifier.js';
 import type { Series } from './metrics.js';
+import { endRequest } from './scope.js';
 import type { Transport } from './transport.js';
 
 /**
@@ -15,7 +16,7 @@ export function answerLocally(tp: Transport, f: Failure, series: Series): void {
   series.request();
   const g = tp.sendError(f);
   series.response(tp.grpc ? 200 : f.status, performance.now() - tp.ctx.start, true, g);
-  tp.ctx.inflight.leave();
+  endRequest(tp.ctx, tp.grpc ? 200 : f.status, g, f.reason);
 }
 
 /**
@@ -43,6 +44,6 @@ export function answerRedirect(
   st.series.request();
   tp.sendRedirect(redirect.statusCode, headers);
   st.series.response(redirect.statusCode, performance.now() - tp.ctx.start, false);
-  tp.ctx.inflight.leave();
+  endRequest(tp.ctx, redirect.statusCode);
   return redirect.statusCode;
 }

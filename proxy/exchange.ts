@@ -22,6 +22,7 @@ import {
 import { runFilterSteps } from './filters/run.js';
 import type { RequestState } from './filters/state.js';
 import type { Series } from './metrics.js';
+import { endRequest } from './scope.js';
 import { backoffMs, isIdempotent, mayRetry } from './retry.js';
 import type { RouteBackendMetrics, RuleMetrics } from './route-metrics.js';
 import { answerLocally, answerRedirect } from './answer.js';
@@ -267,7 +268,7 @@ export class Exchange implements TryOwner, Waiter<Endpoint> {
     const ms = performance.now() - this.tp.ctx.start;
     if (this.rb !== undefined) this.rb.response(-1, ms, ERR_CANCEL);
     else this.rm?.route.request(-1, ms, ERR_CANCEL);
-    this.tp.ctx.inflight.leave();
+    endRequest(this.tp.ctx, 0, -1, 'cancelled by the client');
   }
 
   // ---- answers made here
@@ -281,7 +282,7 @@ export class Exchange implements TryOwner, Waiter<Endpoint> {
     ep.series.response(tp.grpc ? 200 : f.status, ms, true, g);
     if (this.rb !== undefined) this.rb.response(-1, ms, f.error);
     else this.rm?.route.request(-1, ms, f.error);
-    tp.ctx.inflight.leave();
+    endRequest(tp.ctx, tp.grpc ? 200 : f.status, g, f.reason);
   }
 
   /** an answer made without a try, counted on `series` */

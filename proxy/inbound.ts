@@ -11,6 +11,10 @@ import { ForwardHandler } from './http1/forward.js';
 import { forwardRequestHeaders, type RequestHeadInfo } from './http1/headers.js';
 import { EndpointPools } from './http1/pools.js';
 import { FrontServer } from './protocol/listener.js';
+import type { RequestScope } from './scope.js';
+import { readHeaderObject, readRawHeader, writeHeaderObject, writeRawHeader } from './tracing/carriers.js';
+import { loadTracer } from './tracing/load.js';
+import type { TracingConfig } from './tracing/tracer.js';
 import { forwardOpaque } from './protocol/opaque.js';
 import { forwardUpgrade } from './protocol/upgrade.js';
 
@@ -34,6 +38,8 @@ export interface InboundProxyOptions {
   drainMs?: number;
   /** called after /shutdown has closed the proxy */
   onShutdown?: () => void;
+  /** distributed tracing: spans of sampled requests exported over OTLP/HTTP (tracing/); default off */
+  tracing?: TracingConfig;
   /** protocol detection: how long to wait for a client's first bytes before forwarding it as opaque TCP (default 10 s) */
   detectTimeoutMs?: number;
 }
@@ -60,6 +66,15 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
   );
   const app = pools.get(options.appHost ?? '127.0.0.1', options.appPort);
   const inflight = new Inflight();
+  // the proxy's own workload labels the spans' resource unless the config says otherwise
+  const tracer = await loadTracer(
+    options.tracing && {
+      namespace: options.namespace,
+      pod: options.pod,
+      deployment: options.deployment,
+      ...options.tracing,
+    },
+  );
   const byAuthority = new Map<string, Series>();
   const seriesFor = (authority: string | undefined): Series => {
     const key = authority ?? '';
@@ -90,6 +105,17 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
       const headers = forwardRequestHeaders(req.rawHeaders, info);
       const series = seriesFor(info.host);
       series.request();
+      const scope: RequestScope = { inflight, start, span: undefined };
+      if (tracer.enabled) {
+        const hop = {
+          direction: 'inbound',
+          method: req.method as string,
+          path: req.url as string,
+          authority: info.host,
+        } as const;
+        scope.span = tracer.start(headers, readRawHeader, hop);
+        scope.span?.inject(headers, writeRawHeader);
+      }
       app.dispatch(
         {
           path: req.url as string,
@@ -97,7 +123,7 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
           headers,
           body: info.hasBody ? req : null,
         },
-        new ForwardHandler(res, series, start, inflight, undefined, undefined),
+        new ForwardHandler(res, series, scope, undefined, undefined),
       );
     },
     stream: (stream, headers, flags) => {
@@ -105,7 +131,19 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
       inflight.enter();
       const series = seriesFor(headers[':authority']);
       series.request();
-      forwardStream({ down: stream, grpc: isGrpc(headers), start, inflight }, appH2, headers, flags, series);
+      const ctx: RequestScope = { inflight, start, span: undefined };
+      if (tracer.enabled) {
+        const hop = {
+          direction: 'inbound',
+          method: String(headers[':method']),
+          path: String(headers[':path']),
+          authority: headers[':authority'],
+          scheme: headers[':scheme'],
+        } as const;
+        ctx.span = tracer.start(headers, readHeaderObject, hop);
+        ctx.span?.inject(headers, writeHeaderObject);
+      }
+      forwardStream({ down: stream, grpc: isGrpc(headers), ctx }, appH2, headers, flags, series);
     },
     upgrade: (req, socket, head) => {
       server.track(socket);
@@ -127,6 +165,7 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
       await pools.destroy();
       appH2.destroy();
       await admin?.close();
+      await tracer.shutdown();
     })();
     return closing;
   };

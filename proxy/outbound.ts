@@ -35,6 +35,9 @@ import { FrontServer } from './protocol/listener.js';
 import { RouteMetricsRegistry, type RuleMetrics } from './route-metrics.js';
 import { serve } from './serve.js';
 import { routeOf, type Backend, type Endpoint, type ListenerState } from './targets.js';
+import { readHeaderObject, readRawHeader, writeHeaderObject, writeRawHeader } from './tracing/carriers.js';
+import { loadTracer } from './tracing/load.js';
+import type { TracingConfig } from './tracing/tracer.js';
 import type { RequestContext } from './transport.js';
 
 export interface OutboundProxyOptions {
@@ -64,6 +67,8 @@ export interface OutboundProxyOptions {
   queueCapacity?: number;
   /** called after /shutdown has closed the proxy */
   onShutdown?: () => void;
+  /** distributed tracing: spans of sampled requests exported over OTLP/HTTP (tracing/); default off */
+  tracing?: TracingConfig;
   /** protocol detection: how long to wait for a client's first bytes before forwarding it as opaque TCP (default 10 s) */
   detectTimeoutMs?: number;
   /** most HTTP/1.1 connections per endpoint (undici Pool `connections`, default 256) */
@@ -133,6 +138,15 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
   const metrics = new GoldenMetrics();
   const routeMetrics = new RouteMetricsRegistry();
   const policies = new RoutePolicies(options.routePolicy);
+  // the proxy's own workload labels the spans' resource unless the config says otherwise
+  const tracer = await loadTracer(
+    options.tracing && {
+      namespace: options.namespace,
+      pod: options.pod,
+      deployment: options.deployment,
+      ...options.tracing,
+    },
+  );
   const pools = new EndpointPools({
     ...(options.responseTimeoutMs !== undefined ? { responseHeadersTimeoutMs: options.responseTimeoutMs } : {}),
     ...(options.poolConnections !== undefined ? { connections: options.poolConnections } : {}),
@@ -208,9 +222,15 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     const start = performance.now();
     const inflight = listener.inflight;
     inflight.enter();
-    const ctx: RequestContext = { st: listener.state, policies, inflight, start };
+    const ctx: RequestContext = { st: listener.state, policies, inflight, start, span: undefined };
     const ok = originForm(req);
     const tp = new Http1Transport(ctx, req, res);
+    if (tracer.enabled) {
+      const headers = tp.upHeaders;
+      const info = { direction: 'outbound', method: tp.method, path: tp.url, authority: tp.host } as const;
+      ctx.span = tracer.start(headers, readRawHeader, info);
+      ctx.span?.inject(headers, writeRawHeader);
+    }
     if (!ok) {
       answerLocally(tp, badRequest(`unsupported request target ${req.url ?? ''}`), ctx.st.series);
       return;
@@ -222,8 +242,19 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     const start = performance.now();
     const inflight = listener.inflight;
     inflight.enter();
-    const ctx: RequestContext = { st: listener.state, policies, inflight, start };
+    const ctx: RequestContext = { st: listener.state, policies, inflight, start, span: undefined };
     const tp = new H2Transport(ctx, h2clients, down, headers, flags);
+    if (tracer.enabled) {
+      const info = {
+        direction: 'outbound',
+        method: tp.method,
+        path: tp.url,
+        authority: tp.host,
+        scheme: tp.scheme,
+      } as const;
+      ctx.span = tracer.start(headers, readHeaderObject, info);
+      ctx.span?.inject(headers, writeHeaderObject);
+    }
     serve(tp, routeOf(ctx.st, tp, tp.grpc));
   }
 
@@ -324,6 +355,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
       await pools.destroy();
       h2clients.destroy();
       await admin?.close();
+      await tracer.shutdown();
     })();
     return closing;
   };

@@ -5,6 +5,7 @@ import type { Waiter } from './balance/queue.js';
 import { backendInvalid, ERR_CANCEL, ERR_UNEXPECTED, noRoute, type Failure } from './errors.js';
 import { Exchange } from './exchange.js';
 import type { RouteBackendMetrics } from './route-metrics.js';
+import { endRequest } from './scope.js';
 import type { Backend, Endpoint } from './targets.js';
 import type { Transport } from './transport.js';
 
@@ -65,7 +66,7 @@ function waitForEndpoint(tp: Transport, t: Backend, rb: RouteBackendMetrics | un
   tp.onClientGone(() => {
     if (!queue.cancel(waiter)) return;
     rb?.response(-1, performance.now() - tp.ctx.start, ERR_CANCEL);
-    tp.ctx.inflight.leave();
+    endRequest(tp.ctx, 0, -1, 'cancelled by the client');
   });
   queue.wait(waiter);
 }

@@ -1,9 +1,9 @@
 import type { HeaderEdit, RoutableRequest } from '../engine/routing/index.js';
-import type { Inflight } from './drain.js';
 import type { Failure } from './errors.js';
 import type { RequestState } from './filters/state.js';
 import type { RoutePolicies } from './policies.js';
 import type { RouteBackendMetrics } from './route-metrics.js';
+import type { RequestScope } from './scope.js';
 import type { Backend, Endpoint, ListenerState } from './targets.js';
 
 /**
@@ -17,13 +17,10 @@ import type { Backend, Endpoint, ListenerState } from './targets.js';
  */
 
 /** What every layer of one request shares (made once per request by the protocol's front). */
-export interface RequestContext {
+export interface RequestContext extends RequestScope {
   /** the listener's routing state at the request's arrival */
   readonly st: ListenerState;
   readonly policies: RoutePolicies;
-  readonly inflight: Inflight;
-  /** `performance.now()` when the request's headers arrived */
-  readonly start: number;
 }
 
 /** The owner of a try (the exchange): hears of its response head or its failure before it. */

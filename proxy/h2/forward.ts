@@ -6,10 +6,10 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { performance } from 'node:perf_hooks';
-import type { Inflight } from '../drain.js';
-import { classify, ERR_CANCEL, ERR_NONE, ERR_RESET, ERR_UNEXPECTED, type Failure } from '../errors.js';
+import { classify, ROUTE_ERRORS, ERR_CANCEL, ERR_NONE, ERR_RESET, ERR_UNEXPECTED, type Failure } from '../errors.js';
 import type { Series } from '../metrics.js';
 import type { RouteBackendMetrics } from '../route-metrics.js';
+import { endRequest, type RequestScope } from '../scope.js';
 import type { ForwardObserver } from '../targets.js';
 import type { H2Client, H2Lease } from './client.js';
 import { failedStatus, grpcOverloadMs, overloadMs } from '../balance/outcome.js';
@@ -55,13 +55,11 @@ const RESPOND_NO_TRAILERS = { endStream: false, waitForTrailers: false };
  */
 let heldHeads: StreamForward[] = [];
 
-/** The client's side of a forwarded stream: the server stream and what the request's layers share. */
+/** The client's side of a forwarded stream: the server stream and the request's scope. */
 export interface StreamSide {
   readonly down: ServerHttp2Stream;
   readonly grpc: boolean;
-  /** `performance.now()` at the request's headers */
-  readonly start: number;
-  readonly inflight: Inflight;
+  readonly ctx: RequestScope;
 }
 
 /**
@@ -117,8 +115,7 @@ export class StreamForward {
   private readonly sent: number;
   private readonly down: ServerHttp2Stream;
   private readonly grpc: boolean;
-  private readonly start: number;
-  private readonly inflight: Inflight;
+  private readonly ctx: RequestScope;
 
   constructor(
     side: StreamSide,
@@ -131,8 +128,7 @@ export class StreamForward {
   ) {
     this.down = side.down;
     this.grpc = side.grpc;
-    this.start = side.start;
-    this.inflight = side.inflight;
+    this.ctx = side.ctx;
     this.committed = policy === undefined;
     this.sent = performance.now();
   }
@@ -448,13 +444,19 @@ export class StreamForward {
     this.observer?.done(performance.now() - this.sent, failed, overload);
   }
 
+  /** why the stream did not end well (for the trace span) */
+  private breakReason(): string {
+    if (this.failed) return ROUTE_ERRORS[this.failError] || 'failed';
+    return this.down.rstCode === NGHTTP2_CANCEL ? 'cancelled by the client' : 'reset';
+  }
+
   private record(): void {
     if (this.recorded) return;
     this.recorded = true;
     const down = this.down;
     const broken = this.failed || !this.complete || (down.rstCode !== undefined && down.rstCode !== NGHTTP2_NO_ERROR);
     const failed = this.grpc ? broken || this.grpcStatus !== 0 : broken;
-    const ms = performance.now() - this.start;
+    const ms = performance.now() - this.ctx.start;
     this.series.response(this.status || 502, ms, failed, this.grpc ? this.grpcStatus : -1);
     const route = this.route;
     if (route !== undefined) {
@@ -463,7 +465,7 @@ export class StreamForward {
       if (broken) error = this.failed ? this.failError : down.rstCode === NGHTTP2_CANCEL ? ERR_CANCEL : ERR_RESET;
       route.response(this.failed ? -1 : this.status, ms, error, this.failed ? -1 : this.grpcStatus);
     }
-    this.inflight.leave();
+    endRequest(this.ctx, this.status, this.grpcStatus, broken ? this.breakReason() : undefined);
   }
 }
 

@@ -30,8 +30,6 @@ export class H2Transport implements Transport, StreamSide {
   readonly hasBody: boolean;
   readonly host: string | undefined;
   readonly scheme: 'http' | 'https';
-  readonly start: number;
-  readonly inflight: RequestContext['inflight'];
   /** StreamOwner: the client's request trailers */
   trailers: OutgoingHttpHeaders | undefined = undefined;
   private upHeaders: OutgoingHttpHeaders | undefined;
@@ -60,8 +58,6 @@ export class H2Transport implements Transport, StreamSide {
     this.hasBody = (flags & NGHTTP2_FLAG_END_STREAM) === 0;
     this.host = (headers[':authority'] ?? headers.host) as string | undefined;
     this.scheme = headers[':scheme'] === 'https' ? 'https' : 'http';
-    this.start = ctx.start;
-    this.inflight = ctx.inflight;
   }
 
   sendError(f: Failure): number {

@@ -71,7 +71,7 @@ export class Attempt implements Try, Dispatcher.DispatchHandler {
     this.state = FORWARDING;
     const tp = this.tp;
     // the balancer heard of this try above: no observer
-    const fwd = new ForwardHandler(tp.res, this.ep.series, tp.ctx.start, tp.ctx.inflight, undefined, this.owner.rb);
+    const fwd = new ForwardHandler(tp.res, this.ep.series, tp.ctx, undefined, this.owner.rb);
     this.fwd = fwd;
     if (this.abort !== undefined) fwd.onConnect(this.abort);
     const edits = this.owner.responseEdits;

@@ -2,10 +2,10 @@ import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { failedStatus, overloadMs, rawRetryAfter } from '../balance/outcome.js';
-import type { Inflight } from '../drain.js';
 import { classify, ERR_CANCEL, ERR_NONE, type Failure } from '../errors.js';
 import type { Series } from '../metrics.js';
 import type { RouteBackendMetrics } from '../route-metrics.js';
+import { endRequest, type RequestScope } from '../scope.js';
 import type { ForwardObserver } from '../targets.js';
 import { forwardResponseHeaders } from './headers.js';
 import { sendProxyError } from './respond.js';
@@ -32,14 +32,15 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   private waitingDrain = false;
   /** the route `error` code (route-metrics.ts) when the response failed */
   private error = ERR_NONE;
+  /** why the proxy answered or cut the response (for the trace span) */
+  private reason: string | undefined = undefined;
   /** when the request was dispatched (only measured for an observer) */
   private readonly sentAt: number;
 
   constructor(
     private readonly res: ServerResponse,
     private readonly series: Series,
-    private readonly start: number,
-    private readonly inflight: Inflight,
+    private readonly scope: RequestScope,
     private observer: ForwardObserver | undefined,
     /** the route rule's backend whose response this is (per-route metrics), if any */
     private readonly route: RouteBackendMetrics | undefined = undefined,
@@ -60,7 +61,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     }
     this.resumeUpstream = resume;
     const res = this.res;
-    const headers = forwardResponseHeaders(rawHeaders, this.inflight.draining);
+    const headers = forwardResponseHeaders(rawHeaders, this.scope.inflight.draining);
     if (statusText) res.writeHead(statusCode, statusText, headers);
     else res.writeHead(statusCode, headers);
     res.cork();
@@ -103,6 +104,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     if (this.done) return;
     if (err === CLIENT_GONE) {
       this.error = ERR_CANCEL;
+      this.reason = CLIENT_GONE.message;
       if (this.observer !== undefined) this.report(undefined);
       this.res.destroy();
       this.finish(true);
@@ -115,20 +117,21 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   fail(f: Failure): void {
     if (this.done) return;
     this.error = f.error;
+    this.reason = f.reason;
     if (!this.res.headersSent) this.status = f.status;
-    sendProxyError(this.res, f, this.inflight.draining);
+    sendProxyError(this.res, f, this.scope.inflight.draining);
     this.finish(true);
   }
 
   private finish(failed: boolean): void {
     if (this.done) return;
     this.done = true;
-    const latency = performance.now() - this.start;
+    const latency = performance.now() - this.scope.start;
     this.series.response(this.status || 502, latency, failed);
     // per route: the status forwarded, none when the proxy answered with an error instead
     if (this.route !== undefined) this.route.response(this.forwarded, latency, this.error);
     if (this.observer !== undefined) this.report(failed);
-    this.inflight.leave();
+    endRequest(this.scope, this.status || 502, -1, failed ? (this.reason ?? 'response failed') : undefined);
   }
 
   /** the balancer's feedback, once */

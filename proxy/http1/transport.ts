@@ -78,7 +78,7 @@ export class Http1Transport implements Transport, RequestHeadInfo {
         headers: this.upHeaders,
         body: this.hasBody ? req : null,
       },
-      new ForwardHandler(this.res, ep.series, ctx.start, ctx.inflight, feedback ? ep : undefined, rb),
+      new ForwardHandler(this.res, ep.series, ctx, feedback ? ep : undefined, rb),
     );
   }
 

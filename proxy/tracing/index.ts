@@ -1,5 +1,6 @@
 /** Distributed tracing for the proxy: see tracer.ts for the interface and how a request path uses it. */
-export { createTracer, TRACING_OFF } from './tracer.js';
+export { createTracer } from './tracer.js';
+export { loadTracer, TRACING_OFF } from './load.js';
 export type {
   Direction,
   HeaderReader,

@@ -67,6 +67,7 @@ import {
   type TraceFormat,
 } from './context.js';
 import { createSpanPipeline, type ExportCounts, type SpanPipeline } from './exporter.js';
+import { TRACING_OFF } from './load.js';
 
 export type { HeaderReader } from './context.js';
 export type { TracingConfig } from './config.js';
@@ -123,14 +124,7 @@ export interface Tracer {
   shutdown(): Promise<void>;
 }
 
-/** Tracing off: nothing is read, nothing is exported. */
-export const TRACING_OFF: Tracer = Object.freeze({
-  enabled: false,
-  start: () => undefined,
-  counts: Object.freeze({ exported: 0, failed: 0 }),
-  flush: () => Promise.resolve(),
-  shutdown: () => Promise.resolve(),
-});
+export { TRACING_OFF };
 
 /** A tracer exporting to `config.collector`, or `TRACING_OFF` without config. Throws on an invalid config. */
 export function createTracer(config?: TracingConfig): Tracer {

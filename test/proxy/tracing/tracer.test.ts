@@ -21,7 +21,7 @@ import {
   type Tracer,
   type TracingConfig,
 } from '../../../proxy/tracing/index.js';
-import { startOtlpReceiver, type OtlpReceiver } from './otlp-receiver.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
 
 const TID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const TID64 = 'a3ce929d0e0e4736';
