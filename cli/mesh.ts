@@ -15,6 +15,9 @@ export interface MeshOptions {
   dir: string;
   stateDir?: string;
   apiPort?: number;
+  /** address of the API; off loopback it requires `apiToken` */
+  apiHost?: string;
+  apiToken?: string;
   serviceHost?: string;
   controller?: boolean;
   logger?: Logger;
@@ -115,6 +118,8 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
     const api = await startHttpApi({
       store,
       port: options.apiPort,
+      ...(options.apiHost !== undefined ? { host: options.apiHost } : {}),
+      ...(options.apiToken !== undefined ? { token: options.apiToken } : {}),
       extensions: controller ? [controlApi({ controller, metrics, store })] : [],
     });
     closers.push(() => api.close());

@@ -11,7 +11,12 @@ import {
 import { isTempFile, removeTempFiles, writeFileAtomic } from './atomic.js';
 import { silentLogger, type Logger } from './logger.js';
 import { MemoryStore, objectKey } from './memory-store.js';
-import { ResourceValidationError, type ApplyOptions, type ResourceStore } from './resource-store.js';
+import {
+  ResourceValidationError,
+  type ApplyOptions,
+  type ResourceStore,
+  type StatusOptions,
+} from './resource-store.js';
 
 export interface LocalStoreOptions {
   /** the folder of manifests */
@@ -128,16 +133,17 @@ export class LocalStore extends MemoryStore implements ResourceStore {
     namespace: string,
     name: string,
     status: unknown,
+    options: StatusOptions = {},
   ): Promise<T> {
-    const stored = this.patchStatusSync(kind, namespace, name, status);
+    const stored = this.patchStatusSync(kind, namespace, name, status, options);
     const key = keyOf(stored);
     if (!this.ephemeralKeys.has(key)) await this.persist(key);
     return stored as T;
   }
 
-  override async delete(kind: string, namespace: string, name: string): Promise<boolean> {
+  override async delete(kind: string, namespace: string, name: string, options: StatusOptions = {}): Promise<boolean> {
     const key = objectKey(kind, namespace, name);
-    const deleted = this.deleteSync(kind, namespace, name);
+    const deleted = this.deleteSync(kind, namespace, name, options);
     if (deleted) await this.forget(key);
     return deleted;
   }
