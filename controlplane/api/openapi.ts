@@ -3,6 +3,7 @@ import type express from 'express';
 import type { KindInfo } from '../../engine/resources/index.js';
 import { SERVED_VERSION, servedKinds } from './discovery.js';
 import { kubePathOf } from './kube-paths.js';
+import { openApiV2Protobuf } from './openapi-proto.js';
 
 /**
  * OpenAPI v2 and v3 for the kinds served. Schemas are deliberately open (every field of an object is
@@ -115,20 +116,23 @@ function hashOf(doc: unknown): string {
 export function mountOpenApi(app: express.Express): void {
   app.get('/openapi/v2', (req, res) => {
     const accept = req.get('accept') ?? '*/*';
-    if (!/json|\*\/\*/.test(accept)) {
-      res
-        .status(406)
-        .json({
-          kind: 'Status',
-          apiVersion: 'v1',
-          status: 'Failure',
-          reason: 'NotAcceptable',
-          code: 406,
-          message: 'only application/json is served',
-        });
+    if (/json|\*\/\*/.test(accept)) {
+      res.json(openApiV2());
       return;
     }
-    res.json(openApiV2());
+    if (accept.includes('protobuf')) {
+      // as kube-openapi answers it (a media type with "@" is not one Go's mime parser accepts)
+      res.type('application/octet-stream').send(openApiV2Protobuf('Weir', SERVED_VERSION.gitVersion));
+      return;
+    }
+    res.status(406).json({
+      kind: 'Status',
+      apiVersion: 'v1',
+      status: 'Failure',
+      reason: 'NotAcceptable',
+      code: 406,
+      message: 'only application/json and protobuf are served',
+    });
   });
   app.get('/openapi/v3', (_req, res) => {
     const paths: Record<string, unknown> = {};
