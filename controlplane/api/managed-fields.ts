@@ -120,8 +120,9 @@ function valueAt(obj: Json, path: string): Json {
 /** remove the field at `path` (an item of a keyed list when the path ends in `.`) */
 function removeAt(obj: JsonObject, path: string): void {
   const segs = (JSON.parse(path) as string[]).filter((s) => s !== '.');
-  let cur: Json = obj;
-  for (const seg of segs.slice(0, -1)) cur = step(cur, seg);
+  const parents: Json[] = [obj];
+  for (const seg of segs.slice(0, -1)) parents.push(step(parents[parents.length - 1], seg));
+  const cur = parents[parents.length - 1];
   const last = segs[segs.length - 1];
   if (last === undefined) return;
   if (last.startsWith('f:') && isObject(cur)) delete cur[last.slice(2)];
@@ -129,6 +130,14 @@ function removeAt(obj: JsonObject, path: string): void {
     const item = step(cur, last);
     const i = cur.indexOf(item);
     if (i >= 0) cur.splice(i, 1);
+  }
+  // maps left empty go too, as the API server's types omit them (`labels: {}` -> no labels)
+  for (let i = parents.length - 1; i > 0; i--) {
+    const child = parents[i];
+    const parent = parents[i - 1];
+    const seg = segs[i - 1]!;
+    if (!isObject(child) || Object.keys(child).length > 0 || !isObject(parent) || !seg.startsWith('f:')) break;
+    delete parent[seg.slice(2)];
   }
 }
 

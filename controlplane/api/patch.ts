@@ -3,6 +3,15 @@ import * as mergePatch from 'json-merge-patch';
 import { badRequest, ApiStatusError } from './status.js';
 import { strategicMerge } from './strategic-merge.js';
 
+/**
+ * Groups of Kubernetes itself (core, apps, batch, *.k8s.io): strategic merge patch applies to their kinds;
+ * custom resources (flagger.app, gateway.networking.k8s.io, other CRDs) take JSON and merge patches only.
+ */
+export function isBuiltInGroup(group: string): boolean {
+  if (group === 'gateway.networking.k8s.io') return false;
+  return group === '' || !group.includes('.') || group.endsWith('.k8s.io');
+}
+
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
 
 const contentTypes: Record<string, PatchType> = {

@@ -5,7 +5,7 @@ import { ResourceValidationError, retryOnConflict, type ResourceStore } from '..
 import { groupVersionOf } from './discovery.js';
 import { parseKubePath } from './kube-paths.js';
 import { recordUpdate, serverSideApply } from './managed-fields.js';
-import { applyPatch, patchTypeOf } from './patch.js';
+import { applyPatch, isBuiltInGroup, patchTypeOf } from './patch.js';
 import { scaleObject, withReplicas } from './scale.js';
 import { fieldSelector, labelSelector, type Matcher } from './selectors.js';
 import { ApiStatusError, badRequest, notFound, sendStatus, toApiError } from './status.js';
@@ -275,12 +275,7 @@ export function resourceRoutes(options: ResourceRoutesOptions) {
           prev.metadata.resourceVersion,
         );
       }
-      const patched = applyPatch(
-        type,
-        prev,
-        raw,
-        info.interpreted || info.group === '' || !info.group.includes('.'),
-      ) as JsonObject;
+      const patched = applyPatch(type, prev, raw, isBuiltInGroup(info.group)) as JsonObject;
       if (patched === null || typeof patched !== 'object') throw badRequest('the patch does not leave an object');
       const pm = metaOf(patched);
       const rv =
