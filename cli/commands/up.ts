@@ -38,10 +38,11 @@ export async function upCommand(dir: string, opts: UpOptions): Promise<number> {
     logger,
     ...(opts.loadtesterPort !== undefined ? { loadtesterPort: opts.loadtesterPort } : {}),
   });
-  console.log(`Weir API listening on ${mesh.api.url}`);
-  // kubectl and client libraries: the kubeconfig in the state dir (0600: it may hold the token)
+  // kubectl and client libraries: the kubeconfig in the state dir (0600: it may hold the token), written
+  // before the API URL is announced so that whoever sees the URL can use it
   const kubeconfig = join(mesh.store.stateDir, 'kubeconfig');
   await writeFileAtomic(kubeconfig, kubeconfigFor(mesh.api.url, apiToken ? { token: apiToken } : {}));
+  console.log(`Weir API listening on ${mesh.api.url}`);
   console.log(`export KUBECONFIG=${kubeconfig}`);
   if (mesh.loadtester) console.log(`loadtester listening on ${mesh.loadtester.url}`);
   console.log(`manifests: ${resolve(dir)}  state: ${mesh.store.stateDir}`);
