@@ -68,6 +68,10 @@ export function resourceRoutes(options: ResourceRoutesOptions) {
   const { store } = options;
 
   function stamp(info: KindInfo, o: JsonObject, namespace: string, name: string): KubeObject {
+    if (o.kind !== undefined && o.kind !== info.kind)
+      throw badRequest(
+        `the kind in the body (${String(o.kind)}) does not match the resource of the path (${info.kind})`,
+      );
     const metadata = { ...metaOf(o), name, namespace: info.namespaced ? namespace : '' };
     return {
       ...o,
@@ -110,10 +114,9 @@ export function resourceRoutes(options: ResourceRoutesOptions) {
   }
 
   function list(req: Request, res: Response, info: KindInfo, namespace: string | undefined): void {
-    const matches: Matcher = (
-      (l: Matcher, f: Matcher) => (o: KubeObject) =>
-        l(o) && f(o)
-    )(labelSelector(q(req, 'labelSelector')), fieldSelector(q(req, 'fieldSelector')));
+    const byLabel = labelSelector(q(req, 'labelSelector'));
+    const byField = fieldSelector(q(req, 'fieldSelector'));
+    const matches: Matcher = (o) => byLabel(o) && byField(o);
     const out = present(info);
     const table = wantsTable(req.get('accept'));
     const watch = q(req, 'watch');

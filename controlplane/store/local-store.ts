@@ -115,7 +115,8 @@ export class LocalStore extends MemoryStore implements ResourceStore {
   override async apply<T extends KubeObject = KubeObject>(object: KubeObject, options: ApplyOptions = {}): Promise<T> {
     const stored = this.applySync(object, options);
     const key = keyOf(stored);
-    if (options.ephemeral) {
+    // an object the runtime derives (a Pod) stays ephemeral when someone else writes it (kubectl label pod)
+    if (options.ephemeral ?? this.ephemeralKeys.has(key)) {
       this.ephemeralKeys.add(key);
       if (this.lastWritten.has(key)) await this.persist(key);
       return stored as T;
