@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { isIP, type AddressInfo } from 'node:net';
 import type { ResourceStore } from '../store/resource-store.js';
 import { mountDiscovery } from './discovery.js';
@@ -20,6 +21,8 @@ export interface HttpApiOptions {
   port?: number;
   /** a bearer token every request must carry (`Authorization: Bearer TOKEN`); required off loopback */
   token?: string;
+  /** serve HTTPS with this key and certificate (PEM); kubectl sends a token only over TLS */
+  tls?: { key: string; cert: string };
   extensions?: ApiExtension[];
   /** how often a watch with allowWatchBookmarks gets a BOOKMARK; default 15 s */
   bookmarkIntervalMs?: number;
@@ -110,15 +113,20 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   });
 
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(options.port ?? 0, host);
+    const s = options.tls
+      ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, app)
+      : createHttpServer(app);
     s.once('listening', () => resolve(s));
     s.once('error', reject);
+    s.listen(options.port ?? 0, host);
   });
   server.keepAliveTimeout = 5_000;
   const port = (server.address() as AddressInfo).port;
-  const urlHost = isIP(host) === 6 ? `[${host}]` : host;
+  // a wildcard bind is reached on loopback from this machine
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  const urlHost = isIP(reachable) === 6 ? `[${reachable}]` : reachable;
   return {
-    url: `http://${urlHost}:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${urlHost}:${port}`,
     port,
     host,
     close: () =>
