@@ -21,7 +21,10 @@ export class ApiClient {
     try {
       res = await fetch(this.baseUrl + path, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(process.env.WEIR_API_TOKEN ? { authorization: `Bearer ${process.env.WEIR_API_TOKEN}` } : {}),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(15_000),
       });
@@ -44,10 +47,16 @@ export class ApiClient {
     return json as T;
   }
 
-  apply(obj: KubeObject): Promise<KubeObject> {
+  /** replace the object (PUT), or create it (POST) when it does not exist */
+  async apply(obj: KubeObject): Promise<KubeObject> {
     const info = kinds[obj.kind];
     if (!info) throw new Error(`unknown kind ${obj.kind}`);
-    return this.request('PUT', kubePathOf(info, obj.metadata.namespace, obj.metadata.name), obj);
+    try {
+      return await this.request('PUT', kubePathOf(info, obj.metadata.namespace, obj.metadata.name), obj);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 404)) throw err;
+      return this.request('POST', kubePathOf(info, obj.metadata.namespace), obj);
+    }
   }
 
   async get(kind: string, namespace: string, name: string): Promise<KubeObject | undefined> {

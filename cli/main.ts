@@ -25,6 +25,7 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<dir>', 'folder of manifests')
     .description('run the mesh, the workloads and the canary controller for a folder, in the foreground')
     .option('--api-port <port>', 'port of the local API (default: a free port)', (v) => Number(v))
+    .option('--api-host <host>', 'address of the API (default 127.0.0.1; elsewhere a bearer token is required)')
     .option('--state-dir <dir>', 'where status and other state is kept (default: DIR/.weir)')
     .option('--service-host <host>', 'address Service ports listen on', '127.0.0.1')
     .option('--no-controller', 'do not run the canary controller')
@@ -34,6 +35,7 @@ export async function main(argv: string[]): Promise<number> {
         dir: string,
         opts: {
           apiPort?: number;
+          apiHost?: string;
           stateDir?: string;
           serviceHost: string;
           controller: boolean;

@@ -15,6 +15,11 @@ export interface MeshOptions {
   dir: string;
   stateDir?: string;
   apiPort?: number;
+  /** address of the API; off loopback it requires `apiToken` */
+  apiHost?: string;
+  apiToken?: string;
+  /** serve the API over TLS with this key and certificate (PEM) */
+  apiTls?: { key: string; cert: string };
   serviceHost?: string;
   controller?: boolean;
   logger?: Logger;
@@ -115,6 +120,9 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
     const api = await startHttpApi({
       store,
       port: options.apiPort,
+      ...(options.apiHost !== undefined ? { host: options.apiHost } : {}),
+      ...(options.apiToken !== undefined ? { token: options.apiToken } : {}),
+      ...(options.apiTls !== undefined ? { tls: options.apiTls } : {}),
       extensions: controller ? [controlApi({ controller, metrics, store })] : [],
     });
     closers.push(() => api.close());

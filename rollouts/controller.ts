@@ -10,7 +10,7 @@ import {
   type Observations,
 } from '../engine/canary/index.js';
 import type { Canary, CanaryPhase } from '../engine/resources/index.js';
-import type { ResourceStore, WatchEvent } from '../controlplane/store/resource-store.js';
+import { retryOnConflict, type ResourceStore, type WatchEvent } from '../controlplane/store/resource-store.js';
 import { AlertNotifier } from './alerts.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { EventRecorder } from './events.js';
@@ -281,7 +281,16 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     await events.flush();
     if (JSON.stringify(result.status) !== JSON.stringify(canary.status ?? {})) {
       try {
-        await store.patchStatus('Canary', namespace, name, result.status);
+        // optimistic concurrency as Flagger's RetryOnConflict: written against the version this tick read;
+        // if the Canary changed meanwhile, the status is written again against the latest version
+        let resourceVersion = canary.metadata.resourceVersion;
+        await retryOnConflict(async () => {
+          try {
+            return await store.patchStatus('Canary', namespace, name, result.status, { resourceVersion });
+          } finally {
+            resourceVersion = store.get<Canary>('Canary', namespace, name)?.metadata.resourceVersion;
+          }
+        });
       } catch (err) {
         logger.warn(`canary ${namespace}/${name}: status write failed: ${errorMessage(err)}`);
         return;

@@ -1,10 +1,17 @@
-import { resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { isLoopback } from '../../controlplane/api/http-api.js';
+import { kubeconfigFor } from '../../controlplane/api/kubeconfig.js';
+import { selfSignedServingCert } from '../../controlplane/api/serving-cert.js';
+import { writeFileAtomic } from '../../controlplane/store/atomic.js';
 import { forgetInstance, recordInstance } from '../instance-file.js';
 import { createLogger } from '../logger.js';
 import { startMesh } from '../mesh.js';
 
 export interface UpOptions {
   apiPort?: number;
+  /** address of the API (default 127.0.0.1); elsewhere a bearer token is required: $WEIR_API_TOKEN or a random one */
+  apiHost?: string;
   stateDir?: string;
   serviceHost: string;
   controller: boolean;
@@ -18,16 +25,36 @@ export async function upCommand(dir: string, opts: UpOptions): Promise<number> {
     return 2;
   }
   const logger = createLogger();
+  const apiHost = opts.apiHost ?? '127.0.0.1';
+  // off loopback: a bearer token ($WEIR_API_TOKEN or a random one) over TLS with a self-signed certificate
+  const remote = !isLoopback(apiHost);
+  const apiToken = process.env.WEIR_API_TOKEN || (remote ? randomBytes(24).toString('base64url') : undefined);
+  // kubectl sends a token only over TLS: with a token, the API serves HTTPS
+  const apiTls = apiToken ? await selfSignedServingCert(apiHost) : undefined;
   const mesh = await startMesh({
     dir,
     stateDir: opts.stateDir,
     apiPort: opts.apiPort,
+    apiHost,
+    ...(apiToken ? { apiToken } : {}),
+    ...(apiTls ? { apiTls } : {}),
     serviceHost: opts.serviceHost,
     controller: opts.controller,
     logger,
     ...(opts.loadtesterPort !== undefined ? { loadtesterPort: opts.loadtesterPort } : {}),
   });
+  // kubectl and client libraries: the kubeconfig in the state dir (0600: it may hold the token), written
+  // before the API URL is announced so that whoever sees the URL can use it
+  const kubeconfig = join(mesh.store.stateDir, 'kubeconfig');
+  await writeFileAtomic(
+    kubeconfig,
+    kubeconfigFor(mesh.api.url, {
+      ...(apiToken ? { token: apiToken } : {}),
+      ...(apiTls ? { caCert: apiTls.cert } : {}),
+    }),
+  );
   console.log(`Weir API listening on ${mesh.api.url}`);
+  console.log(`export KUBECONFIG=${kubeconfig}`);
   if (mesh.loadtester) console.log(`loadtester listening on ${mesh.loadtester.url}`);
   console.log(`manifests: ${resolve(dir)}  state: ${mesh.store.stateDir}`);
   for (const l of mesh.outbound.listeners()) {

@@ -1,9 +1,13 @@
+import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { KubeObject } from '../../engine/resources/index.js';
-import { ResourceNotFoundError, ResourceValidationError, type ResourceStore } from '../store/resource-store.js';
-import { parseKubePath } from './kube-paths.js';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { isIP, type AddressInfo } from 'node:net';
+import type { ResourceStore } from '../store/resource-store.js';
+import { mountDiscovery } from './discovery.js';
+import { mountOpenApi } from './openapi.js';
+import { resourceRoutes } from './resources.js';
+import { ApiStatusError, sendStatus } from './status.js';
 
 export interface ApiExtension {
   /** mount extra routes (e.g. `/weir/v1/...` from the canary controller) */
@@ -12,132 +16,119 @@ export interface ApiExtension {
 
 export interface HttpApiOptions {
   store: ResourceStore;
+  /** default 127.0.0.1; any other address requires `token` */
   host?: string;
   port?: number;
+  /** a bearer token every request must carry (`Authorization: Bearer TOKEN`); required off loopback */
+  token?: string;
+  /** serve HTTPS with this key and certificate (PEM); kubectl sends a token only over TLS */
+  tls?: { key: string; cert: string };
   extensions?: ApiExtension[];
+  /** how often a watch with allowWatchBookmarks gets a BOOKMARK; default 15 s */
+  bookmarkIntervalMs?: number;
 }
 
 export interface HttpApi {
   url: string;
   port: number;
+  host: string;
   close(): Promise<void>;
 }
 
-function status(res: Response, code: number, reason: string, message: string): void {
-  res.status(code).json({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message, reason, code });
+/** 127.0.0.0/8, ::1 and `localhost`: where the API may listen without a token. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1' || host === '::ffff:127.0.0.1';
+}
+
+function tokenCheck(token: string) {
+  const want = Buffer.from(`Bearer ${token}`);
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const got = Buffer.from(req.get('authorization') ?? '');
+    if (got.length === want.length && timingSafeEqual(got, want)) {
+      next();
+      return;
+    }
+    res.setHeader('WWW-Authenticate', 'Bearer');
+    sendStatus(res, new ApiStatusError(401, 'Unauthorized', 'Unauthorized'));
+  };
 }
 
 /**
- * The local API: Kubernetes REST paths with Kubernetes-shaped JSON over the store, so that
- * scripts (and `weir apply/get`) can read and write resources and poll them cheaply.
+ * The embedded API, following the Kubernetes API conventions closely enough that kubectl and client
+ * libraries work unchanged: discovery and OpenAPI, list/watch, create/update/patch/delete with
+ * optimistic concurrency, subresources, Status errors. `weir get/apply` and scripts use it too.
  */
 export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const { store } = options;
+  const host = options.host ?? '127.0.0.1';
+  if (!isLoopback(host) && !options.token)
+    throw new Error(`the API bound to ${host} (not loopback) requires a bearer token`);
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '4mb' }));
+  app.disable('etag');
+  app.set('query parser', 'simple');
+  if (options.token) app.use(tokenCheck(options.token));
+  app.use(express.json({ limit: '8mb', type: ['application/json', 'application/*+json'] }));
+  app.use(express.text({ limit: '8mb', type: 'application/apply-patch+yaml' }));
 
-  app.get('/healthz', (_req, res) => {
+  app.get(['/healthz', '/readyz', '/livez'], (_req, res) => {
     res.json({ ok: true });
   });
   app.get('/weir/v1/rejected', (_req, res) => {
     res.json({ items: store.rejected() });
   });
   for (const ext of options.extensions ?? []) ext.mount(app);
+  mountDiscovery(app);
+  mountOpenApi(app);
 
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    const p = parseKubePath(req.path);
-    if (!p) {
-      next();
-      return;
-    }
-    const { info, namespace, name, subresource } = p;
-    void (async () => {
-      if (req.method === 'GET' && name === undefined) {
-        const items = store.list(info.kind, namespace);
-        res.json({
-          apiVersion: info.group === '' ? info.version : `${info.group}/${info.version}`,
-          kind: `${info.kind}List`,
-          metadata: {},
-          items,
-        });
-        return;
-      }
-      if (namespace === undefined || name === undefined) {
-        status(res, 405, 'MethodNotAllowed', `${req.method} needs a namespaced object path`);
-        return;
-      }
-      if (req.method === 'GET') {
-        const obj = store.get(info.kind, namespace, name);
-        if (!obj) status(res, 404, 'NotFound', `${info.plural} "${name}" not found in namespace "${namespace}"`);
-        else res.json(subresource === 'status' ? { ...obj } : obj);
-        return;
-      }
-      if (req.method === 'DELETE') {
-        const gone = await store.delete(info.kind, namespace, name);
-        if (!gone) status(res, 404, 'NotFound', `${info.plural} "${name}" not found in namespace "${namespace}"`);
-        else res.json({ kind: 'Status', apiVersion: 'v1', status: 'Success', code: 200 });
-        return;
-      }
-      if (req.method === 'PUT' || req.method === 'POST') {
-        const body = req.body as KubeObject | undefined;
-        if (!body || typeof body !== 'object' || Array.isArray(body)) {
-          status(res, 400, 'BadRequest', 'the request body must be a JSON object');
-          return;
-        }
-        if (subresource === 'status') {
-          const updated = await store.patchStatus(info.kind, namespace, name, (body as { status?: unknown }).status);
-          res.json(updated);
-          return;
-        }
-        const meta = (body.metadata ?? {}) as { name?: string; namespace?: string };
-        if (
-          (meta.name !== undefined && meta.name !== name) ||
-          (meta.namespace !== undefined && meta.namespace !== namespace)
-        ) {
-          status(res, 400, 'BadRequest', `metadata.name/namespace do not match the path ${req.path}`);
-          return;
-        }
-        const existed = store.get(info.kind, namespace, name) !== undefined;
-        const stored = await store.apply(
-          { ...body, apiVersion: body.apiVersion, kind: info.kind, metadata: { ...body.metadata, name, namespace } },
-          { manager: 'api' },
-        );
-        res.status(existed ? 200 : 201).json(stored);
-        return;
-      }
-      status(res, 405, 'MethodNotAllowed', `${req.method} is not supported here`);
-    })().catch((err: unknown) => {
-      if (err instanceof ResourceValidationError) {
-        status(res, 422, 'Invalid', `${info.kind} "${name ?? ''}" is invalid: ${err.message}`);
-      } else if (err instanceof ResourceNotFoundError) {
-        status(res, 404, 'NotFound', err.message);
-      } else {
-        status(res, 500, 'InternalError', err instanceof Error ? err.message : String(err));
-      }
-    });
+  const routes = resourceRoutes({ store, bookmarkIntervalMs: options.bookmarkIntervalMs });
+  app.use((req, res, next) => {
+    void routes(req, res, next);
   });
 
   app.use((req: Request, res: Response) => {
-    status(res, 404, 'NotFound', `no route for ${req.method} ${req.path}`);
+    sendStatus(
+      res,
+      new ApiStatusError(
+        404,
+        'NotFound',
+        `the server could not find the requested resource (${req.method} ${req.path})`,
+      ),
+    );
   });
   // express's error handler signature needs four arguments
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = err as { status?: number; message?: string };
-    status(res, e.status ?? 500, e.status === 400 ? 'BadRequest' : 'InternalError', e.message ?? String(err));
+    const code = e.status ?? 500;
+    sendStatus(
+      res,
+      new ApiStatusError(
+        code,
+        code === 400 ? 'BadRequest' : code === 413 ? 'RequestEntityTooLarge' : 'InternalError',
+        e.message ?? String(err),
+      ),
+    );
   });
 
-  const host = options.host ?? '127.0.0.1';
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(options.port ?? 0, host);
+    const s = options.tls
+      ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, app)
+      : createHttpServer(app);
     s.once('listening', () => resolve(s));
     s.once('error', reject);
+    s.listen(options.port ?? 0, host);
   });
   server.keepAliveTimeout = 5_000;
   const port = (server.address() as AddressInfo).port;
+  // a wildcard bind is reached on loopback from this machine
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  const urlHost = isIP(reachable) === 6 ? `[${reachable}]` : reachable;
   return {
-    url: `http://${host}:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${urlHost}:${port}`,
     port,
+    host,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

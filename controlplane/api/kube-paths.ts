@@ -27,7 +27,8 @@ export function parseKubePath(path: string): KubePath | undefined {
     rest = parts.slice(3);
   } else return undefined;
   let namespace: string | undefined;
-  if (rest[0] === 'namespaces' && rest.length >= 3) {
+  // `/api/v1/namespaces/NS/PLURAL...` unless it is the Namespace object's own subresource
+  if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && !kindByPlural(group, rest[2]!))) {
     namespace = rest[1];
     rest = rest.slice(2);
   }
@@ -35,32 +36,40 @@ export function parseKubePath(path: string): KubePath | undefined {
   if (plural === undefined || rest.length > 3) return undefined;
   const info = kindByPlural(group, plural);
   if (!info) return undefined;
-  return { info, namespace, name, subresource };
+  if (!info.namespaced && namespace !== undefined) return undefined;
+  return { info, namespace: info.namespaced ? namespace : '', name: decode(name), subresource };
+}
+
+function decode(s: string | undefined): string | undefined {
+  if (s === undefined) return undefined;
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 export function kubePathOf(info: KindInfo, namespace?: string, name?: string): string {
   const base = info.group === '' ? '/api/v1' : `/apis/${info.group}/${info.version}`;
-  const ns = namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`;
-  const n = name === undefined ? '' : `/${encodeURIComponent(name)}`;
+  const ns =
+    namespace === undefined || !info.namespaced
+      ? ''
+      : `/namespaces/${namespace.startsWith('{') ? namespace : encodeURIComponent(namespace)}`;
+  const n = name === undefined ? '' : `/${name.startsWith('{') ? name : encodeURIComponent(name)}`;
   return `${base}${ns}/${info.plural}${n}`;
 }
 
-/** `canary`, `canaries`, `Canary`, `svc`, `deploy`... as kubectl accepts them. */
-const shortNames: Record<string, string> = {
-  svc: 'Service',
-  deploy: 'Deployment',
-  po: 'Pod',
-  ev: 'Event',
-  ep: 'EndpointSlice',
-  canaries: 'Canary',
-  canary: 'Canary',
-  mt: 'MetricTemplate',
-};
-
+/** `canary`, `canaries`, `Canary`, `svc`, `deploy`, `canaries.flagger.app`... as kubectl accepts them. */
 export function kindFromUserName(name: string): KindInfo | undefined {
+  const dot = name.indexOf('.');
+  if (dot > 0) {
+    const group = name.slice(dot + 1);
+    const k = kindFromUserName(name.slice(0, dot));
+    return k?.group === group ? k : undefined;
+  }
   const lower = name.toLowerCase();
-  const short = shortNames[lower];
-  if (short && kinds[short]) return kinds[short];
+  const short = Object.values(kinds).find((k) => k.shortNames?.includes(lower));
+  if (short) return short;
   return Object.values(kinds).find(
     (k) =>
       k.kind.toLowerCase() === lower || k.plural === lower || k.plural === `${lower}s` || k.plural === `${lower}es`,

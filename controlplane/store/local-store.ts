@@ -11,7 +11,12 @@ import {
 import { isTempFile, removeTempFiles, writeFileAtomic } from './atomic.js';
 import { silentLogger, type Logger } from './logger.js';
 import { MemoryStore, objectKey } from './memory-store.js';
-import { ResourceValidationError, type ApplyOptions, type ResourceStore } from './resource-store.js';
+import {
+  ResourceValidationError,
+  type ApplyOptions,
+  type ResourceStore,
+  type StatusOptions,
+} from './resource-store.js';
 
 export interface LocalStoreOptions {
   /** the folder of manifests */
@@ -110,7 +115,8 @@ export class LocalStore extends MemoryStore implements ResourceStore {
   override async apply<T extends KubeObject = KubeObject>(object: KubeObject, options: ApplyOptions = {}): Promise<T> {
     const stored = this.applySync(object, options);
     const key = keyOf(stored);
-    if (options.ephemeral) {
+    // an object the runtime derives (a Pod) stays ephemeral when someone else writes it (kubectl label pod)
+    if (options.ephemeral ?? this.ephemeralKeys.has(key)) {
       this.ephemeralKeys.add(key);
       if (this.lastWritten.has(key)) await this.persist(key);
       return stored as T;
@@ -128,16 +134,17 @@ export class LocalStore extends MemoryStore implements ResourceStore {
     namespace: string,
     name: string,
     status: unknown,
+    options: StatusOptions = {},
   ): Promise<T> {
-    const stored = this.patchStatusSync(kind, namespace, name, status);
+    const stored = this.patchStatusSync(kind, namespace, name, status, options);
     const key = keyOf(stored);
     if (!this.ephemeralKeys.has(key)) await this.persist(key);
     return stored as T;
   }
 
-  override async delete(kind: string, namespace: string, name: string): Promise<boolean> {
+  override async delete(kind: string, namespace: string, name: string, options: StatusOptions = {}): Promise<boolean> {
     const key = objectKey(kind, namespace, name);
-    const deleted = this.deleteSync(kind, namespace, name);
+    const deleted = this.deleteSync(kind, namespace, name, options);
     if (deleted) await this.forget(key);
     return deleted;
   }

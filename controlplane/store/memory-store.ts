@@ -1,12 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { decodeResource, type KubeObject, type ResourceError } from '../../engine/resources/index.js';
 import {
+  EXPIRED,
+  ResourceConflictError,
+  ResourceExistsError,
   ResourceNotFoundError,
   ResourceValidationError,
   type ApplyOptions,
   type ResourceStore,
+  type StatusOptions,
   type WatchEvent,
 } from './resource-store.js';
+
+/** How many changes a store keeps for watches resuming from a resourceVersion. */
+export const HISTORY_SIZE = 5000;
 
 export function objectKey(kind: string, namespace: string, name: string): string {
   return `${kind}/${namespace}/${name}`;
@@ -20,10 +27,40 @@ export function objectKey(kind: string, namespace: string, name: string): string
 export class MemoryStore implements ResourceStore {
   protected readonly objects = new Map<string, KubeObject>();
   private readonly watchers = new Set<(e: WatchEvent) => void>();
-  private version = 0;
+  /**
+   * resourceVersions are a counter that starts at the start time in microseconds, so that a version from
+   * an earlier run of the process is older than everything this run kept: a client resuming from it is
+   * told 410 Gone and relists, as after an etcd compaction.
+   */
+  private version: number;
+  private readonly startVersion: number;
+  private readonly history: WatchEvent[] = [];
   protected rejections: ResourceError[] = [];
 
-  constructor(private readonly clock: () => Date = () => new Date()) {}
+  constructor(private readonly clock: () => Date = () => new Date()) {
+    this.version = Math.max(0, Date.now()) * 1000;
+    this.startVersion = this.version;
+  }
+
+  currentVersion(): string {
+    return String(this.version);
+  }
+
+  changesSince(resourceVersion: string): WatchEvent[] | typeof EXPIRED {
+    const rv = Number(resourceVersion);
+    if (!Number.isSafeInteger(rv) || rv < 0) return EXPIRED;
+    const oldest = this.history.length > 0 ? versionOf(this.history[0]!) - 1 : this.version;
+    if (rv < Math.min(oldest, this.version) || rv < this.startVersion) return EXPIRED;
+    return this.history.filter((e) => versionOf(e) > rv);
+  }
+
+  private check(kind: string, namespace: string, name: string, prev: KubeObject | undefined, o: ApplyOptions): void {
+    if (o.mode === 'create' && prev) throw new ResourceExistsError(kind, namespace, name);
+    if ((o.mode === 'update' || o.resourceVersion !== undefined) && !prev)
+      throw new ResourceNotFoundError(kind, namespace, name);
+    if (o.resourceVersion !== undefined && prev && prev.metadata.resourceVersion !== o.resourceVersion)
+      throw new ResourceConflictError(kind, namespace, name);
+  }
 
   list<T extends KubeObject = KubeObject>(kind: string, namespace?: string): T[] {
     const out: T[] = [];
@@ -44,16 +81,21 @@ export class MemoryStore implements ResourceStore {
   }
 
   /** validate, stamp metadata, index and notify; returns the stored object */
-  protected applySync(object: KubeObject, _options: ApplyOptions = {}): KubeObject {
+  protected applySync(object: KubeObject, options: ApplyOptions = {}): KubeObject {
     const decoded = decodeResource(structuredClone(object));
     if (!decoded.ok) throw new ResourceValidationError(decoded.errors);
     const next = decoded.object;
     const key = objectKey(next.kind, next.metadata.namespace, next.metadata.name);
     const prev = this.objects.get(key);
+    this.check(next.kind, next.metadata.namespace, next.metadata.name, prev, options);
     const specChanged = !prev || JSON.stringify(prev.spec) !== JSON.stringify(next.spec);
     next.metadata.uid = prev?.metadata.uid ?? next.metadata.uid ?? randomUUID();
     next.metadata.creationTimestamp =
-      prev?.metadata.creationTimestamp ?? next.metadata.creationTimestamp ?? this.clock().toISOString();
+      prev?.metadata.creationTimestamp ??
+      next.metadata.creationTimestamp ??
+      this.clock()
+        .toISOString()
+        .replace(/\.\d+Z$/, 'Z');
     next.metadata.generation = (prev?.metadata.generation ?? 0) + (specChanged ? 1 : 0) || 1;
     next.metadata.resourceVersion = String(++this.version);
     if (next.status === undefined && prev?.status !== undefined) next.status = prev.status;
@@ -67,14 +109,22 @@ export class MemoryStore implements ResourceStore {
     namespace: string,
     name: string,
     status: unknown,
+    options: StatusOptions = {},
   ): Promise<T> {
-    return this.patchStatusSync(kind, namespace, name, status) as T;
+    return this.patchStatusSync(kind, namespace, name, status, options) as T;
   }
 
-  protected patchStatusSync(kind: string, namespace: string, name: string, status: unknown): KubeObject {
+  protected patchStatusSync(
+    kind: string,
+    namespace: string,
+    name: string,
+    status: unknown,
+    options: StatusOptions = {},
+  ): KubeObject {
     const key = objectKey(kind, namespace, name);
     const prev = this.objects.get(key);
     if (!prev) throw new ResourceNotFoundError(kind, namespace, name);
+    this.check(kind, namespace, name, prev, options);
     const next: KubeObject = {
       ...prev,
       metadata: { ...prev.metadata, resourceVersion: String(++this.version) },
@@ -85,16 +135,18 @@ export class MemoryStore implements ResourceStore {
     return next;
   }
 
-  async delete(kind: string, namespace: string, name: string): Promise<boolean> {
-    return this.deleteSync(kind, namespace, name);
+  async delete(kind: string, namespace: string, name: string, options: StatusOptions = {}): Promise<boolean> {
+    return this.deleteSync(kind, namespace, name, options);
   }
 
-  protected deleteSync(kind: string, namespace: string, name: string): boolean {
+  protected deleteSync(kind: string, namespace: string, name: string, options: StatusOptions = {}): boolean {
     const key = objectKey(kind, namespace, name);
     const prev = this.objects.get(key);
     if (!prev) return false;
+    this.check(kind, namespace, name, prev, options);
     this.objects.delete(key);
-    this.emit({ type: 'DELETED', object: prev });
+    const gone: KubeObject = { ...prev, metadata: { ...prev.metadata, resourceVersion: String(++this.version) } };
+    this.emit({ type: 'DELETED', object: gone });
     return true;
   }
 
@@ -108,6 +160,8 @@ export class MemoryStore implements ResourceStore {
   }
 
   protected emit(event: WatchEvent): void {
+    this.history.push(event);
+    if (this.history.length > HISTORY_SIZE) this.history.splice(0, this.history.length - HISTORY_SIZE);
     for (const w of [...this.watchers]) {
       try {
         w(event);
@@ -117,4 +171,8 @@ export class MemoryStore implements ResourceStore {
       }
     }
   }
+}
+
+function versionOf(e: WatchEvent): number {
+  return Number(e.object.metadata.resourceVersion);
 }

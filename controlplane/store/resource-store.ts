@@ -1,6 +1,7 @@
 import type { KubeObject, ResourceError } from '../../engine/resources/index.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+/** A change as a watch reports it; `object.metadata.resourceVersion` is the change's version (also on DELETED). */
 export interface WatchEvent {
   type: WatchEventType;
   object: KubeObject;
@@ -11,7 +12,19 @@ export interface ApplyOptions {
   manager?: string;
   /** objects the runtime derives and rebuilds on start (Pods) are not persisted */
   ephemeral?: boolean;
+  /** precondition: the stored object's resourceVersion must be this one, else `ResourceConflictError` */
+  resourceVersion?: string;
+  /** `create`: fail with `ResourceExistsError` if it exists; `update`: `ResourceNotFoundError` if it does not */
+  mode?: 'create' | 'update' | 'upsert';
 }
+
+export interface StatusOptions {
+  /** precondition: the stored object's resourceVersion must be this one, else `ResourceConflictError` */
+  resourceVersion?: string;
+}
+
+/** What `changesSince` answers for a version older than the history the store keeps (a watch's 410 Gone). */
+export const EXPIRED = 'expired' as const;
 
 /**
  * The one way every component reads and writes resources, as Flagger's informers and clientsets are.
@@ -31,10 +44,15 @@ export interface ResourceStore {
     namespace: string,
     name: string,
     status: unknown,
+    options?: StatusOptions,
   ): Promise<T>;
-  delete(kind: string, namespace: string, name: string): Promise<boolean>;
+  delete(kind: string, namespace: string, name: string, options?: StatusOptions): Promise<boolean>;
   /** events for every change after the call; returns the unsubscribe function */
   watch(handler: (event: WatchEvent) => void): () => void;
+  /** the version of the last change (a list's resourceVersion) */
+  currentVersion(): string;
+  /** the changes after `resourceVersion`, oldest first, or `EXPIRED` when they are no longer kept */
+  changesSince(resourceVersion: string): WatchEvent[] | typeof EXPIRED;
   /** documents rejected on the last read of their source (file, doc, field path), for `weir get errors` and the API */
   rejected(): ResourceError[];
 }
@@ -50,5 +68,46 @@ export class ResourceNotFoundError extends Error {
   constructor(kind: string, namespace: string, name: string) {
     super(`${kind} ${namespace}/${name} not found`);
     this.name = 'ResourceNotFoundError';
+  }
+}
+
+/** A write whose resourceVersion precondition no longer holds: someone else wrote in between (HTTP 409). */
+export class ResourceConflictError extends Error {
+  constructor(
+    readonly kind: string,
+    readonly namespace: string,
+    readonly objectName: string,
+  ) {
+    super(
+      `Operation cannot be fulfilled on ${kind} "${objectName}": the object has been modified; ` +
+        'please apply your changes to the latest version and try again',
+    );
+    this.name = 'ResourceConflictError';
+  }
+}
+
+/** A create of an object that exists (HTTP 409 AlreadyExists). */
+export class ResourceExistsError extends Error {
+  constructor(
+    readonly kind: string,
+    readonly namespace: string,
+    readonly objectName: string,
+  ) {
+    super(`${kind} "${objectName}" already exists`);
+    this.name = 'ResourceExistsError';
+  }
+}
+
+/**
+ * Run a read-modify-write until it does not conflict (client-go's `retry.RetryOnConflict`): `attempt`
+ * reads the latest object and writes with its resourceVersion as precondition.
+ */
+export async function retryOnConflict<T>(attempt: () => Promise<T>, attempts = 10): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!(err instanceof ResourceConflictError) || i >= attempts) throw err;
+    }
   }
 }

@@ -1,7 +1,8 @@
 import { parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
 import { describeValue, type KubeObject } from './meta.js';
-import { kinds } from './registry.js';
+import { closedGroups, pluralOf, splitApiVersion } from './generic.js';
+import { interpretedKinds, kinds, registerGenericKind, type KindInfo } from './registry.js';
 
 /** Where a document came from: `file[doc]`, doc counted from 1. */
 export interface Origin {
@@ -181,13 +182,21 @@ export function decodeResource(raw: unknown, origin: Origin = {}): DecodeResult 
       errors: [{ ...origin, path: 'kind', message: required(kind, 'expected a string') }],
     };
   }
-  const info = Object.hasOwn(kinds, kind) ? kinds[kind] : undefined;
+  const info = Object.hasOwn(kinds, kind) ? kinds[kind] : genericKindOf(raw as { apiVersion?: unknown }, kind);
   if (!info) {
-    const known = Object.keys(kinds).sort().join(', ');
+    const known = interpretedKinds().join(', ');
     return {
       ok: false,
       warnings,
-      errors: [{ ...origin, path: 'kind', message: `unknown kind ${JSON.stringify(kind)}: Weir reads ${known}` }],
+      errors: [
+        {
+          ...origin,
+          path: 'kind',
+          message:
+            `unknown kind ${JSON.stringify(kind)}: Weir reads ${known}, and stores other kinds ` +
+            'when their apiVersion names a group of their own (example.com/v1)',
+        },
+      ],
     };
   }
   const result = info.schema.safeParse(raw, { reportInput: true });
@@ -195,7 +204,22 @@ export function decodeResource(raw: unknown, origin: Origin = {}): DecodeResult 
     return { ok: false, warnings, errors: toResourceErrors(result.error.issues, origin) };
   }
   for (const w of info.warnings?.(result.data) ?? []) warnings.push(formatResourceError({ ...origin, ...w }));
+  if (!info.interpreted)
+    warnings.push(
+      formatResourceError({ ...origin, path: '', message: `${kind} is stored and served; Weir does not act on it` }),
+    );
   return { ok: true, object: result.data as KubeObject, warnings };
+}
+
+/**
+ * A kind of another project's group (a CRD Weir does not know): registered as a generic namespaced kind.
+ * Unknown kinds of the groups Weir knows whole (core, apps, flagger.app...) are typos and undefined here.
+ */
+function genericKindOf(raw: { apiVersion?: unknown }, kind: string): KindInfo | undefined {
+  if (typeof raw.apiVersion !== 'string' || !/^[A-Z][A-Za-z0-9]*$/.test(kind)) return undefined;
+  const { group, version } = splitApiVersion(raw.apiVersion);
+  if (closedGroups.has(group) || !group.includes('.') || version === '') return undefined;
+  return registerGenericKind({ kind, group, version, plural: pluralOf(kind), namespaced: true });
 }
 
 export interface ManifestResult {

@@ -10,5 +10,6 @@ export * from './alertprovider.js';
 export * from './config.js';
 export * from './pod.js';
 export * from './event.js';
+export * from './generic.js';
 export * from './registry.js';
 export * from './decode.js';

@@ -5,6 +5,7 @@ import { configMapSchema, secretSchema } from './config.js';
 import { deploymentSchema } from './deployment.js';
 import { endpointSliceSchema, endpointSliceWarnings } from './endpointslice.js';
 import { eventSchema } from './event.js';
+import { genericSchema, wellKnownGenericKinds, type GenericKindSpec } from './generic.js';
 import { grpcRouteSchema } from './grpcroute.js';
 import { httpRouteSchema } from './httproute.js';
 import type { FieldWarning } from './meta.js';
@@ -22,10 +23,28 @@ export interface KindInfo {
   schema: z.ZodType;
   /** What a valid object asks for that Weir does not act on; paths as in errors (`spec.provider`). */
   warnings?: (object: unknown) => FieldWarning[];
+  /** false for kinds Weir stores and serves without acting on them (Namespace, ServiceAccount, HPA...) */
+  interpreted: boolean;
+  /** kubectl's short names (`svc`, `deploy`) */
+  shortNames?: string[];
+  /** columns of `kubectl get` beyond NAME (a CRD's additionalPrinterColumns); default: AGE */
+  printerColumns?: PrinterColumn[];
+  /** the `scale` subresource: where the replica counts live */
+  scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
+}
+
+/** A CRD's `additionalPrinterColumns` entry. */
+export interface PrinterColumn {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  /** a simple JSONPath: `.status.phase` */
+  jsonPath: string;
+  priority?: number;
+  description?: string;
 }
 
 function kind<S extends z.ZodType>(
-  info: Omit<KindInfo, 'schema' | 'warnings' | 'namespaced'> & {
+  info: Omit<KindInfo, 'schema' | 'warnings' | 'namespaced' | 'interpreted'> & {
     schema: S;
     warnings?: (object: z.output<S>) => FieldWarning[];
   },
@@ -34,6 +53,7 @@ function kind<S extends z.ZodType>(
   return {
     ...rest,
     namespaced: true,
+    interpreted: true,
     ...(warnings ? { warnings: (o: unknown) => warnings(o as z.output<S>) } : {}),
   };
 }
@@ -42,17 +62,32 @@ const GATEWAY = 'gateway.networking.k8s.io';
 const FLAGGER = 'flagger.app';
 
 export const kinds: Record<string, KindInfo> = {
-  Service: kind({ kind: 'Service', group: '', version: 'v1', plural: 'services', schema: serviceSchema }),
-  Pod: kind({ kind: 'Pod', group: '', version: 'v1', plural: 'pods', schema: podSchema }),
-  ConfigMap: kind({ kind: 'ConfigMap', group: '', version: 'v1', plural: 'configmaps', schema: configMapSchema }),
+  Service: kind({
+    kind: 'Service',
+    group: '',
+    version: 'v1',
+    plural: 'services',
+    schema: serviceSchema,
+    shortNames: ['svc'],
+  }),
+  Pod: kind({ kind: 'Pod', group: '', version: 'v1', plural: 'pods', schema: podSchema, shortNames: ['po'] }),
+  ConfigMap: kind({
+    kind: 'ConfigMap',
+    group: '',
+    version: 'v1',
+    plural: 'configmaps',
+    schema: configMapSchema,
+    shortNames: ['cm'],
+  }),
   Secret: kind({ kind: 'Secret', group: '', version: 'v1', plural: 'secrets', schema: secretSchema }),
-  Event: kind({ kind: 'Event', group: '', version: 'v1', plural: 'events', schema: eventSchema }),
+  Event: kind({ kind: 'Event', group: '', version: 'v1', plural: 'events', schema: eventSchema, shortNames: ['ev'] }),
   EndpointSlice: kind({
     kind: 'EndpointSlice',
     group: 'discovery.k8s.io',
     version: 'v1',
     plural: 'endpointslices',
     schema: endpointSliceSchema,
+    shortNames: ['ep'],
     warnings: endpointSliceWarnings,
   }),
   Deployment: kind({
@@ -61,6 +96,12 @@ export const kinds: Record<string, KindInfo> = {
     version: 'v1',
     plural: 'deployments',
     schema: deploymentSchema,
+    shortNames: ['deploy'],
+    scale: {
+      specReplicasPath: '.spec.replicas',
+      statusReplicasPath: '.status.replicas',
+      labelSelectorPath: '.spec.selector',
+    },
   }),
   HTTPRoute: kind({ kind: 'HTTPRoute', group: GATEWAY, version: 'v1', plural: 'httproutes', schema: httpRouteSchema }),
   GRPCRoute: kind({ kind: 'GRPCRoute', group: GATEWAY, version: 'v1', plural: 'grpcroutes', schema: grpcRouteSchema }),
@@ -71,6 +112,20 @@ export const kinds: Record<string, KindInfo> = {
     plural: 'canaries',
     schema: canarySchema,
     warnings: canaryWarnings,
+    shortNames: ['canary'],
+    // Flagger's CRD (artifacts/flagger/crd.yaml)
+    printerColumns: [
+      { name: 'Status', type: 'string', jsonPath: '.status.phase' },
+      { name: 'Weight', type: 'string', jsonPath: '.status.canaryWeight' },
+      { name: 'Suspended', type: 'boolean', jsonPath: '.spec.suspend', priority: 1 },
+      { name: 'FailedChecks', type: 'string', jsonPath: '.status.failedChecks', priority: 1 },
+      { name: 'Interval', type: 'string', jsonPath: '.spec.analysis.interval', priority: 1 },
+      { name: 'Mirror', type: 'boolean', jsonPath: '.spec.analysis.mirror', priority: 1 },
+      { name: 'StepWeight', type: 'string', jsonPath: '.spec.analysis.stepWeight', priority: 1 },
+      { name: 'StepWeights', type: 'string', jsonPath: '.spec.analysis.stepWeights', priority: 1 },
+      { name: 'MaxWeight', type: 'string', jsonPath: '.spec.analysis.maxWeight', priority: 1 },
+      { name: 'LastTransitionTime', type: 'string', jsonPath: '.status.lastTransitionTime' },
+    ],
   }),
   MetricTemplate: kind({
     kind: 'MetricTemplate',
@@ -78,6 +133,7 @@ export const kinds: Record<string, KindInfo> = {
     version: 'v1beta1',
     plural: 'metrictemplates',
     schema: metricTemplateSchema,
+    shortNames: ['mt'],
     warnings: metricTemplateWarnings,
   }),
   AlertProvider: kind({
@@ -88,6 +144,25 @@ export const kinds: Record<string, KindInfo> = {
     schema: alertProviderSchema,
   }),
 };
+
+/** A kind Weir keeps without interpreting it (see generic.ts). */
+export function registerGenericKind(spec: GenericKindSpec): KindInfo {
+  const existing = Object.hasOwn(kinds, spec.kind) ? kinds[spec.kind] : undefined;
+  if (existing) return existing;
+  const info: KindInfo = { ...spec, schema: genericSchema(spec.kind, spec.namespaced), interpreted: false };
+  kinds[spec.kind] = info;
+  return info;
+}
+
+for (const spec of wellKnownGenericKinds) registerGenericKind(spec);
+
+/** The kinds Weir acts on, for messages. */
+export function interpretedKinds(): string[] {
+  return Object.values(kinds)
+    .filter((k) => k.interpreted)
+    .map((k) => k.kind)
+    .sort();
+}
 
 export function kindByPlural(group: string, plural: string): KindInfo | undefined {
   return Object.values(kinds).find((k) => k.group === group && k.plural === plural);

@@ -173,6 +173,51 @@ describe('weir up', () => {
     });
   });
 
+  it('applies a file holding a Namespace, ServiceAccount, ConfigMap, HPA and a Canary whole', async () => {
+    const file = join(scratch, 'whole.yaml');
+    await writeFile(
+      file,
+      `apiVersion: v1
+kind: Namespace
+metadata: { name: shop }
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: web, namespace: shop }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: web, namespace: shop }
+data: { greeting: hello }
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: { name: web, namespace: shop }
+spec: { scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: web }, minReplicas: 1, maxReplicas: 3 }
+---
+apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: { name: web, namespace: shop }
+spec:
+  targetRef: { apiVersion: apps/v1, kind: Deployment, name: web }
+  service: { port: 9898 }
+  analysis: { interval: 1m, threshold: 5, maxWeight: 50, stepWeight: 10 }
+`,
+    );
+    const r = await runWeir(['apply', '-f', file, '--api', up!.api]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      'namespace/shop created',
+      'serviceaccount/web created',
+      'configmap/web created',
+      'horizontalpodautoscaler.autoscaling/web created',
+      'canary.flagger.app/web created',
+    ]);
+    expect(r.stderr).toContain('HorizontalPodAutoscaler is stored and served; Weir does not act on it');
+    const hpa = await get(`${up!.api}/apis/autoscaling/v2/namespaces/shop/horizontalpodautoscalers/web`);
+    expect(JSON.parse(hpa.body)).toMatchObject({ spec: { maxReplicas: 3 } });
+  });
+
   it('rejects an invalid apply with the field path and changes nothing', async () => {
     const bad = join(scratch, 'bad.yaml');
     await writeFile(

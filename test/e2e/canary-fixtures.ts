@@ -97,14 +97,25 @@ export async function routeWeights(api: string): Promise<[number, number] | unde
 /** a new revision: the Deployment with another VERSION, through the API */
 export async function setVersion(api: string, version: string): Promise<void> {
   const url = `${api}/apis/apps/v1/namespaces/test/deployments/podinfo`;
-  const d = await json<{
-    metadata: Record<string, unknown>;
-    spec: { template: { spec: { containers: Array<{ env?: Array<{ name: string; value: string }> }> } } };
-    status?: unknown;
-  }>(url);
-  delete d.status;
-  d.spec.template.spec.containers[0]!.env = [{ name: 'VERSION', value: version }];
-  await json(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(d) });
+  // read-modify-write: a PUT with a resourceVersion another writer moved past gets 409, and is retried
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    const d = (await res.json()) as {
+      metadata: Record<string, unknown>;
+      spec: { template: { spec: { containers: Array<{ env?: Array<{ name: string; value: string }> }> } } };
+      status?: unknown;
+    };
+    delete d.status;
+    d.spec.template.spec.containers[0]!.env = [{ name: 'VERSION', value: version }];
+    const put = await fetch(url, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(d),
+      signal: AbortSignal.timeout(5_000),
+    });
+    if (put.ok) return;
+    if (put.status !== 409 || attempt >= 10) throw new Error(`PUT ${url}: ${put.status} ${await put.text()}`);
+  }
 }
 
 export async function primaryVersion(api: string): Promise<string | undefined> {

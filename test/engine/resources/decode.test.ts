@@ -33,22 +33,40 @@ describe('parseManifests', () => {
   });
 
   it('numbers documents from 1, counting empty ones, which are skipped', () => {
-    const r = parseManifests(`---\n# only a comment\n---\n${service('a')}---\n---\nkind: Gateway\n`, 'x.yaml');
+    const r = parseManifests(`---\n# only a comment\n---\n${service('a')}---\n---\nkind: Gatewey\n`, 'x.yaml');
     expect(r.objects).toHaveLength(1);
     expect(r.errors.map(formatResourceError)).toEqual([
-      'x.yaml[4] kind: unknown kind "Gateway": Weir reads AlertProvider, Canary, ConfigMap, Deployment, EndpointSlice, Event, GRPCRoute, HTTPRoute, MetricTemplate, Pod, Secret, Service',
+      'x.yaml[4] kind: unknown kind "Gatewey": Weir reads AlertProvider, Canary, ConfigMap, Deployment, EndpointSlice, Event, GRPCRoute, HTTPRoute, MetricTemplate, Pod, Secret, Service, and stores other kinds when their apiVersion names a group of their own (example.com/v1)',
     ]);
   });
 
-  it('reports unknown kinds rather than ignoring them', () => {
+  it('keeps kinds it does not interpret (Namespace, ServiceAccount, HPA, a CRD of another group), with a notice', () => {
     const r = parseManifests(
-      'apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: { name: podinfo }\n',
-      'hpa.yaml',
+      [
+        'apiVersion: v1\nkind: Namespace\nmetadata: { name: test }\n',
+        'apiVersion: v1\nkind: ServiceAccount\nmetadata: { name: podinfo }\n',
+        'apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: { name: podinfo }\nspec: { maxReplicas: 4 }\n',
+        'apiVersion: example.com/v1\nkind: Widget\nmetadata: { name: w }\nspec: { size: 3 }\n',
+      ].join('---\n'),
+      'app.yaml',
     );
+    expect(r.errors).toEqual([]);
+    expect(r.objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      'Namespace//test',
+      'ServiceAccount/default/podinfo',
+      'HorizontalPodAutoscaler/default/podinfo',
+      'Widget/default/w',
+    ]);
+    expect(r.objects[2]).toMatchObject({ spec: { maxReplicas: 4 } });
+    expect(r.warnings).toContain('app.yaml[3]: HorizontalPodAutoscaler is stored and served; Weir does not act on it');
+    expect(kindByPlural('example.com', 'widgets')?.kind).toBe('Widget');
+  });
+
+  it('reports an unknown kind of a group Weir knows whole (a typo) rather than storing it', () => {
+    const r = parseManifests('apiVersion: v1\nkind: Sevice\nmetadata: { name: podinfo }\n', 'svc.yaml');
     expect(r.objects).toEqual([]);
-    expect(r.errors).toHaveLength(1);
-    expect(r.errors[0]).toMatchObject({ file: 'hpa.yaml', doc: 1, path: 'kind' });
-    expect(r.errors[0]?.message).toMatch(/^unknown kind "HorizontalPodAutoscaler": Weir reads /);
+    expect(r.errors[0]).toMatchObject({ file: 'svc.yaml', doc: 1, path: 'kind' });
+    expect(r.errors[0]?.message).toMatch(/^unknown kind "Sevice": Weir reads /);
   });
 
   it('reports a YAML syntax error against its document and keeps the others', () => {
