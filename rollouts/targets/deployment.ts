@@ -164,10 +164,18 @@ export function podFailure(pods: readonly Pod[], selector: Record<string, string
   for (const pod of pods) {
     if (!keys.every(([k, v]) => pod.metadata.labels?.[k] === v)) continue;
     for (const cs of pod.status?.containerStatuses ?? []) {
-      const c = cs as { state?: ContainerState; lastState?: ContainerState };
-      const reason = c.state?.waiting?.reason;
+      const c = cs as { state?: ContainerState; lastState?: ContainerState; restartCount?: number; ready?: boolean };
+      let reason = c.state?.waiting?.reason;
+      let waiting = c.state?.waiting?.message;
+      const crashed = c.lastState?.terminated !== undefined && c.lastState.terminated.exitCode !== 0;
+      if ((reason === undefined || !STUCK_REASONS.has(reason)) && crashed && (c.restartCount ?? 0) > 0 && !c.ready) {
+        // caught between two crashes (started again after its back-off, not ready yet): still crash-looping,
+        // as the kubelet's CrashLoopBackOff between restarts
+        reason = 'CrashLoopBackOff';
+        waiting = `restarted ${c.restartCount} times`;
+      }
       if (reason === undefined || !STUCK_REASONS.has(reason)) continue;
-      const parts = [c.state?.waiting?.message].filter((m): m is string => !!m);
+      const parts = [waiting].filter((m): m is string => !!m);
       const last = c.lastState?.terminated;
       if (last) {
         // the termination message in one line: its last lines (where a crash usually says why), at most 500 chars

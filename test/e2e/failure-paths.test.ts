@@ -87,7 +87,9 @@ spec: { type: slack, address: "${rx.url}" }
       const c = (await canaryStatus(api)).conditions?.find((x) => x.type === 'Analysis');
       return c?.reason === 'CrashLoopBackOff' && c.message?.includes('config missing: DB_URL') ? c : undefined;
     });
-    expect(held.message).toMatch(/^pod podinfo-\S+ CrashLoopBackOff: back-off \d+ ms restarting: exited with code 3/);
+    expect(held.message).toMatch(
+      /^pod podinfo-\S+ CrashLoopBackOff: (back-off \d+ ms restarting: exited with code 3|restarted \d+ times)/,
+    );
     expect(held.message).toContain('last exit code 3 (Error): config missing: DB_URL');
 
     const failed = await waitFor('Failed at the progress deadline', 30_000, async () => {

@@ -148,6 +148,27 @@ describe('podFailure: why a pod of the target cannot start', () => {
     expect(podFailure([pods[1]!], { app: 'podinfo' })).toBeUndefined();
   });
 
+  it('a container caught between two crashes (started again, not ready) is still CrashLoopBackOff', () => {
+    const restarting = pod('podinfo-d', 'podinfo', {
+      restartCount: 3,
+      state: { running: { startedAt: '2026-12-03T10:00:00Z' } },
+      lastState: { terminated: { exitCode: 3, reason: 'Error', message: 'config missing: DB_URL' } },
+    });
+    expect(podFailure([restarting], { app: 'podinfo' })).toEqual({
+      pod: 'podinfo-d',
+      reason: 'CrashLoopBackOff',
+      message: 'restarted 3 times; last exit code 3 (Error): config missing: DB_URL',
+    });
+    // a container that restarted once and is ready again is well
+    const recovered = pod('podinfo-e', 'podinfo', {
+      restartCount: 1,
+      ready: true,
+      state: { running: {} },
+      lastState: { terminated: { exitCode: 1, reason: 'Error' } },
+    });
+    expect(podFailure([recovered], { app: 'podinfo' })).toBeUndefined();
+  });
+
   it("observeTarget puts the pod's reason into the readiness", async () => {
     const store = new MemoryStore();
     const d = deployment('podinfo', 'podinfo:1', 1);
