@@ -59,6 +59,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--admin-port <port>', 'port of /metrics, /ready, /live, /config, /shutdown (default: a free port)')
     .option('--outbound-host <host>', 'address Service ports listen on', '127.0.0.1')
     .option('--namespace <ns>', "the proxy's workload: namespace, pod and deployment labels on its metrics")
+    .option(
+      '--trace-collector <url>',
+      'export the spans of sampled requests (W3C traceparent, B3) over OTLP/HTTP to URL',
+    )
     .option('--pod <name>')
     .option('--deployment <name>')
     .action(async (opts: import('./commands/proxy.js').ProxyOptions) => {

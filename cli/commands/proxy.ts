@@ -18,6 +18,8 @@ export interface ProxyOptions {
   namespace?: string;
   pod?: string;
   deployment?: string;
+  /** OTLP/HTTP collector for the spans of sampled requests */
+  traceCollector?: string;
 }
 
 interface Ports {
@@ -57,6 +59,8 @@ function ports(opts: ProxyOptions): Ports | string {
     if (!/^\d+$/.test(v) || n < min || n > 65535) return `${flag} must be a port number, got ${JSON.stringify(v)}`;
     out[key] = n;
   }
+  if (opts.traceCollector !== undefined && !/^https?:\/\/[^/]+/.test(opts.traceCollector))
+    return `--trace-collector must be an http(s) URL, got ${JSON.stringify(opts.traceCollector)}`;
   if (out.inbound !== undefined && out.app === undefined)
     return '--inbound-port needs --app-port (the inbound side runs in front of a local app)';
   return out;
@@ -74,6 +78,10 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
     return 2;
   }
   const workload = { namespace: opts.namespace, deployment: opts.deployment, pod: opts.pod };
+  const tracing =
+    opts.traceCollector === undefined
+      ? {}
+      : { tracing: { collector: opts.traceCollector, serviceName: opts.deployment ?? 'weir-proxy' } };
   let outbound: OutboundProxy | undefined;
   let known = new Map<string, ListenerInfo>();
   let stop: (reason: string) => void = () => undefined;
@@ -123,6 +131,7 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
       configSource: source,
       host: opts.outboundHost,
       ...workload,
+      ...tracing,
       onError: (err) => warn(`outbound: ${err.message}`),
       onShutdown: () => stop('/shutdown'),
     });
@@ -133,6 +142,7 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
         listenHost: HOST,
         listenPort: port.inbound ?? 0,
         ...workload,
+        ...tracing,
         onShutdown: () => stop('/shutdown'),
       });
     }

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { meshYaml, type MeshFileOptions } from '../support/proxy-mesh.js';
 import { eventually, freePort, runWeir } from '../support/weir-process.js';
 import { startWeirProxy, type WeirProxy } from '../support/weir-proxy-process.js';
+import { startOtlpReceiver } from '../proxy/support/otlp-receiver.js';
 
 /** a backend that answers its name; `/hold` waits until the test releases it */
 interface Backend {
@@ -124,6 +125,27 @@ describe('weir proxy', () => {
     expect(seen.v1).toBeGreaterThanOrEqual(80);
     expect(seen.v2).toBeGreaterThanOrEqual(3);
     expect((seen.v1 ?? 0) + (seen.v2 ?? 0)).toBe(100);
+  });
+
+  it('exports a span per hop of a sampled request to --trace-collector, and refuses a collector that is no URL', async () => {
+    const otlp = await startOtlpReceiver();
+    try {
+      const { file, port } = await meshFile('traced.yaml', { weights: [1, 0] });
+      await proxy(['--config', file, '--trace-collector', otlp.url, '--deployment', 'web']);
+      const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const r = await get(`http://127.0.0.1:${port}/`, {
+        headers: { traceparent: `00-${trace}-00f067aa0ba902b7-01` },
+      });
+      expect(r.body).toBe('v1\n');
+      const [span] = await otlp.waitForSpans(1, 10_000);
+      expect(span).toMatchObject({ traceId: trace, parentSpanId: '00f067aa0ba902b7' });
+      expect(span?.resource['service.name']).toBe('web');
+    } finally {
+      await otlp.close();
+    }
+    const bad = await runWeir(['proxy', '--config', 'x.yaml', '--trace-collector', 'collector:4318']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--trace-collector must be an http\(s\) URL/);
   });
 
   it('runs the inbound side in front of the app, and one admin port serves both sides’ metrics with the pod labels', async () => {
