@@ -14,7 +14,7 @@ import { FrontServer } from './protocol/listener.js';
 import type { RequestScope } from './scope.js';
 import { readHeaderObject, readRawHeader, writeHeaderObject, writeRawHeader } from './tracing/carriers.js';
 import { loadTracer } from './tracing/load.js';
-import type { TracingConfig } from './tracing/tracer.js';
+import type { TracingConfig } from './tracing/types.js';
 import { forwardOpaque } from './protocol/opaque.js';
 import { forwardUpgrade } from './protocol/upgrade.js';
 

@@ -12,4 +12,4 @@ export {
   type Outcome,
 } from './balance/breaker.js';
 export { classify, PROXY_ERROR_HEADER, LINKERD_PROXY_ERROR_HEADER, type Failure } from './errors.js';
-export type { TracingConfig } from './tracing/tracer.js';
+export type { TracingConfig } from './tracing/types.js';

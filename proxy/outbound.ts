@@ -37,7 +37,7 @@ import { serve } from './serve.js';
 import { routeOf, type Backend, type Endpoint, type ListenerState } from './targets.js';
 import { readHeaderObject, readRawHeader, writeHeaderObject, writeRawHeader } from './tracing/carriers.js';
 import { loadTracer } from './tracing/load.js';
-import type { TracingConfig } from './tracing/tracer.js';
+import type { TracingConfig } from './tracing/types.js';
 import type { RequestContext } from './transport.js';
 
 export interface OutboundProxyOptions {

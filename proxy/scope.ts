@@ -1,5 +1,5 @@
 import type { Inflight } from './drain.js';
-import type { HopSpan } from './tracing/tracer.js';
+import type { HopSpan } from './tracing/types.js';
 
 /**
  * What every request has from its arrival to its end, whatever path serves it (outbound stack,

@@ -11,7 +11,7 @@ import { normal, warning, type CanaryAlertNote, type CanaryEvent, type CanaryNam
 import { getAnalysis } from './interval.js';
 import { derivedToken, rotateSessionCookies, sessionCookiesOf } from './session.js';
 import { applyPhase, normalizeStatus } from './status.js';
-import { strategyOf } from './strategies.js';
+import { strategyOf } from './strategy-kind.js';
 import type { AdvanceInput, HookResult, Need, RouteWeights } from './types.js';
 
 /** Thrown to stop a tick that needs an observation it does not have yet (caught by `advance`). */

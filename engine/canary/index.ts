@@ -11,5 +11,5 @@ export * from './status.js';
 export * from './types.js';
 export * from './weights.js';
 export { advance, hasTargetChanged, haveConfigsChanged } from './scheduler.js';
-export { strategyOf, type Strategy } from './strategies.js';
+export { strategyOf, type Strategy } from './strategy-kind.js';
 export { Tick } from './context.js';

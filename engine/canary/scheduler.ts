@@ -13,7 +13,8 @@ import { runManualRequest } from './manual.js';
 import { runAnalysis, runPreRolloutHooks } from './checks.js';
 import { finalise, runPromotionTrafficShift, skipAnalysis } from './promotion.js';
 import { analysisThreshold, failedPromotion, rollback } from './rollback.js';
-import { runAB, runBlueGreen, runCanary, strategyOf } from './strategies.js';
+import { runAB, runBlueGreen, runCanary } from './strategies.js';
+import { strategyOf } from './strategy-kind.js';
 import type { AdvanceInput, AdvanceResult, PodFailure } from './types.js';
 
 /**

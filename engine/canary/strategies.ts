@@ -1,17 +1,8 @@
-import type { CanaryAnalysis } from '../resources/index.js';
 import { gateHeld, gatePassed } from './conditions.js';
 import type { Tick } from './context.js';
 import { alertMessages, messages } from './events.js';
 import { confirmPromotion, promote } from './promotion.js';
 import { maxWeight, nextCanaryWeight } from './weights.js';
-
-export type Strategy = 'canary' | 'blue-green' | 'ab-testing';
-
-/** Flagger `DeploymentStrategy()`: iterations + match = A/B, iterations = blue/green, else canary. */
-export function strategyOf(a: CanaryAnalysis | undefined): Strategy {
-  if ((a?.iterations ?? 0) > 0) return (a?.match?.length ?? 0) > 0 ? 'ab-testing' : 'blue-green';
-  return 'canary';
-}
 
 /** confirm-traffic-increase hooks: true when every one passed; a closed gate holds the weight (no failed check). */
 function confirmTrafficIncrease(t: Tick): boolean {

@@ -1,14 +1,14 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { failedStatus, overloadMs, rawRetryAfter } from '../balance/outcome.js';
 import { applyHeaderEdit, headerStrings } from '../filters/header-modifier.js';
 import type { RequestState } from '../filters/state.js';
 import { classify } from '../errors.js';
+import type { RequestScope } from '../scope.js';
 import type { Endpoint } from '../targets.js';
 import type { Try, TryOwner } from '../transport.js';
 import { ForwardHandler } from './forward.js';
-import type { Http1Transport } from './transport.js';
 
 const WAITING = 0;
 const FORWARDING = 1;
@@ -28,7 +28,7 @@ export class Attempt implements Try, Dispatcher.DispatchHandler {
   private cancelled = false;
 
   constructor(
-    private readonly tp: Http1Transport,
+    private readonly tp: { readonly res: ServerResponse; readonly ctx: RequestScope },
     private readonly owner: TryOwner,
     readonly ep: Endpoint,
     private readonly rs: RequestState,

@@ -16,20 +16,13 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace';
 import type { ResolvedTracingConfig } from './config.js';
+import type { ExportCounts } from './types.js';
 
 /** how much longer the processor, then flush and shutdown, wait than the exporter's own timeout */
 const MARGIN_MS = 500;
 
 /** The instrumentation scope name on every exported span. */
 export const SCOPE_NAME = 'weir-proxy';
-
-export interface ExportCounts {
-  /** spans the collector accepted */
-  exported: number;
-  /** spans in batches that failed (collector down, timed out, refused); spans dropped from a full queue
-   *  are not counted (the SDK's processor only logs them to OTel's diagnostic logger) */
-  failed: number;
-}
 
 export interface SpanPipeline {
   /** the SDK tracer spans are started on */

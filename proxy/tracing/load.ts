@@ -1,4 +1,4 @@
-import type { Tracer, TracingConfig } from './tracer.js';
+import type { Tracer, TracingConfig } from './types.js';
 
 /**
  * The tracer as the proxy loads it: tracing off costs neither the OpenTelemetry SDK's import (some 6 MB
