@@ -66,15 +66,8 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
   );
   const app = pools.get(options.appHost ?? '127.0.0.1', options.appPort);
   const inflight = new Inflight();
-  // the proxy's own workload labels the spans' resource unless the config says otherwise
-  const tracer = await loadTracer(
-    options.tracing && {
-      namespace: options.namespace,
-      pod: options.pod,
-      deployment: options.deployment,
-      ...options.tracing,
-    },
-  );
+  const { namespace, pod, deployment } = options;
+  const tracer = await loadTracer(options.tracing, { namespace, pod, deployment });
   const byAuthority = new Map<string, Series>();
   const seriesFor = (authority: string | undefined): Series => {
     const key = authority ?? '';

@@ -40,6 +40,17 @@ export class MirrorSender {
     return true;
   }
 
+  /**
+   * One more copy to an endpoint of `backend`, picked by its balancer: the endpoint (the copy admitted,
+   * call `settle()` once it is over), or undefined when the copy is dropped (bound reached, no endpoint).
+   */
+  take<E>(backend: { readonly balancer: { pick(): E | undefined } }): E | undefined {
+    if (!this.admit()) return undefined;
+    const ep = backend.balancer.pick();
+    if (ep === undefined) this.settle(true);
+    return ep;
+  }
+
   /** a copy admitted by `admit()` is over; `dropped` when it could not be sent after all */
   settle(dropped = false): void {
     this.stats.inflight--;

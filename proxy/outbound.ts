@@ -138,15 +138,8 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
   const metrics = new GoldenMetrics();
   const routeMetrics = new RouteMetricsRegistry();
   const policies = new RoutePolicies(options.routePolicy);
-  // the proxy's own workload labels the spans' resource unless the config says otherwise
-  const tracer = await loadTracer(
-    options.tracing && {
-      namespace: options.namespace,
-      pod: options.pod,
-      deployment: options.deployment,
-      ...options.tracing,
-    },
-  );
+  const { namespace, pod, deployment } = options;
+  const tracer = await loadTracer(options.tracing, { namespace, pod, deployment });
   const pools = new EndpointPools({
     ...(options.responseTimeoutMs !== undefined ? { responseHeadersTimeoutMs: options.responseTimeoutMs } : {}),
     ...(options.poolConnections !== undefined ? { connections: options.poolConnections } : {}),

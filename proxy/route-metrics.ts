@@ -1,5 +1,6 @@
 import type { CompiledRule, ServicePortRef } from '../engine/routing/index.js';
 import { renderLabels } from './metrics.js';
+import { ROUTE_ERRORS } from './errors.js';
 
 /**
  * Per-route and per-backend golden metrics with the names, labels and buckets of Linkerd's outbound
@@ -28,65 +29,6 @@ import { renderLabels } from './metrics.js';
  * string building. A label set that no snapshot uses any more is kept 10 minutes (so counters stay
  * monotonic across a short reconfiguration), then evicted, as Linkerd evicts idle series.
  */
-
-/** Linkerd's `error` label values (index = the code passed to `response()`; 0 = no error) */
-export const ROUTE_ERRORS = [
-  '',
-  'FAIL_FAST',
-  'LOAD_SHED',
-  'REQUEST_TIMEOUT',
-  'RESPONSE_HEADERS_TIMEOUT',
-  'RESPONSE_STREAM_TIMEOUT',
-  'CANCEL',
-  'RESET',
-  'IO',
-  'UNEXPECTED',
-] as const;
-export const ERR_NONE = 0;
-export const ERR_FAIL_FAST = 1;
-export const ERR_LOAD_SHED = 2;
-export const ERR_REQUEST_TIMEOUT = 3;
-export const ERR_RESPONSE_HEADERS_TIMEOUT = 4;
-export const ERR_RESPONSE_STREAM_TIMEOUT = 5;
-export const ERR_CANCEL = 6;
-export const ERR_RESET = 7;
-export const ERR_IO = 8;
-export const ERR_UNEXPECTED = 9;
-
-/** The `error` code of an upstream failure (undici / socket / timeouts.ts error codes). */
-export function routeErrorOf(err: Error): number {
-  switch ((err as { code?: unknown }).code) {
-    case 'WEIR_REQUEST_TIMEOUT':
-      return ERR_REQUEST_TIMEOUT;
-    case 'WEIR_BACKEND_REQUEST_TIMEOUT':
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return ERR_RESPONSE_HEADERS_TIMEOUT;
-    case 'UND_ERR_BODY_TIMEOUT':
-      return ERR_RESPONSE_STREAM_TIMEOUT;
-    case 'ECONNRESET':
-    case 'EPIPE':
-    case 'ECONNABORTED':
-    case 'UND_ERR_SOCKET':
-      return ERR_RESET;
-    case 'ECONNREFUSED':
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-    case 'EADDRNOTAVAIL':
-      return ERR_IO;
-    default:
-      return ERR_UNEXPECTED;
-  }
-}
-
-/** The `error` code of an answer the proxy made itself (status and reason as in errors.ts). */
-export function localRouteError(status: number, reason: string): number {
-  if (status === 503) return reason.startsWith('load shed') ? ERR_LOAD_SHED : ERR_FAIL_FAST;
-  if (status === 504) return reason === 'request timeout' ? ERR_REQUEST_TIMEOUT : ERR_RESPONSE_HEADERS_TIMEOUT;
-  return ERR_UNEXPECTED;
-}
 
 /** Linkerd's route request duration buckets, seconds */
 export const ROUTE_BUCKETS_S: readonly number[] = [0.05, 0.5, 1, 10];
@@ -163,7 +105,7 @@ export class RouteMetrics {
 
   /**
    * What the client got for one request: `status` the HTTP status forwarded (gRPC routes: the gRPC
-   * status), -1 or 0 when none was (the proxy failed it); `error` one of the ERR_* codes.
+   * status), -1 or 0 when none was (the proxy failed it); `error` one of the ERR_* codes of errors.ts.
    */
   request(status: number, latencyMs: number, error: number, grpcStatus = -1): void {
     this.requests.record(this.grpc ? grpcStatus : status > 0 ? status : -1, latencyMs, error);

@@ -1,25 +1,19 @@
 import { constants, type OutgoingHttpHeaders } from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import type { MirrorSender } from '../mirror.js';
-import type { H2Client, H2Clients, H2Lease } from './client.js';
+import type { Endpoint } from '../targets.js';
+import type { H2Clients, H2Lease } from './client.js';
 
 const { NGHTTP2_CANCEL } = constants;
 /** frozen: node's copy of them takes no slow path (see the options in h2/forward.ts) */
 const NO_BODY = Object.freeze({ endStream: true, waitForTrailers: false });
 const WITH_BODY = Object.freeze({ endStream: false, waitForTrailers: true });
 
-/** A mirror endpoint as the HTTP/2 path uses it (outbound-paths' `PathEndpoint` fits). */
-export interface H2MirrorEndpoint {
-  readonly endpoint: { readonly address: string; readonly port: number };
-  h2?: H2Client | undefined;
-  done(rttMs: number, failed: boolean | undefined): void;
-}
-export interface H2MirrorTarget {
-  readonly balancer: { pick(): H2MirrorEndpoint | undefined };
-}
+/** What an HTTP/2 copy needs of an endpoint: its address, its h2c client (made on first use), the balancer's release. */
+export type H2MirrorEndpoint = Pick<Endpoint, 'endpoint' | 'h2' | 'done'>;
 
 /**
- * RequestMirror over HTTP/2 (the h2 twin of `MirrorSender.send`): one copy, as a new stream on the mirror
+ * RequestMirror over HTTP/2 (mirror.ts says what a copy is): one copy, as a new stream on the mirror
  * endpoint's own pooled h2c sessions. The reply is read and thrown away, errors are ignored, the copy
  * is cancelled after the sender's timeout, and copies share the sender's in-flight bound, so the client's
  * stream never waits for or hears of a mirror. `body` is the whole (buffered) request body, null for none.
@@ -28,17 +22,13 @@ export interface H2MirrorTarget {
 export function sendH2Mirror(
   sender: MirrorSender,
   clients: H2Clients,
-  t: H2MirrorTarget,
+  t: { readonly balancer: { pick(): H2MirrorEndpoint | undefined } },
   headers: OutgoingHttpHeaders,
   body: Buffer | null,
   trailers: OutgoingHttpHeaders | undefined,
 ): void {
-  if (!sender.admit()) return;
-  const ep = t.balancer.pick();
-  if (ep === undefined) {
-    sender.settle(true);
-    return;
-  }
+  const ep = sender.take(t);
+  if (ep === undefined) return;
   const client = (ep.h2 ??= clients.get(ep.endpoint.address, ep.endpoint.port));
   const sent = performance.now();
   let lease: H2Lease | undefined;

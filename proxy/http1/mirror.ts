@@ -1,16 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { MirrorSender } from '../mirror.js';
+import type { Endpoint } from '../targets.js';
 
-/** A mirror endpoint as an HTTP/1.1 copy uses it (`targets.ts`'s `Endpoint` fits). */
-export interface MirrorEndpoint {
-  readonly pool: Dispatcher;
-  /** the balancer's release for this endpoint: a copy is in flight on it until this is called */
-  done(rttMs: number, failed: boolean | undefined): void;
-}
-export interface MirrorTarget {
-  readonly balancer: { pick(): MirrorEndpoint | undefined };
-}
+/** What an HTTP/1.1 copy needs of an endpoint: its pool, and the balancer's release (a copy is in flight until then). */
+export type MirrorEndpoint = Pick<Endpoint, 'pool' | 'done'>;
 
 /**
  * One RequestMirror copy over HTTP/1.1 (mirror.ts says what a copy is): to one endpoint of `t` picked by
@@ -18,18 +12,14 @@ export interface MirrorTarget {
  */
 export function sendHttp1Mirror(
   sender: MirrorSender,
-  t: MirrorTarget,
+  t: { readonly balancer: { pick(): MirrorEndpoint | undefined } },
   method: string,
   path: string,
   headers: string[],
   body: Buffer | null,
 ): void {
-  if (!sender.admit()) return;
-  const ep = t.balancer.pick();
-  if (ep === undefined) {
-    sender.settle(true);
-    return;
-  }
+  const ep = sender.take(t);
+  if (ep === undefined) return;
   ep.pool.dispatch(
     {
       path,

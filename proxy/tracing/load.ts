@@ -14,9 +14,15 @@ export const TRACING_OFF: Tracer = Object.freeze({
   shutdown: () => Promise.resolve(),
 });
 
-/** A tracer exporting to `config.collector`, or `TRACING_OFF` without config. Rejects an invalid config. */
-export async function loadTracer(config: TracingConfig | undefined): Promise<Tracer> {
+/**
+ * A tracer exporting to `config.collector`, or `TRACING_OFF` without config. The proxy's own `workload`
+ * labels the spans' resource unless the config says otherwise. Rejects an invalid config.
+ */
+export async function loadTracer(
+  config: TracingConfig | undefined,
+  workload: { namespace?: string | undefined; pod?: string | undefined; deployment?: string | undefined } = {},
+): Promise<Tracer> {
   if (config === undefined) return TRACING_OFF;
   const { createTracer } = await import('./tracer.js');
-  return createTracer(config);
+  return createTracer({ ...workload, ...config });
 }
