@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { parseAllDocuments } from 'yaml';
 import {
-  decodeResource,
   formatResourceError,
+  parseManifests,
   type KubeObject,
   type ResourceError,
 } from '../../engine/resources/index.js';
@@ -41,7 +40,7 @@ export async function readMeshFile(file: string): Promise<MeshFileResult> {
 
 /** `readMeshFile` on text already read. */
 export function parseMeshFile(text: string, file: string): MeshFileResult {
-  const parsed = decodeDocuments(text, file);
+  const parsed = parseManifests(text, file);
   const warnings = [...parsed.warnings];
   const errors: ResourceError[] = [...parsed.errors];
   const objects: KubeObject[] = [];
@@ -63,39 +62,4 @@ export function parseMeshFile(text: string, file: string): MeshFileResult {
   }
   if (errors.length > 0) return { ok: false, errors: errors.map(formatResourceError), warnings };
   return { ok: true, objects, warnings };
-}
-
-/** `parseManifests` (engine/resources), with `kind: List` documents read item by item */
-function decodeDocuments(
-  text: string,
-  file: string,
-): { objects: KubeObject[]; errors: ResourceError[]; warnings: string[] } {
-  const out = { objects: [] as KubeObject[], errors: [] as ResourceError[], warnings: [] as string[] };
-  parseAllDocuments(text).forEach((doc, i) => {
-    const origin = { file, doc: i + 1 };
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors)
-        out.errors.push({ ...origin, path: '', message: `YAML: ${e.message.split('\n')[0] ?? ''}` });
-      return;
-    }
-    const raw: unknown = doc.toJS();
-    if (raw === null || raw === undefined) return;
-    const list = isList(raw) ? raw.items : undefined;
-    const items = list ?? [raw];
-    items.forEach((item, j) => {
-      const r = decodeResource(item, origin);
-      out.warnings.push(...r.warnings);
-      if (r.ok) out.objects.push(r.object);
-      else if (list === undefined) out.errors.push(...r.errors);
-      else
-        for (const e of r.errors)
-          out.errors.push({ ...e, path: e.path === '' ? `items[${j}]` : `items[${j}].${e.path}` });
-    });
-  });
-  return out;
-}
-
-function isList(raw: unknown): raw is { items: unknown[] } {
-  const o = raw as { kind?: unknown; items?: unknown };
-  return typeof o === 'object' && o.kind === 'List' && Array.isArray(o.items);
 }

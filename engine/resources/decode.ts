@@ -230,7 +230,9 @@ export interface ManifestResult {
 
 /**
  * Read every document of a (multi-document) YAML or JSON text. Empty documents are skipped but still
- * counted, so `[n]` is the n-th document of the file. Good documents are returned even when others fail.
+ * counted, so `[n]` is the n-th document of the file. A `kind: List` document (what `kubectl get -o json`
+ * prints) is read item by item, its errors named `items[i].path`. Good documents are returned even when
+ * others fail.
  */
 export function parseManifests(text: string, file?: string): ManifestResult {
   const out: ManifestResult = { objects: [], errors: [], warnings: [] };
@@ -245,10 +247,21 @@ export function parseManifests(text: string, file?: string): ManifestResult {
     }
     const raw: unknown = doc.toJS();
     if (raw === null || raw === undefined) return;
-    const r = decodeResource(raw, origin);
-    out.warnings.push(...r.warnings);
-    if (r.ok) out.objects.push(r.object);
-    else out.errors.push(...r.errors);
+    const items = isList(raw) ? raw.items : undefined;
+    (items ?? [raw]).forEach((item, j) => {
+      const r = decodeResource(item, origin);
+      out.warnings.push(...r.warnings);
+      if (r.ok) out.objects.push(r.object);
+      else if (items === undefined) out.errors.push(...r.errors);
+      else
+        for (const e of r.errors)
+          out.errors.push({ ...e, path: e.path === '' ? `items[${j}]` : `items[${j}].${e.path}` });
+    });
   });
   return out;
+}
+
+function isList(raw: unknown): raw is { items: unknown[] } {
+  const o = raw as { kind?: unknown; items?: unknown };
+  return typeof o === 'object' && o.kind === 'List' && Array.isArray(o.items);
 }

@@ -142,3 +142,26 @@ describe('registry', () => {
     expect(kinds[kind]?.plural).toBe(plural);
   });
 });
+
+describe('parseManifests: a kind: List (kubectl get -o json) is read item by item', () => {
+  it('returns every good item and names a bad one by its index in the list', () => {
+    const list = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a', namespace: 'x' }, spec: { ports: [{ port: 80 }] } },
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'b', namespace: 'x' },
+          spec: { ports: [{ port: 'eighty' }] },
+        },
+      ],
+    });
+    const r = parseManifests(list, 'svc.json');
+    expect(r.objects.map((o) => o.metadata.name)).toEqual(['a']);
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toMatchObject({ file: 'svc.json', doc: 1 });
+    expect(r.errors[0]!.path).toMatch(/^items\[1\]\.spec\.ports/);
+  });
+});
