@@ -20,11 +20,7 @@ export async function applyCommand(files: string[], opts: { api?: string }): Pro
     const before = await client.get(obj.kind, obj.metadata.namespace, obj.metadata.name);
     try {
       const after = await client.apply(obj);
-      const verb = !before
-        ? 'created'
-        : before.metadata.generation === after.metadata.generation
-          ? 'unchanged'
-          : 'configured';
+      const verb = !before ? 'created' : sameContent(before, after) ? 'unchanged' : 'configured';
       console.log(`${what} ${verb}`);
     } catch (err) {
       failed++;
@@ -32,4 +28,25 @@ export async function applyCommand(files: string[], opts: { api?: string }): Pro
     }
   }
   return failed > 0 ? 1 : 0;
+}
+
+/** metadata the server keeps, which an apply does not change by itself */
+const SERVER_FIELDS = new Set(['resourceVersion', 'generation', 'uid', 'creationTimestamp', 'managedFields']);
+
+/**
+ * Whether an apply changed nothing a user wrote, as kubectl tells `unchanged` from `configured`: the
+ * object without its status and server-kept metadata (a ConfigMap's `data` counts, though it has no
+ * `spec` and no generation).
+ */
+function sameContent(before: object, after: object): boolean {
+  return canonical(before, true) === canonical(after, true);
+}
+
+function canonical(value: unknown, top = false, inMetadata = false): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map((v) => canonical(v)).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([k]) => !(top && k === 'status') && !(inMetadata && SERVER_FIELDS.has(k)))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v, false, top && k === 'metadata')}`).join(',')}}`;
 }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -216,6 +216,15 @@ spec:
     expect(r.stderr).toContain('HorizontalPodAutoscaler is stored and served; Weir does not act on it');
     const hpa = await get(`${up!.api}/apis/autoscaling/v2/namespaces/shop/horizontalpodautoscalers/web`);
     expect(JSON.parse(hpa.body)).toMatchObject({ spec: { maxReplicas: 3 } });
+
+    // applied again as it is: unchanged; a ConfigMap whose data changed (no spec, no generation): configured
+    const again = await runWeir(['apply', '-f', file, '--api', up!.api]);
+    expect(again.stdout).toContain('configmap/web unchanged');
+    expect(again.stdout).toContain('canary.flagger.app/web unchanged');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('greeting: hello', 'greeting: bonjour'));
+    const changed = await runWeir(['apply', '-f', file, '--api', up!.api]);
+    expect(changed.stdout).toContain('configmap/web configured');
+    expect(changed.stdout).toContain('namespace/shop unchanged');
   });
 
   it('rejects an invalid apply with the field path and changes nothing', async () => {
