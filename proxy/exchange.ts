@@ -265,9 +265,7 @@ export class Exchange implements TryOwner, Waiter<Endpoint> {
   private clientGone(): void {
     if (this.state !== PENDING || this.current !== undefined) return;
     this.finish();
-    const ms = performance.now() - this.tp.ctx.start;
-    if (this.rb !== undefined) this.rb.response(-1, ms, ERR_CANCEL);
-    else this.rm?.route.request(-1, ms, ERR_CANCEL);
+    this.routeOutcome(ERR_CANCEL);
     endRequest(this.tp.ctx, 0, -1, 'cancelled by the client');
   }
 
@@ -280,8 +278,7 @@ export class Exchange implements TryOwner, Waiter<Endpoint> {
     const g = tp.sendError(f);
     const ms = performance.now() - tp.ctx.start;
     ep.series.response(tp.grpc ? 200 : f.status, ms, true, g);
-    if (this.rb !== undefined) this.rb.response(-1, ms, f.error);
-    else this.rm?.route.request(-1, ms, f.error);
+    this.routeOutcome(f.error);
     endRequest(tp.ctx, tp.grpc ? 200 : f.status, g, f.reason);
   }
 
@@ -289,9 +286,14 @@ export class Exchange implements TryOwner, Waiter<Endpoint> {
   private local(f: Failure, series: Series): void {
     this.finish();
     answerLocally(this.tp, f, series);
+    this.routeOutcome(f.error);
+  }
+
+  /** per route: the request ended without a response forwarded (on the backend's metrics once one was picked) */
+  private routeOutcome(error: number): void {
     const ms = performance.now() - this.tp.ctx.start;
-    if (this.rb !== undefined) this.rb.response(-1, ms, f.error);
-    else this.rm?.route.request(-1, ms, f.error);
+    if (this.rb !== undefined) this.rb.response(-1, ms, error);
+    else this.rm?.route.request(-1, ms, error);
   }
 
   private backendSeries(): Series {

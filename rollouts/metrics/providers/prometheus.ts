@@ -1,4 +1,4 @@
-import { REQUEST_DURATION, REQUEST_SUCCESS_RATE } from '../../../engine/analysis/index.js';
+import { parsePromValue, REQUEST_DURATION, REQUEST_SUCCESS_RATE } from '../../../engine/analysis/index.js';
 import { send } from './http.js';
 import type { MetricQueryRunner, ProviderConfig } from './types.js';
 
@@ -27,18 +27,8 @@ interface PrometheusResponse {
 
 /** One sample value as the HTTP API writes it (a string, as Go's `strconv.ParseFloat` reads it). */
 function parseSampleValue(v: unknown): number {
-  if (typeof v !== 'string') throw new Error(`unexpected sample value ${JSON.stringify(v)}`);
-  switch (v) {
-    case '+Inf':
-    case 'Inf':
-      return Infinity;
-    case '-Inf':
-      return -Infinity;
-    case 'NaN':
-      return NaN;
-  }
-  const n = Number(v);
-  if (v.trim() === '' || Number.isNaN(n)) throw new Error(`unexpected sample value ${JSON.stringify(v)}`);
+  const n = typeof v === 'string' ? parsePromValue(v) : undefined;
+  if (n === undefined) throw new Error(`unexpected sample value ${JSON.stringify(v)}`);
   return n;
 }
 
