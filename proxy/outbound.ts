@@ -29,6 +29,7 @@ import { H2Transport } from './h2/transport.js';
 import { EndpointPools } from './http1/pools.js';
 import { Http1Transport } from './http1/transport.js';
 import { GoldenMetrics } from './metrics.js';
+import type { MirrorStats } from './mirror.js';
 import { RoutePolicies, type RoutePolicyOptions } from './policies.js';
 import { outboundOpaque, outboundUpgrade } from './protocol/outbound-paths.js';
 import { FrontServer } from './protocol/listener.js';
@@ -86,6 +87,8 @@ export interface ListenerInfo {
 export interface OutboundProxy {
   readonly adminPort: number;
   readonly metrics: GoldenMetrics;
+  /** RequestMirror copies: sent, dropped (bound reached, no endpoint) and in flight now */
+  readonly mirrors: Readonly<MirrorStats>;
   /** the Service ports currently listened on */
   listeners(): ListenerInfo[];
   /** resolves once the snapshots delivered so far have been applied */
@@ -400,6 +403,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
   return {
     adminPort: admin.port,
     metrics,
+    mirrors: policies.mirrors.stats,
     listeners: () =>
       [...listeners.values()].map((l) => ({
         namespace: l.ref.namespace,

@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PeakEwma, peakEwma } from '../../../proxy/balance/peak-ewma.js';
-
-/** a seeded uniform source in [0, 1) (mulberry32) */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from '../../support/seeded.js';
 
 class FakeClock {
   t = 0;

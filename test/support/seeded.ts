@@ -1,0 +1,14 @@
+/**
+ * A seeded uniform source in [0, 1) (mulberry32): tests that sample (P2C picks, mirror percentages)
+ * draw from it so that a statistical bound is checked against one fixed sequence, never a new one.
+ */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
