@@ -74,7 +74,10 @@ command -v node >/dev/null || die "node (>= 20.18.1) is required"
 if [ "$SKIP_BUILD" != 1 ]; then
   log "building bench/ (tsc -p bench/tsconfig.json)"
   (cd "$ROOT" && node node_modules/typescript/bin/tsc -p bench/tsconfig.json) || die "build failed"
+  log "building weir (npm run build: dist/, what bin/weir.js runs)"
+  (cd "$ROOT" && npm run -s build) || die "build failed"
 fi
+[ -f "$ROOT/dist/cli/main.js" ] || die "$ROOT/dist/cli/main.js missing (build with SKIP_BUILD unset)"
 [ -f "$BUILD/weir-proxy.js" ] || die "$BUILD/weir-proxy.js missing (build with SKIP_BUILD unset)"
 gcc -O2 -o "$WORK/openloop" "$HERE/openloop.c" || die "cannot compile openloop.c"
 tool() { node "$BUILD/tools.js" "$@"; }
@@ -200,22 +203,26 @@ start_target() { # target proto -> sets KEY (the PID table entry whose process t
     nginx) KEY=nginx; start nginx /usr/sbin/nginx -p "$WORK/" -c "$WORK/nginx.conf" -e "$WORK/logs/nginx-error.log" -g 'daemon off;' ;;
     weir)
       KEY=weir
+      # the `weir proxy` command itself, as a sidecar runs it: the 90/10 mesh from a file
       if [ "$proto" = h1 ]; then
-        start weir node "${WEIR_SIDECAR_FLAGS[@]}" "${WEIR_NODE_FLAGS[@]}" "$BUILD/weir-proxy.js" --port "$port" --a "127.0.0.1:$P_UP_A" --b "127.0.0.1:$P_UP_B"
+        render weir-proxy-mesh.yaml.tpl "$WORK/weir-h1.yaml" PORT="$port" UP_A="$P_UP_A" UP_B="$P_UP_B" APP_PROTOCOL=
       else
-        start weir node "${WEIR_SIDECAR_FLAGS[@]}" "${WEIR_NODE_FLAGS[@]}" "$BUILD/weir-proxy.js" --port "$port" --a "127.0.0.1:$P_UP2_A" --b "127.0.0.1:$P_UP2_B" --app-protocol h2c
+        render weir-proxy-mesh.yaml.tpl "$WORK/weir-h2c.yaml" PORT="$port" UP_A="$P_UP2_A" UP_B="$P_UP2_B" \
+          APP_PROTOCOL=", appProtocol: kubernetes.io/h2c"
       fi
+      start weir node "${WEIR_SIDECAR_FLAGS[@]}" "${WEIR_NODE_FLAGS[@]}" "$ROOT/bin/weir.js" proxy \
+        --config "$WORK/weir-$proto.yaml" --admin-port 0 --namespace bench --deployment weir-bench --pod weir-bench-0
       for _ in $(seq 150); do
-        grep -q '"ready":true' "$WORK/logs/weir.log" 2>/dev/null && break
+        grep -q '^weir proxy: ready' "$WORK/logs/weir.log" 2>/dev/null && break
         kill -0 "${PID[weir]}" 2>/dev/null || break
         sleep 0.1
       done
-      grep -q '"ready":true' "$WORK/logs/weir.log" || { tail -5 "$WORK/logs/weir.log" >&2; die "weir proxy did not start"; } ;;
+      grep -q '^weir proxy: ready' "$WORK/logs/weir.log" || { tail -5 "$WORK/logs/weir.log" >&2; die "weir proxy did not start"; } ;;
   esac
   wait_port "$port" "$KEY"
 }
 stop_target() { [ "$1" = direct ] || stop "$KEY"; }
-weir_admin_port() { sed -n 's/.*"adminPort":\([0-9]*\).*/\1/p' "$WORK/logs/weir.log" | head -1; }
+weir_admin_port() { sed -n 's/^weir proxy: admin on [0-9.]*:\([0-9]*\).*/\1/p' "$WORK/logs/weir.log" | head -1; }
 
 # ---- 8. measurements (each bounded by timeout); every result is one JSON line ----
 emit() { echo "$1" >>"$RES"; }
