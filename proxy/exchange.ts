@@ -19,13 +19,14 @@ import {
   RETRY_NEVER,
   type Failure,
 } from './errors.js';
+import { corsEdit } from './filters/cors-response.js';
 import { runFilterSteps } from './filters/run.js';
 import type { RequestState } from './filters/state.js';
 import type { Series } from './metrics.js';
 import { endRequest } from './scope.js';
 import { backoffMs, isIdempotent, mayRetry } from './retry.js';
 import type { RouteBackendMetrics, RuleMetrics } from './route-metrics.js';
-import { answerLocally, answerRedirect } from './answer.js';
+import { answerLocally, answerPreflight, answerRedirect } from './answer.js';
 import type { Backend, Endpoint } from './targets.js';
 import type { Transport, Try, TryOwner } from './transport.js';
 
@@ -104,6 +105,8 @@ export class Exchange implements TryOwner, Waiter<Endpoint> {
     const edits: HeaderEdit[] = [];
     if (backend.filters?.response !== undefined) edits.push(backend.filters.response);
     if (rf?.response !== undefined) edits.push(rf.response);
+    const cors = this.rs.corsResponse;
+    if (cors !== undefined) edits.push(corsEdit(cors));
     if (edits.length > 0) this.responseEdits = edits;
 
     if (this.retry !== undefined) tp.ctx.policies.budget(this.rule).deposit();
@@ -126,7 +129,11 @@ export class Exchange implements TryOwner, Waiter<Endpoint> {
       return false;
     }
     this.finish();
-    const status = answerRedirect(tp, s.redirect, this.rs.url, [f.response, ruleFilters?.response]);
+    const edits = [f.response, ruleFilters?.response];
+    const status =
+      s.kind === 'cors'
+        ? answerPreflight(tp, s.cors, this.rs, edits)
+        : answerRedirect(tp, s.redirect, this.rs.url, edits);
     this.rm?.route.request(status, performance.now() - tp.ctx.start, ERR_NONE, tp.grpc ? 0 : -1);
     return false;
   }

@@ -1,5 +1,6 @@
 import type { HTTPBackendRef, HTTPHeaderFilter, HTTPRouteFilter } from '../resources/index.js';
 import type { RuleBackend } from './backends.js';
+import { CompiledCors } from './cors.js';
 import { CompiledRedirect } from './redirect.js';
 import { compilePathModifier, type CompiledRewrite, type PathModifier } from './rewrite.js';
 
@@ -34,6 +35,8 @@ export type FilterStep =
   | { readonly kind: 'rewrite'; readonly rewrite: CompiledRewrite }
   | { readonly kind: 'mirror'; readonly mirror: CompiledMirror }
   | { readonly kind: 'redirect'; readonly redirect: CompiledRedirect }
+  /** CORS: answers preflights itself, adds the CORS headers to other responses (cors.ts) */
+  | { readonly kind: 'cors'; readonly cors: CompiledCors }
   /** a filter Weir must not skip and cannot apply (ExtensionRef, ExternalAuth): the request fails */
   | { readonly kind: 'fail'; readonly status: number; readonly reason: string };
 
@@ -87,7 +90,7 @@ function fraction(m: NonNullable<HTTPRouteFilter['requestMirror']>): { numerator
 
 /**
  * Compile one filter list. Returns undefined for an empty list. Problems (a mirror backend that does
- * not resolve, CORS, which Weir does not apply) are pushed to `ctx.warnings`; ExtensionRef and
+ * not resolve) are pushed to `ctx.warnings`; ExtensionRef and
  * ExternalAuth, which must not be skipped, make the affected requests fail with 500.
  */
 export function compileFilters(
@@ -146,7 +149,7 @@ export function compileFilters(
         break;
       }
       case 'CORS':
-        ctx.warnings.push(`${ctx.label}: filter CORS is not applied`);
+        if (f.cors !== undefined) steps.push({ kind: 'cors', cors: new CompiledCors(f.cors) });
         break;
       case 'ExtensionRef':
       case 'ExternalAuth': {
@@ -181,6 +184,8 @@ export function describeFilters(f: CompiledFilters): Array<Record<string, unknow
         };
       case 'redirect':
         return { type: 'RequestRedirect', ...s.redirect.describe() };
+      case 'cors':
+        return { type: 'CORS', ...s.cors.describe() };
       case 'fail':
         return { type: 'unsupported', status: s.status, reason: s.reason };
     }

@@ -7,6 +7,7 @@ export * from './backends.js';
 export * from './table.js';
 export * from './rewrite.js';
 export * from './redirect.js';
+export * from './cors.js';
 export * from './filters.js';
 export * from './policy.js';
 export * from './grpc.js';

@@ -1,16 +1,17 @@
 import type { CompiledFilters, CompiledMirror, FilterStep } from '../../engine/routing/index.js';
 import { applyHeaderEdit } from './header-modifier.js';
 import { applyRewrite } from './rewrite.js';
-import type { RequestState } from './state.js';
+import { lineValue, type RequestState } from './state.js';
 
 /** a step that answers the request itself */
-export type AnsweringStep = Extract<FilterStep, { kind: 'redirect' | 'fail' }>;
+export type AnsweringStep = Extract<FilterStep, { kind: 'redirect' | 'fail' | 'cors' }>;
 
 /**
  * Run the request-side steps of one compiled filter list on `rs`, in order: header edits and URLRewrite
  * change `rs`, each RequestMirror that samples the request (num/den by `random`) is reported with the
- * path and headers as they are at its place in the list. Stops at, and returns, the first step that
- * answers the request (RequestRedirect, or an unsupported filter); undefined when the request goes on.
+ * path and headers as they are at its place in the list; a CORS filter notes the headers the response
+ * will get (`rs.corsResponse`). Stops at, and returns, the first step that answers the request
+ * (RequestRedirect, a CORS preflight, or an unsupported filter); undefined when the request goes on.
  */
 export function runFilterSteps(
   f: CompiledFilters,
@@ -31,6 +32,13 @@ export function runFilterSteps(
       case 'mirror': {
         const m = s.mirror;
         if (m.numerator >= m.denominator || random() * m.denominator < m.numerator) onMirror(m, rs.url, rs.headers);
+        break;
+      }
+      case 'cors': {
+        const origin = lineValue(rs.headers, 'origin');
+        if (origin === undefined) break;
+        if (rs.method === 'OPTIONS' && lineValue(rs.headers, 'access-control-request-method') !== undefined) return s;
+        rs.corsResponse = s.cors.response(origin);
         break;
       }
       case 'redirect':

@@ -55,6 +55,73 @@ const cases: Case[] = [
     },
   },
   {
+    layer: 'filters: CORS answers preflights itself and adds the CORS headers to allowed origins only',
+    rules: (m) => [
+      {
+        filters: [
+          {
+            type: 'CORS',
+            cors: {
+              allowOrigins: ['https://www.foo.com', 'https://*.bar.com'],
+              allowMethods: ['GET', 'OPTIONS'],
+              allowHeaders: ['x-header-1', 'x-header-2'],
+              exposeHeaders: ['x-header-3', 'x-header-4'],
+              allowCredentials: true,
+              maxAge: 3600,
+            },
+          },
+        ],
+        backendRefs: [m.to('v1')],
+      },
+    ],
+    check: async (m) => {
+      const reached = () => m.apps.v1!.seen.filter((s) => s.path.startsWith('/cors')).length;
+      const before = reached();
+      const preflight = (origin: string) =>
+        m.send('/cors-1', {
+          method: 'OPTIONS',
+          headers: {
+            origin,
+            'access-control-request-method': 'GET',
+            'access-control-request-headers': 'x-header-1, x-header-2',
+          },
+        });
+      for (const origin of ['https://www.foo.com', 'https://xpto.www.bar.com']) {
+        const p = await preflight(origin);
+        expect(p.status).toBe(200);
+        expect(p.headers).toMatchObject({
+          'access-control-allow-origin': origin,
+          'access-control-allow-methods': 'GET, OPTIONS',
+          'access-control-allow-headers': 'x-header-1, x-header-2',
+          'access-control-expose-headers': 'x-header-3, x-header-4',
+          'access-control-max-age': '3600',
+          'access-control-allow-credentials': 'true',
+        });
+        expect(proxyError(p)).toBeUndefined();
+      }
+      const refused = await preflight('https://foobar.com');
+      expect(refused.status).toBe(200);
+      expect(refused.headers['access-control-allow-origin']).toBeUndefined();
+      // preflights are the proxy's to answer: the app saw none of them
+      expect(reached()).toBe(before);
+
+      const simple = await m.send('/cors-1', { headers: { origin: 'https://www.bar.com' } });
+      expect(simple.status).toBe(200);
+      expect(simple.headers['x-served-by']).toBe('v1');
+      expect(simple.headers).toMatchObject({
+        'access-control-allow-origin': 'https://www.bar.com',
+        'access-control-allow-credentials': 'true',
+        'access-control-expose-headers': 'x-header-3, x-header-4',
+      });
+      const other = await m.send('/cors-1', { headers: { origin: 'https://foobar.com' } });
+      expect(other.status).toBe(200);
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+      const noOrigin = await m.send('/cors-1');
+      expect(noOrigin.headers['access-control-allow-origin']).toBeUndefined();
+      expect(reached()).toBe(before + 3);
+    },
+  },
+  {
     layer: 'filters: URLRewrite of the path prefix',
     rules: (m) => [
       {
