@@ -23,6 +23,7 @@ import {
 import type { ResourceStore } from '../../controlplane/store/resource-store.js';
 import { apexServiceName, MANAGED_BY } from '../targets/deployment.js';
 import type { Router } from './router.js';
+import { serviceFilters, withResponseHeader } from './service-filters.js';
 
 type StringMatch = { exact?: string; prefix?: string; suffix?: string; regex?: string };
 
@@ -174,7 +175,9 @@ export class GatewayHTTPRouteRouter implements Router {
           : {}),
       },
     };
-    const ruleFilters: HTTPRouteFilter[] = [];
+    // the service's own filters (headers, rewrite, mirrors, CORS) on every rule, then the mirror to the canary
+    const svcFilters = serviceFilters(svc);
+    const ruleFilters: HTTPRouteFilter[] = [...svcFilters];
     const primaryFilters: HTTPRouteFilter[] = [];
     const canaryFilters: HTTPRouteFilter[] = [];
     if (weights.mirrored) {
@@ -210,7 +213,7 @@ export class GatewayHTTPRouteRouter implements Router {
         rule(
           cookieMatches(cookies.previous),
           [ref(n.primary, weights.primary, primaryFilters), ref(n.canary, weights.canary)],
-          [...ruleFilters, setCookieFilter(expireCookieValue(cookies.previous, affinity))],
+          withResponseHeader(ruleFilters, 'Set-Cookie', expireCookieValue(cookies.previous, affinity)),
         ),
       );
     }
@@ -222,7 +225,12 @@ export class GatewayHTTPRouteRouter implements Router {
     const rules: HTTPRouteRule[] = [...sticky, weighted];
     if (strategy === 'ab-testing' && analysis?.match?.length) {
       weighted.matches = mergeMatches(analysis.match.map(toGatewayMatch), serviceMatches);
-      rules.push({ matches, backendRefs: [ref(n.primary, 100)], ...withTimeouts });
+      rules.push({
+        matches,
+        ...(svcFilters.length > 0 ? { filters: svcFilters } : {}),
+        backendRefs: [ref(n.primary, 100)],
+        ...withTimeouts,
+      });
     }
     const apexMeta = (svc.apex ?? {}) as { labels?: Record<string, string>; annotations?: Record<string, string> };
     return {
