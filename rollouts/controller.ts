@@ -9,7 +9,7 @@ import {
   type CanaryEvent,
   type Observations,
 } from '../engine/canary/index.js';
-import type { Canary, CanaryPhase } from '../engine/resources/index.js';
+import { canaryWarnings, type Canary, type CanaryPhase } from '../engine/resources/index.js';
 import { retryOnConflict, type ResourceStore, type WatchEvent } from '../controlplane/store/resource-store.js';
 import { AlertNotifier } from './alerts.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
@@ -179,6 +179,16 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     }
   };
 
+  /** canary -> the generation whose field warnings were recorded as events */
+  const warned = new Map<string, number | undefined>();
+  /** what a Canary asks for that Weir does not do, as Warning events once per generation (decode warnings) */
+  const warnFields = (canary: Canary) => {
+    const k = key(canary.metadata.namespace, canary.metadata.name);
+    if (warned.has(k) && warned.get(k) === canary.metadata.generation) return;
+    warned.set(k, canary.metadata.generation);
+    for (const w of canaryWarnings(canary)) record(canary, warning(`${w.path}: ${w.message}`));
+  };
+
   const track = (canary: Canary, active: boolean) => {
     for (const p of providers) p.track?.(canary, active);
   };
@@ -249,6 +259,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
       );
       return;
     }
+    warnFields(canary);
     const now = clock.now();
     const started = now.getTime();
     const input: AdvanceInput = {
@@ -348,6 +359,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     const job = jobs.get(k);
     if (job) void job.stop();
     jobs.delete(k);
+    warned.delete(k);
     if (canary) track(canary, false);
   }
 

@@ -394,6 +394,20 @@ export function canaryWarnings(canary: Canary): FieldWarning[] {
   for (const ref of ['ingressRef', 'routeRef', 'upstreamRef'] as const) {
     if (spec[ref] !== undefined) out.push({ path: `spec.${ref}`, message: `${compat} Weir does not use it` });
   }
+  // what Flagger's Gateway API router does not use either (Istio/App Mesh fields), and what Weir cannot do yet
+  const svc = spec.service;
+  for (const field of ['retries', 'trafficPolicy', 'gateways', 'meshName', 'backends', 'delegation'] as const) {
+    if (svc[field] !== undefined)
+      out.push({
+        path: `spec.service.${field}`,
+        message: `${compat} is not used on the Gateway API (Flagger reads it for Istio or App Mesh only)`,
+      });
+  }
+  if (svc.corsPolicy?.allowOrigins !== undefined)
+    out.push({
+      path: 'spec.service.corsPolicy.allowOrigins',
+      message: `${compat} the Gateway API CORS filter takes plain origins: use corsPolicy.allowOrigin`,
+    });
   const fromAlias = spec.canaryAnalysis !== undefined && spec.analysis === spec.canaryAnalysis;
   if (fromAlias)
     out.push({ path: 'spec.canaryAnalysis', message: 'is deprecated: it is read as spec.analysis, rename it' });
@@ -403,6 +417,13 @@ export function canaryWarnings(canary: Canary): FieldWarning[] {
       out.push({
         path: `spec.${where}.metrics[${i}]`,
         message: `"${m.name}" is not a builtin metric and has neither query nor templateRef: its check will fail`,
+      });
+  });
+  spec.analysis?.match?.forEach((m, i) => {
+    if (m.sourceLabels !== undefined)
+      out.push({
+        path: `spec.${where}.match[${i}].sourceLabels`,
+        message: `${compat} not matched yet: Weir's proxies do not know the calling workload's labels`,
       });
   });
   return out;

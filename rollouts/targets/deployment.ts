@@ -15,9 +15,10 @@ import {
   type KubeObject,
   type Pod,
   type Secret,
-  type Service,
 } from '../../engine/resources/index.js';
 import type { ResourceStore } from '../../controlplane/store/resource-store.js';
+import { GeneratedServices, type ServiceTarget, type TargetContainer } from './generated-services.js';
+import { sameJson, withoutStatus } from './objects.js';
 import type { TargetAdapter } from './target-adapter.js';
 
 /** Flagger's `-selector-labels` default: the first of these found in the target's selector names the app. */
@@ -192,26 +193,6 @@ export function podFailure(pods: readonly Pod[], selector: Record<string, string
   return undefined;
 }
 
-function withoutStatus<T extends KubeObject>(o: T): T {
-  const copy = structuredClone(o);
-  delete copy.status;
-  delete copy.metadata.resourceVersion;
-  return copy;
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-function meta(o: unknown): { labels?: Record<string, string>; annotations?: Record<string, string> } {
-  if (o === null || typeof o !== 'object') return {};
-  const m = o as { labels?: unknown; annotations?: unknown };
-  const out: { labels?: Record<string, string>; annotations?: Record<string, string> } = {};
-  if (m.labels && typeof m.labels === 'object') out.labels = m.labels as Record<string, string>;
-  if (m.annotations && typeof m.annotations === 'object') out.annotations = m.annotations as Record<string, string>;
-  return out;
-}
-
 /** A Secret's data as the API server keeps it: `stringData` base64-encoded over `data`. */
 export function secretData(secret: Secret): Record<string, string> | undefined {
   if (secret.stringData === undefined) return secret.data;
@@ -224,7 +205,11 @@ export function secretData(secret: Secret): Record<string, string> | undefined {
 export class DeploymentTarget implements TargetAdapter {
   readonly kind = 'Deployment';
 
-  constructor(private readonly store: ResourceStore) {}
+  private readonly services: GeneratedServices;
+
+  constructor(private readonly store: ResourceStore) {
+    this.services = new GeneratedServices(store, MANAGED_BY);
+  }
 
   private target(canary: Canary): Deployment | undefined {
     return this.store.get<Deployment>('Deployment', canary.metadata.namespace, canary.spec.targetRef.name);
@@ -452,76 +437,16 @@ export class DeploymentTarget implements TargetAdapter {
     return dep?.spec.selector.matchLabels;
   }
 
-  /** The Service Flagger generates for `name`, selecting `<key>: <selectorValue>`, with the canary's port. */
-  private generatedService(
-    canary: Canary,
-    label: { key: string; value: string },
-    name: string,
-    selectorValue: string,
-    extra: unknown,
-  ): Service {
-    const svc = canary.spec.service;
-    const port = {
-      name: svc.portName ?? 'http',
-      port: svc.port,
-      targetPort: svc.targetPort ?? svc.port,
-      protocol: 'TCP' as const,
-      ...(svc.appProtocol !== undefined ? { appProtocol: svc.appProtocol } : {}),
-    };
-    const m = meta(extra);
-    return {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: {
-        name,
-        namespace: canary.metadata.namespace,
-        labels: { ...m.labels, [label.key]: selectorValue },
-        annotations: { ...m.annotations, [MANAGED_BY_ANNOTATION]: MANAGED_BY },
-      },
-      spec: { selector: { [label.key]: selectorValue }, ports: [port] },
-    };
+  private serviceTarget(canary: Canary): ServiceTarget {
+    const { dep, label } = this.requireTarget(canary);
+    return { label, containers: (dep.spec.template.spec?.containers ?? []) as TargetContainer[] };
   }
 
   async reconcileServices(canary: Canary): Promise<void> {
-    const { label } = this.requireTarget(canary);
-    const svc = canary.spec.service;
-    const apex = apexServiceName(canary);
-    await this.ensureService(
-      this.generatedService(canary, label, `${apex}-primary`, `${label.value}-primary`, svc.primary),
-    );
-    await this.ensureService(this.generatedService(canary, label, `${apex}-canary`, label.value, svc.canary));
+    await this.services.reconcile(canary, this.serviceTarget(canary));
   }
 
   async reconcileApexService(canary: Canary): Promise<void> {
-    const { label } = this.requireTarget(canary);
-    const name = apexServiceName(canary);
-    const want = this.generatedService(canary, label, name, `${label.value}-primary`, canary.spec.service.apex);
-    const existing = this.store.get<Service>('Service', canary.metadata.namespace, name);
-    // a user-defined apex keeps its labels and annotations (Flagger updates those only on Services it owns)
-    const userDefined = existing !== undefined && existing.metadata.annotations?.[MANAGED_BY_ANNOTATION] !== MANAGED_BY;
-    await this.ensureService(want, userDefined);
-  }
-
-  /**
-   * Create `want`, or bring an existing Service's selector and ports to it (other spec fields kept), and its
-   * labels and annotations unless `keepMeta` (a user's Service).
-   */
-  private async ensureService(want: Service, keepMeta = false): Promise<void> {
-    const have = this.store.get<Service>('Service', want.metadata.namespace, want.metadata.name);
-    if (have) {
-      if (keepMeta) want = { ...want, metadata: { ...withoutStatus(have).metadata } };
-      const sameSpec =
-        sameJson(have.spec.selector, want.spec.selector) &&
-        sameJson(
-          have.spec.ports.map((p) => [p.name, p.port, p.targetPort]),
-          want.spec.ports.map((p) => [p.name, p.port, p.targetPort]),
-        );
-      const sameMeta =
-        sameJson(have.metadata.labels ?? {}, want.metadata.labels ?? {}) &&
-        sameJson(have.metadata.annotations ?? {}, want.metadata.annotations ?? {});
-      if (sameSpec && sameMeta) return;
-      want = { ...want, spec: { ...have.spec, selector: want.spec.selector, ports: want.spec.ports } };
-    }
-    await this.store.apply(want, { manager: MANAGED_BY });
+    await this.services.reconcileApex(canary, this.serviceTarget(canary));
   }
 }

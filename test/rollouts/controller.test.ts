@@ -45,6 +45,29 @@ describe('canary controller over the store', () => {
     return c;
   }
 
+  it('says once per generation, as a Warning event, which fields of the Canary Weir does not act on', async () => {
+    await store.apply(
+      canary({}, { service: { port: 9898, retries: { attempts: 3 }, corsPolicy: { allowOrigins: [{ exact: 'x' }] } } }),
+    );
+    const c = start();
+    await clock.runDue();
+    await tick();
+    await tick();
+    const warnings = () =>
+      c.events
+        .recent(NS, 'podinfo')
+        .filter((e) => e.type === 'Warning')
+        .map((e) => e.message);
+    expect(warnings()).toEqual([
+      'spec.service.retries: is accepted for Flagger compatibility but is not used on the Gateway API (Flagger reads it for Istio or App Mesh only)',
+      'spec.service.corsPolicy.allowOrigins: is accepted for Flagger compatibility but the Gateway API CORS filter takes plain origins: use corsPolicy.allowOrigin',
+    ]);
+    // a new generation without them: nothing more
+    await store.apply(canary());
+    await tick();
+    expect(warnings()).toHaveLength(2);
+  });
+
   it('initializes: primary, services, HTTPRoute 100/0 on the gatewayRef, target scaled to zero', async () => {
     const c = start();
     await clock.runDue();

@@ -298,6 +298,12 @@ describe('Canary: accepted', () => {
       'canary.yaml[1] spec.ingressRef: is accepted for Flagger compatibility but Weir does not use it',
       'canary.yaml[1] spec.routeRef: is accepted for Flagger compatibility but Weir does not use it',
       'canary.yaml[1] spec.upstreamRef: is accepted for Flagger compatibility but Weir does not use it',
+      ...['retries', 'trafficPolicy', 'gateways', 'meshName', 'backends', 'delegation'].map(
+        (f) =>
+          `canary.yaml[1] spec.service.${f}: is accepted for Flagger compatibility but is not used on the Gateway API (Flagger reads it for Istio or App Mesh only)`,
+      ),
+      'canary.yaml[1] spec.service.corsPolicy.allowOrigins: is accepted for Flagger compatibility but the Gateway API CORS filter takes plain origins: use corsPolicy.allowOrigin',
+      "canary.yaml[1] spec.analysis.match[0].sourceLabels: is accepted for Flagger compatibility but not matched yet: Weir's proxies do not know the calling workload's labels",
     ]);
   });
 
