@@ -123,6 +123,19 @@ describe('an authority supplied by the user', () => {
     await expect(loadAuthority(paths)).resolves.toBeDefined();
   });
 
+  it('accepts a bundle of trust anchors (a rotation) when the issuer is signed by one of them', async () => {
+    const now = Date.now();
+    const [oldAnchor, newAnchor] = [await createTrustAnchor(now), await createTrustAnchor(now)];
+    const issuer = await createIssuer(newAnchor.cert, newAnchor.keys.privateKey, now);
+    const paths = await userFiles({
+      anchor: oldAnchor.cert.toString('pem') + '\n' + newAnchor.cert.toString('pem'),
+      issuer: issuer.cert.toString('pem'),
+      key: await privateKeyToPem(issuer.keys.privateKey),
+    });
+    const authority = await loadAuthority(paths);
+    expect(authority.trustAnchors.map(fingerprint)).toEqual([fingerprint(oldAnchor.cert), fingerprint(newAnchor.cert)]);
+  });
+
   it('refuses a missing file, naming it', async () => {
     const paths = await userFiles();
     const err = await rejection(loadAuthority({ ...paths, issuerKey: join(dir, 'nope.key') }));
