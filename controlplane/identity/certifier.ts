@@ -1,0 +1,37 @@
+/**
+ * The identity service, as Linkerd's `Identity.Certify`: a proxy sends the identity it claims, a token that
+ * proves its workload, and a CSR for its own key; it gets back a leaf certificate and the intermediates.
+ */
+export interface CertifyRequest {
+  identity: string;
+  token: string;
+  /** DER PKCS#10 */
+  csr: Buffer;
+}
+
+export interface CertifyResponse {
+  /** DER */
+  leafCertificate: Buffer;
+  /** DER, the issuer first */
+  intermediateCertificates: Buffer[];
+  validUntilMs: number;
+}
+
+export interface Certifier {
+  certify(req: CertifyRequest): Promise<CertifyResponse>;
+}
+
+/**
+ * A refused request: `unauthenticated` when the token proves no workload or another one, `invalid-argument`
+ * when the identity or the CSR is malformed, tampered with or asks for something else. Any other error is
+ * the service's own failure (a token review that could not be made, for instance).
+ */
+export class CertifyError extends Error {
+  constructor(
+    readonly code: 'unauthenticated' | 'invalid-argument',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CertifyError';
+  }
+}
