@@ -64,7 +64,7 @@ describe('weir pause, resume and abort', () => {
 
   it('abort rolls back now and says why in the status', async () => {
     expect((await runWeir(['abort', 'podinfo', '-n', 'test', '--api', up!.api])).code).toBe(0);
-    const failed = await eventually('the rollback', 20_000, async () => {
+    const failed = await eventually('the rollback', 45_000, async () => {
       const c = await canary();
       return c.status?.phase === 'Failed' ? c : undefined;
     });

@@ -57,11 +57,12 @@ describe('outbound proxy: balancing and resilience', () => {
 
   it('a slow endpoint gets clearly less traffic than a fast one', async () => {
     const fast = await app('fast');
+    // far slower than a busy machine makes the fast one (a 60 ms gap was eaten by event-loop stalls under load)
     const slow = await app('slow', (_req, res) => {
       setTimeout(() => {
         res.writeHead(200, { 'x-served-by': 'slow' });
         res.end('slow');
-      }, 60);
+      }, 250);
       return true;
     });
     const { port, client } = await proxyFor([{ port: fast.port }, { port: slow.port }]);

@@ -93,6 +93,12 @@ const tutorialMetrics = [
 ];
 
 const subject = { canary: 'podinfo', namespace: NS, target: 'podinfo' };
+/**
+ * The highest p99 a latency check may read: the slow answers (220 ms at the app) fall in Linkerd's (200, 300]
+ * bucket on a quiet machine; a loaded one can push the top percent into the next buckets (up to 500, the
+ * quantile then interpolates to 500 plus float rounding).
+ */
+const BUSY_BOUND_MS = 500 + 1e-6;
 
 function metricOf(c: Canary, name: string): CanaryMetric {
   const m = c.spec.analysis?.metrics?.find((x) => x.name === name);
@@ -556,25 +562,28 @@ describe('prometheus metrics provider against a real Prometheus scraping Weir pr
     // exact up to float rounding: 80 of every 100 responses succeed
     expect(Math.abs(sr! - 80)).toBeLessThanOrEqual(0.5);
     const p99 = await provider.query({ canary: c, metric: metricOf(c, 'latency'), windowMs: 30_000 });
+    // the slow answers take 220 ms at the app: Linkerd's (200, 300] bucket, or a later one on a busy machine
     expect(p99).toBeGreaterThan(200);
-    expect(p99).toBeLessThanOrEqual(300);
+    expect(p99).toBeLessThanOrEqual(BUSY_BOUND_MS);
   });
 
-  it('thresholdRange: success rate under min 99 fails the check; latency under max 500 passes, over max 250 fails', async () => {
-    const c = canarySchema.parse(canary({ metrics: tutorialMetrics }));
+  it('thresholdRange: success rate under min 99 fails the check; latency under max 1000 passes, over max 150 fails', async () => {
+    const c = canarySchema.parse(
+      canary({ metrics: [tutorialMetrics[0], { ...tutorialMetrics[1], thresholdRange: { max: 1000 } }] }),
+    );
     const sr = metricOf(c, 'success-rate');
     const lat = metricOf(c, 'latency');
     const srCheck = evaluateMetric(subject, sr, await observe(provider, c, sr));
     expect(srCheck.ok).toBe(false);
     expect(srCheck.message).toBe('Halt podinfo.test advancement success-rate 80.00 < 99');
     const latCheck = evaluateMetric(subject, lat, await observe(provider, c, lat));
-    expect(latCheck).toMatchObject({ ok: true, threshold: { max: 500 } });
+    expect(latCheck).toMatchObject({ ok: true, threshold: { max: 1000 } });
 
     const strict = canarySchema.parse(
       canary({
         metrics: [
           { ...tutorialMetrics[0], thresholdRange: { min: 75 } },
-          { ...tutorialMetrics[1], thresholdRange: { max: 250 } },
+          { ...tutorialMetrics[1], thresholdRange: { max: 150 } },
         ],
       }),
     );
@@ -591,11 +600,21 @@ describe('prometheus metrics provider against a real Prometheus scraping Weir pr
       await observe(provider, strict, metricOf(strict, 'latency')),
     );
     expect(slow.ok).toBe(false);
-    expect(slow.message).toMatch(/^Halt podinfo\.test advancement latency 2\d\d\.\d\d > 250$/);
+    expect(slow.message).toMatch(/^Halt podinfo\.test advancement latency [2-9]\d\d\.\d\d > 150$/);
   });
 
   it("builtin metrics with spec.metricsServer use Flagger's Linkerd queries and give the same answers", async () => {
-    const c = canarySchema.parse(canary({}, { metricsServer: prom.url }));
+    const c = canarySchema.parse(
+      canary(
+        {
+          metrics: [
+            { name: 'request-success-rate', thresholdRange: { min: 99 }, interval: '1m' },
+            { name: 'request-duration', thresholdRange: { max: 1000 }, interval: '30s' },
+          ],
+        },
+        { metricsServer: prom.url },
+      ),
+    );
     const sr = metricOf(c, 'request-success-rate');
     const dur = metricOf(c, 'request-duration');
     const srObs = await observe(provider, c, sr);
@@ -603,7 +622,7 @@ describe('prometheus metrics provider against a real Prometheus scraping Weir pr
     expect(evaluateMetric(subject, sr, srObs).message).toBe('Halt podinfo.test advancement success rate 80.00% < 99%');
     const durObs = await observe(provider, c, dur);
     expect(durObs.value).toBeGreaterThan(200);
-    expect(durObs.value).toBeLessThanOrEqual(300);
+    expect(durObs.value).toBeLessThanOrEqual(BUSY_BOUND_MS);
     expect(evaluateMetric(subject, dur, durObs).ok).toBe(true);
   });
 
