@@ -323,6 +323,12 @@ export function resourceRoutes(options: ResourceRoutesOptions) {
     }
     const rv = opts.preconditions?.resourceVersion;
     await store.delete(info.kind, namespace, name, rv ? { resourceVersion: rv } : {});
+    // held by finalizers: the object stays, with its deletionTimestamp, until they are removed
+    const held = store.get(info.kind, namespace, name);
+    if (held !== undefined) {
+      res.json(present(info)(held));
+      return;
+    }
     await cascade(prev, policy);
     res.json(present(info)(prev));
   }

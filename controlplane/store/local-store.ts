@@ -115,6 +115,11 @@ export class LocalStore extends MemoryStore implements ResourceStore {
   override async apply<T extends KubeObject = KubeObject>(object: KubeObject, options: ApplyOptions = {}): Promise<T> {
     const stored = this.applySync(object, options);
     const key = keyOf(stored);
+    if (this.objects.get(key) !== stored) {
+      // a write that removed the last finalizer of an object being deleted: it is gone
+      await this.forget(key);
+      return stored as T;
+    }
     // an object the runtime derives (a Pod) stays ephemeral when someone else writes it (kubectl label pod)
     if (options.ephemeral ?? this.ephemeralKeys.has(key)) {
       this.ephemeralKeys.add(key);
@@ -145,8 +150,10 @@ export class LocalStore extends MemoryStore implements ResourceStore {
   override async delete(kind: string, namespace: string, name: string, options: StatusOptions = {}): Promise<boolean> {
     const key = objectKey(kind, namespace, name);
     const deleted = this.deleteSync(kind, namespace, name, options);
-    if (deleted) await this.forget(key);
-    return deleted;
+    if (deleted === 'gone') await this.forget(key);
+    // held by finalizers: its deletionTimestamp is state to keep
+    else if (deleted === 'terminating' && !this.ephemeralKeys.has(key)) await this.persist(key);
+    return deleted !== false;
   }
 
   // ---- controllers' own state ----------------------------------------------------------------
@@ -268,6 +275,10 @@ export class LocalStore extends MemoryStore implements ResourceStore {
         const generation = rec.object.metadata?.generation;
         const stored = this.applySync(rec.object, { manager: rec.owner });
         if (typeof generation === 'number') stored.metadata.generation = generation;
+        // an object held by finalizers stays being deleted across a restart
+        const deleting = rec.object.metadata?.deletionTimestamp;
+        if (typeof deleting === 'string' && stored.metadata.finalizers?.length)
+          stored.metadata.deletionTimestamp = deleting;
         const key = keyOf(stored);
         this.owners.set(key, typeof rec.owner === 'string' ? rec.owner : 'user');
         this.lastWritten.set(key, text);

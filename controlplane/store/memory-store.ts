@@ -80,7 +80,11 @@ export class MemoryStore implements ResourceStore {
     return this.applySync(object, options) as T;
   }
 
-  /** validate, stamp metadata, index and notify; returns the stored object */
+  /**
+   * validate, stamp metadata, index and notify; returns the stored object. An object being deleted
+   * (`deletionTimestamp` set) keeps that timestamp, takes no new finalizer, and goes (DELETED) once a write
+   * leaves it without finalizers: the returned object is then no longer in the store.
+   */
   protected applySync(object: KubeObject, options: ApplyOptions = {}): KubeObject {
     const decoded = decodeResource(structuredClone(object));
     if (!decoded.ok) throw new ResourceValidationError(decoded.errors);
@@ -88,6 +92,22 @@ export class MemoryStore implements ResourceStore {
     const key = objectKey(next.kind, next.metadata.namespace, next.metadata.name);
     const prev = this.objects.get(key);
     this.check(next.kind, next.metadata.namespace, next.metadata.name, prev, options);
+    const deleting = prev?.metadata.deletionTimestamp;
+    if (deleting !== undefined) {
+      const had = new Set(prev?.metadata.finalizers ?? []);
+      const added = (next.metadata.finalizers ?? []).filter((f) => !had.has(f));
+      if (added.length > 0)
+        throw new ResourceValidationError([
+          {
+            path: 'metadata.finalizers',
+            message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`,
+          },
+        ]);
+      next.metadata.deletionTimestamp = deleting;
+    } else {
+      delete next.metadata.deletionTimestamp;
+    }
+    if ((next.metadata.finalizers ?? []).length === 0) delete next.metadata.finalizers;
     const specChanged = !prev || JSON.stringify(prev.spec) !== JSON.stringify(next.spec);
     next.metadata.uid = prev?.metadata.uid ?? next.metadata.uid ?? randomUUID();
     next.metadata.creationTimestamp =
@@ -99,6 +119,12 @@ export class MemoryStore implements ResourceStore {
     next.metadata.generation = (prev?.metadata.generation ?? 0) + (specChanged ? 1 : 0) || 1;
     next.metadata.resourceVersion = String(++this.version);
     if (next.status === undefined && prev?.status !== undefined) next.status = prev.status;
+    if (deleting !== undefined && next.metadata.finalizers === undefined) {
+      // the last finalizer is gone: so is the object
+      this.objects.delete(key);
+      this.emit({ type: 'DELETED', object: next });
+      return next;
+    }
     this.objects.set(key, next);
     this.emit({ type: prev ? 'MODIFIED' : 'ADDED', object: next });
     return next;
@@ -136,18 +162,41 @@ export class MemoryStore implements ResourceStore {
   }
 
   async delete(kind: string, namespace: string, name: string, options: StatusOptions = {}): Promise<boolean> {
-    return this.deleteSync(kind, namespace, name, options);
+    return this.deleteSync(kind, namespace, name, options) !== false;
   }
 
-  protected deleteSync(kind: string, namespace: string, name: string, options: StatusOptions = {}): boolean {
+  /**
+   * Delete an object: `gone` when it is removed, `terminating` when finalizers hold it (it gets a
+   * `deletionTimestamp`, MODIFIED, and goes when a write removes the last finalizer), false when there is
+   * no such object.
+   */
+  protected deleteSync(
+    kind: string,
+    namespace: string,
+    name: string,
+    options: StatusOptions = {},
+  ): 'gone' | 'terminating' | false {
     const key = objectKey(kind, namespace, name);
     const prev = this.objects.get(key);
     if (!prev) return false;
     this.check(kind, namespace, name, prev, options);
+    if ((prev.metadata.finalizers ?? []).length > 0) {
+      if (prev.metadata.deletionTimestamp !== undefined) return 'terminating';
+      const deletionTimestamp = this.clock()
+        .toISOString()
+        .replace(/\.\d+Z$/, 'Z');
+      const next: KubeObject = {
+        ...prev,
+        metadata: { ...prev.metadata, deletionTimestamp, resourceVersion: String(++this.version) },
+      };
+      this.objects.set(key, next);
+      this.emit({ type: 'MODIFIED', object: next });
+      return 'terminating';
+    }
     this.objects.delete(key);
     const gone: KubeObject = { ...prev, metadata: { ...prev.metadata, resourceVersion: String(++this.version) } };
     this.emit({ type: 'DELETED', object: gone });
-    return true;
+    return 'gone';
   }
 
   watch(handler: (event: WatchEvent) => void): () => void {

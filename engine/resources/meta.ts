@@ -20,6 +20,10 @@ export const objectMeta = z.looseObject({
   resourceVersion: z.string().optional(),
   generation: z.number().int().optional(),
   creationTimestamp: z.string().optional(),
+  /** keys that hold a deleted object until each is removed (Kubernetes finalizers) */
+  finalizers: z.array(z.string().min(1)).optional(),
+  /** set by the store when an object with finalizers is deleted; the object goes once they are all gone */
+  deletionTimestamp: z.string().optional(),
 });
 export type ObjectMeta = z.infer<typeof objectMeta>;
 
