@@ -3,6 +3,7 @@ import {
   advance,
   analysisIntervalMs,
   messages,
+  normal,
   warning,
   type Action,
   type AdvanceInput,
@@ -14,6 +15,7 @@ import { retryOnConflict, type ResourceStore, type WatchEvent } from '../control
 import { AlertNotifier } from './alerts.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { EventRecorder } from './events.js';
+import { finalizerStep, withFinalizer } from './finalizer.js';
 import { errorMessage, silentLogger, type Logger } from './logger.js';
 import { observeMetrics } from './metrics/observe.js';
 import type { MetricsProvider } from './metrics/provider.js';
@@ -246,6 +248,44 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     }
   }
 
+  /** the Canary's metadata written back (finalizers), against the version read: a conflict waits for the next tick */
+  async function writeMeta(canary: Canary, metadata: Canary['metadata']): Promise<void> {
+    const { status: _status, ...rest } = canary;
+    await store.apply({ ...rest, metadata }, { manager: 'canary-controller' });
+  }
+
+  /**
+   * `revertOnDeletion` as Flagger's `syncHandler` and `finalize`: add or remove the finalizer; when a Canary
+   * holding it is deleted: phase Terminating (event), the target back to the primary's replicas, and once it
+   * is ready the apex Service back on the target's pods, the route and the generated objects removed, the
+   * finalizer released (event): the Canary is then gone. A target not ready yet is checked again at the next
+   * tick. True when the tick ends here.
+   */
+  async function handleFinalizer(canary: Canary, step: 'add' | 'remove' | 'finalize', adapter: TargetAdapter) {
+    const names = { canary: canary.metadata.name, namespace: canary.metadata.namespace };
+    if (step === 'add' || step === 'remove') {
+      await writeMeta(canary, withFinalizer(canary, step === 'add'));
+      return canary.metadata.deletionTimestamp !== undefined;
+    }
+    if (canary.status?.phase !== 'Terminating') {
+      const status = { ...canary.status, phase: 'Terminating' as const, canaryWeight: 0, iterations: 0 };
+      await store.patchStatus('Canary', canary.metadata.namespace, canary.metadata.name, status);
+      record(canary, normal(messages.terminating(names)));
+    }
+    await adapter.revertTarget(canary);
+    const readiness = adapter.observeTarget(canary, clock.now()).readiness;
+    if (!readiness.ready) {
+      logger.info(`canary ${names.namespace}/${names.canary}: terminating: target not ready yet: ${readiness.message}`);
+      return true;
+    }
+    await adapter.release(canary);
+    await router.finalize(canary);
+    const latest = store.get<Canary>('Canary', canary.metadata.namespace, canary.metadata.name) ?? canary;
+    await writeMeta(latest, withFinalizer(latest, false));
+    record(canary, normal(messages.terminated(names)));
+    return true;
+  }
+
   async function tick(namespace: string, name: string): Promise<void> {
     const canary = store.get<Canary>('Canary', namespace, name);
     if (!canary) return;
@@ -259,6 +299,10 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
       );
       return;
     }
+    const step = finalizerStep(canary);
+    if (step !== 'none') {
+      if (await handleFinalizer(canary, step, adapter)) return;
+    } else if (canary.metadata.deletionTimestamp !== undefined) return;
     warnFields(canary);
     const now = clock.now();
     const started = now.getTime();
@@ -368,7 +412,12 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     recorder.setTotal(store.list<Canary>('Canary'));
     const canary = e.object as Canary;
     if (e.type === 'DELETED') stopJob(canary.metadata.namespace, canary.metadata.name, canary);
-    else ensureJob(canary);
+    else {
+      ensureJob(canary);
+      // a Canary held by a finalizer is finalized now, not an interval later (Flagger enqueues it)
+      if (canary.metadata.deletionTimestamp !== undefined)
+        void jobs.get(key(canary.metadata.namespace, canary.metadata.name))?.runOnce();
+    }
   };
   const unwatch = store.watch(onEvent);
   for (const c of store.list<Canary>('Canary')) ensureJob(c);

@@ -54,6 +54,9 @@ export const warning = (message: string): CanaryEvent => ({ type: 'Warning', rea
 
 export const messages = {
   suspended: () => 'skipping canary run as object is suspended',
+  /** `revertOnDeletion` (`pkg/controller/finalizer.go`, `controller.go`) */
+  terminating: (n: Pick<CanaryNames, 'canary' | 'namespace'>) => `Terminating canary ${n.canary}.${n.namespace}`,
+  terminated: (n: Pick<CanaryNames, 'canary' | 'namespace'>) => `Terminated canary ${n.canary}.${n.namespace}`,
   initializationDone: (n: CanaryNames) => `Initialization done! ${n.canary}.${n.namespace}`,
   newRevision: (n: CanaryNames) => `New revision detected! Scaling up ${n.target}.${n.namespace}`,
   restartAnalysis: (n: CanaryNames) => `New revision detected! Restarting analysis for ${n.target}.${n.namespace}`,

@@ -277,6 +277,19 @@ export class GatewayHTTPRouteRouter implements Router {
   }
 
   /**
+   * `revertOnDeletion`: the route goes with the canary, as the garbage collector removes the HTTPRoute
+   * Flagger creates with the Canary as its owner: the apex Service then serves from its own endpoints.
+   * Only a route that sends to the generated `-primary` Service is the canary's.
+   */
+  async finalize(canary: Canary): Promise<void> {
+    const route = this.current(canary);
+    if (!route) return;
+    const { primary } = this.names(canary);
+    if (!route.spec.rules.some((r) => (r.backendRefs ?? []).some((b) => b.name === primary))) return;
+    await this.store.delete('HTTPRoute', canary.metadata.namespace, route.metadata.name);
+  }
+
+  /**
    * Weights and mirroring read back from the weighted rule: the last rule with both the primary and the
    * canary backendRef (session-affinity rules come before it, the A/B primary-only rule after it).
    */

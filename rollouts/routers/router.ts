@@ -16,4 +16,6 @@ export interface Router {
   setRoutes(canary: Canary, weights: RouteWeights, cookies?: SessionCookies): Promise<void>;
   /** undefined when the route does not exist */
   getRoutes(canary: Canary): RouteWeights | undefined;
+  /** `revertOnDeletion`: remove the route the controller wrote for this canary (a user's is left alone) */
+  finalize(canary: Canary): Promise<void>;
 }

@@ -437,6 +437,28 @@ export class DeploymentTarget implements TargetAdapter {
     return dep?.spec.selector.matchLabels;
   }
 
+  async revertTarget(canary: Canary): Promise<void> {
+    const primary = this.primary(canary);
+    // Flagger `Finalize`: the primary's replicas, or ScaleFromZero (at least one) without a primary
+    await this.scaleTarget(canary, Math.max(1, primary?.spec.replicas ?? 1));
+  }
+
+  async release(canary: Canary): Promise<void> {
+    const ns = canary.metadata.namespace;
+    await this.services.releaseApex(canary, this.serviceTarget(canary));
+    await this.services.remove(canary);
+    if (this.primary(canary)) await this.store.delete('Deployment', ns, primaryName(canary));
+    // the `-primary` copies of the tracked ConfigMaps and Secrets
+    const dep = this.target(canary);
+    for (const key of Object.keys(dep ? this.trackedConfigs(canary, dep) : {})) {
+      const slash = key.indexOf('/');
+      const kind = key.slice(0, slash) === 'configmap' ? 'ConfigMap' : 'Secret';
+      const name = primaryConfigName(key.slice(slash + 1));
+      const copy = this.store.get(kind, ns, name);
+      if (copy?.metadata.annotations?.[MANAGED_BY_ANNOTATION] === MANAGED_BY) await this.store.delete(kind, ns, name);
+    }
+  }
+
   private serviceTarget(canary: Canary): ServiceTarget {
     const { dep, label } = this.requireTarget(canary);
     return { label, containers: (dep.spec.template.spec?.containers ?? []) as TargetContainer[] };

@@ -67,6 +67,31 @@ export class GeneratedServices {
     await this.ensure(canary, want);
   }
 
+  /**
+   * `revertOnDeletion`: the apex Service selects the target's own pods again (Flagger's router `Finalize`:
+   * a Service it created is reconciled to the target's label value; Weir does the same for a user's).
+   */
+  async releaseApex(canary: Canary, target: ServiceTarget): Promise<void> {
+    const name = apexName(canary);
+    const have = this.store.get<Service>('Service', canary.metadata.namespace, name);
+    if (!have) return;
+    const selector = { [target.label.key]: target.label.value };
+    if (sameJson(have.spec.selector, selector)) return;
+    const next = withoutStatus(have);
+    next.spec = { ...next.spec, selector };
+    await this.store.apply(next, { manager: this.managedBy });
+  }
+
+  /** `revertOnDeletion`: the generated `-primary` and `-canary` Services go with the canary */
+  async remove(canary: Canary): Promise<void> {
+    const apex = apexName(canary);
+    for (const name of [`${apex}-primary`, `${apex}-canary`]) {
+      const have = this.store.get<Service>('Service', canary.metadata.namespace, name);
+      if (have?.metadata.annotations?.[ANNOTATION_MANAGED_BY] === this.managedBy)
+        await this.store.delete('Service', canary.metadata.namespace, name);
+    }
+  }
+
   private want(canary: Canary, target: ServiceTarget, name: string, selectorValue: string, extra: unknown): Service {
     const svc = canary.spec.service;
     const port: ServicePort = {

@@ -25,6 +25,17 @@ export interface TargetAdapter {
   promote(canary: Canary): Promise<void>;
   /** set the target's replicas */
   scaleTarget(canary: Canary, replicas: number): Promise<void>;
+  /**
+   * `revertOnDeletion`, first half (Flagger `Finalize`): the target back to the primary's replicas (at least
+   * one when there is no primary), so that it can serve again
+   */
+  revertTarget(canary: Canary): Promise<void>;
+  /**
+   * `revertOnDeletion`, second half, once the target is ready: the apex Service selects the target's pods
+   * again, and what the controller generated for the canary (the primary and its config copies, the
+   * `-primary`/`-canary` Services) is deleted, as a cluster's garbage collector deletes what a Canary owns
+   */
+  release(canary: Canary): Promise<void>;
   /** labels selecting the pods of a workload of this canary ('canary' = the target), for metrics */
   podSelector(canary: Canary, which: 'canary' | 'primary'): Record<string, string> | undefined;
 }
