@@ -4,6 +4,7 @@ import { addControlCommands } from './commands/control.js';
 import { addLoadtesterCommand } from './commands/loadtester.js';
 import { getCommand } from './commands/get.js';
 import { validateCommand } from './commands/validate.js';
+import { weirVersion } from './version.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -16,6 +17,7 @@ export async function main(argv: string[]): Promise<number> {
     .description(
       'Weir: a service mesh and Flagger-compatible progressive delivery, embedded on one machine or on a cluster',
     )
+    .version(weirVersion(), '--version', 'print the version and exit')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const apiOption = ['--api <url>', 'the Weir API (default: $WEIR_API, else the instance last started here)'] as const;
@@ -102,6 +104,13 @@ export async function main(argv: string[]): Promise<number> {
 
   addControlCommands(program, apiOption, (c) => (code = c));
   addLoadtesterCommand(program, (c) => (code = c));
+
+  program
+    .command('version')
+    .description('print the version of weir and exit')
+    .action(() => {
+      console.log(weirVersion());
+    });
 
   program
     .command('demo')
