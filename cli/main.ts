@@ -83,12 +83,14 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('get')
-    .argument('<kind>', 'canaries, canary, services, deployments, httproutes, pods, ...')
+    .argument('<kind>', 'canaries, pods, deployments (deploy), services (svc), httproutes, events, ... or kind.group')
     .argument('[name]')
-    .description('print resources of the running instance')
-    .option('-n, --namespace <ns>', 'namespace (a single object: default "default"; a list: all namespaces)')
-    .option('-A, --all-namespaces', 'list across all namespaces')
+    .description('print resources of the running instance, as kubectl get')
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .option('-A, --all-namespaces', 'list across all namespaces (adds a NAMESPACE column)')
+    .option('-l, --selector <selector>', 'label selector: key=value,key2!=value,key3 in (a,b),!key4')
     .option('-o, --output <format>', 'json | yaml | wide | name')
+    .option('-w, --watch', 'after the list, print one line per change until interrupted')
     .option(...apiOption)
     .action(async (kind: string, name: string | undefined, opts: Parameters<typeof getCommand>[2]) => {
       code = await getCommand(kind, name, opts);
