@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { applyCommand } from './commands/apply.js';
 import { addControlCommands } from './commands/control.js';
 import { addLoadtesterCommand } from './commands/loadtester.js';
+import { describeCommand } from './commands/describe.js';
 import { getCommand } from './commands/get.js';
 import { validateCommand } from './commands/validate.js';
 import { weirVersion } from './version.js';
@@ -94,6 +95,17 @@ export async function main(argv: string[]): Promise<number> {
     .option(...apiOption)
     .action(async (kind: string, name: string | undefined, opts: Parameters<typeof getCommand>[2]) => {
       code = await getCommand(kind, name, opts);
+    });
+
+  program
+    .command('describe')
+    .argument('<kind>', 'canary')
+    .argument('<name>')
+    .description('a Canary for people: spec in brief, status, conditions, the failure reason, events as a timeline')
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .option(...apiOption)
+    .action(async (kind: string, name: string, opts: { namespace?: string; api?: string }) => {
+      code = await describeCommand(kind, name, opts);
     });
 
   program
