@@ -4,6 +4,7 @@ import { addControlCommands } from './commands/control.js';
 import { addLoadtesterCommand } from './commands/loadtester.js';
 import { describeCommand } from './commands/describe.js';
 import { getCommand } from './commands/get.js';
+import { DEFAULT_TIMEOUT, waitCommand, type WaitOptions } from './commands/wait.js';
 import { validateCommand } from './commands/validate.js';
 import { weirVersion } from './version.js';
 
@@ -106,6 +107,21 @@ export async function main(argv: string[]): Promise<number> {
     .option(...apiOption)
     .action(async (kind: string, name: string, opts: { namespace?: string; api?: string }) => {
       code = await describeCommand(kind, name, opts);
+    });
+
+  program
+    .command('wait')
+    .argument('<kind>', 'canary')
+    .argument('<name>')
+    .description(
+      "block until the Canary's run of the current template is promoted, failed or in a phase: exit 0 met, 1 opposite outcome, 2 timeout",
+    )
+    .requiredOption('--for <condition>', 'promoted | failed | phase=P')
+    .option('--timeout <duration>', 'how long to wait (a Go duration)', DEFAULT_TIMEOUT)
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .option(...apiOption)
+    .action(async (kind: string, name: string, opts: WaitOptions) => {
+      code = await waitCommand(kind, name, opts);
     });
 
   program
