@@ -2,7 +2,10 @@ import { Command, CommanderError } from 'commander';
 import { applyCommand } from './commands/apply.js';
 import { addControlCommands } from './commands/control.js';
 import { addLoadtesterCommand } from './commands/loadtester.js';
+import { deleteCommand, type DeleteOptions } from './commands/delete.js';
 import { describeCommand } from './commands/describe.js';
+import { gateCommand, type GateOptions } from './commands/gate.js';
+import { logsCommand, type LogsOptions } from './commands/logs.js';
 import { getCommand } from './commands/get.js';
 import { DEFAULT_TIMEOUT, waitCommand, type WaitOptions } from './commands/wait.js';
 import { validateCommand } from './commands/validate.js';
@@ -122,6 +125,43 @@ export async function main(argv: string[]): Promise<number> {
     .option(...apiOption)
     .action(async (kind: string, name: string, opts: WaitOptions) => {
       code = await waitCommand(kind, name, opts);
+    });
+
+  program
+    .command('delete')
+    .argument('[kind-and-names...]', 'KIND NAME... (canary podinfo)')
+    .description('delete objects of the running instance, by KIND NAME... or every document of -f FILE')
+    .option('-f, --filename <file>', 'manifest file or folder (repeatable)', collect, [])
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .option('--ignore-not-found', 'an object that does not exist is not an error')
+    .option(...apiOption)
+    .action(async (args: string[], opts: DeleteOptions) => {
+      code = await deleteCommand(args, opts);
+    });
+
+  program
+    .command('logs')
+    .argument('<pod>', 'POD, pod/POD or deploy/NAME')
+    .description("print a pod's output (stdout and stderr of every run)")
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .option('-f, --follow', 'keep printing new output until interrupted or the pod is gone')
+    .option('--tail <lines>', 'only the last N lines')
+    .option(...apiOption)
+    .action(async (pod: string, opts: LogsOptions) => {
+      code = await logsCommand(pod, opts);
+    });
+
+  program
+    .command('gate')
+    .argument('<action>', 'open | close | check')
+    .argument('<name>', 'the Canary the gate is for')
+    .description("the built-in loadtester's manual gates (confirm-rollout, confirm-promotion... webhooks)")
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .option('--rollback', 'the rollback gate (/rollback/*) instead of the approval gate (/gate/*)')
+    .option('--loadtester <url>', "the loadtester (default: $WEIR_LOADTESTER, else the running instance's)")
+    .option(...apiOption)
+    .action(async (action: string, name: string, opts: GateOptions) => {
+      code = await gateCommand(action, name, opts);
     });
 
   program
