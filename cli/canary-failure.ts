@@ -6,7 +6,8 @@ const ROLLBACK = /^Rolling back \S+ (.*)$/;
 const WEIGHT = /^Advance \S+ canary weight (\d+)$/;
 const ITERATION = /^Advance \S+ canary iteration (\d+\/\d+)$/;
 const THRESHOLD = /^failed checks threshold reached (\d+)$/;
-const NEW_RUN = /^New revision detected!/;
+/** the events that end a run: what comes after them belongs to the next one */
+const RUN_ENDED = /^(Promotion completed!|Canary failed!|Initialization done!)/;
 
 /** a Halt message's check, named as the metric is named in the spec */
 function checkOf(halt: string): string {
@@ -25,17 +26,17 @@ function checkOf(halt: string): string {
 export function failureReason(canary: Canary, events: readonly KubeEvent[]): string | undefined {
   if (canary.status?.phase !== 'Failed') return undefined;
   const messages = events.map((e) => e.message);
-  // the last run: from its last "New revision detected!" on
-  let start = 0;
-  messages.forEach((m, i) => {
-    if (NEW_RUN.test(m)) start = i;
-  });
-  const run = messages.slice(start);
+  // the last run: after the event that ended the run before it, up to its rollback
   let rollbackAt = -1;
-  run.forEach((m, i) => {
+  messages.forEach((m, i) => {
     if (ROLLBACK.test(m)) rollbackAt = i;
   });
-  const before = rollbackAt < 0 ? run : run.slice(0, rollbackAt);
+  const end = rollbackAt < 0 ? messages.length : rollbackAt;
+  let start = 0;
+  messages.slice(0, end).forEach((m, i) => {
+    if (RUN_ENDED.test(m)) start = i + 1;
+  });
+  const before = messages.slice(start, end);
   let where: string | undefined;
   let halt: string | undefined;
   for (const m of before) {
@@ -44,7 +45,7 @@ export function failureReason(canary: Canary, events: readonly KubeEvent[]): str
     const h = HALT.exec(m) ?? HALT_NO_NAME.exec(m);
     if (h && !/^waiting for/.test(h[1]!)) halt = checkOf(h[1]!);
   }
-  const cause = rollbackAt < 0 ? undefined : ROLLBACK.exec(run[rollbackAt]!)![1]!;
+  const cause = rollbackAt < 0 ? undefined : ROLLBACK.exec(messages[rollbackAt]!)![1]!;
   const reached = cause ? THRESHOLD.exec(cause) : null;
   const parts: string[] = [];
   if (reached) {

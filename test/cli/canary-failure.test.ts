@@ -39,8 +39,10 @@ describe('the failure reason of a Failed run', () => {
       canary('Failed', 2),
       events(
         'New revision detected! Scaling up podinfo.test',
+        'Advance podinfo.test canary iteration 5/10',
         'Halt podinfo.test advancement success rate 10.00% < 99%',
         'Rolling back podinfo.test failed checks threshold reached 2',
+        'Canary failed! Scaling down podinfo.test',
         'New revision detected! Scaling up podinfo.test',
         'Advance podinfo.test canary iteration 2/10',
         'Halt podinfo.test advancement request duration 900ms > 500ms',
@@ -57,6 +59,21 @@ describe('the failure reason of a Failed run', () => {
         events('Advance podinfo.test canary weight 20', 'Rolling back podinfo.test aborted manually'),
       ),
     ).toBe('aborted manually at weight 20');
+  });
+
+  it('does not take the weight of the run before when this one failed before advancing', () => {
+    expect(
+      failureReason(
+        canary('Failed'),
+        events(
+          'Advance podinfo.test canary weight 40',
+          'Promotion completed! Scaling down podinfo.test',
+          'Halt podinfo.test advancement waiting for approval approval',
+          'Rolling back podinfo.test aborted manually',
+          'Canary failed! Scaling down podinfo.test',
+        ),
+      ),
+    ).toBe('aborted manually');
   });
 
   it('says nothing about a run that did not fail', () => {
