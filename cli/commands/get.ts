@@ -55,16 +55,15 @@ export async function getCommand(kindName: string, name: string | undefined, opt
   if (print.ctx.wide && info.kind === 'Canary') await golden.load(items as Canary[]);
 
   const table = new TablePrinter(print);
+  const tableOutput = print.output === undefined || print.output === 'wide';
   if (items.length === 0 && print.output !== 'json' && print.output !== 'yaml') {
     console.error(namespace === undefined ? 'No resources found' : `No resources found in ${namespace} namespace.`);
-  } else if (!opts.watch || print.output === 'name' || print.output === undefined || print.output === 'wide') {
-    console.log(
-      print.output === undefined || print.output === 'wide'
-        ? table.table(items)
-        : renderObjects(items, name !== undefined, print),
-    );
+  } else if (tableOutput) {
+    console.log(table.table(items));
+  } else if (opts.watch && print.output !== 'name') {
+    for (const o of items) console.log(renderWatched(o, print)); // -w -o json|yaml: one object per change
   } else {
-    for (const o of items) console.log(renderWatched(o, print));
+    console.log(renderObjects(items, name !== undefined, print));
   }
   if (!opts.watch) return 0;
   return watchAndPrint(client, info, namespace, query, resourceVersion, items, print, table, golden);
@@ -90,7 +89,7 @@ async function watchAndPrint(
   const last = new Map<string, string>();
   const key = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
   const tableOutput = print.output === undefined || print.output === 'wide';
-  const render = (o: KubeObject) => (tableOutput ? table.line(o) : renderWatched(o, print));
+  const render = (o: KubeObject): string => (tableOutput ? table.line(o) : renderWatched(o, print));
   for (const o of initial) last.set(key(o), render(o));
   let chain = Promise.resolve();
   const show = (o: KubeObject): void => {

@@ -47,16 +47,20 @@ export class TablePrinter {
     return this.o.allNamespaces ? ['NAMESPACE', ...h] : h;
   }
 
+  private headed = false;
+
   /** the header and one row per object */
   table(items: KubeObject[]): string {
     const rows = [this.head(), ...items.map((i) => this.cells(i))];
     this.widths = columnWidths(rows);
+    this.headed = true;
     return alignRows(rows, this.widths).join('\n');
   }
 
-  /** one more row, aligned with the table printed before */
+  /** one more row, aligned with the table printed before (after the header, if none was printed yet) */
   line(obj: KubeObject): string {
     const row = this.cells(obj);
+    if (!this.headed) return this.table([obj]);
     this.widths = columnWidths([row], this.widths);
     return alignRows([row], this.widths)[0]!;
   }
