@@ -2,8 +2,14 @@ import { Command, CommanderError } from 'commander';
 import { applyCommand } from './commands/apply.js';
 import { addControlCommands } from './commands/control.js';
 import { addLoadtesterCommand } from './commands/loadtester.js';
+import { deleteCommand, type DeleteOptions } from './commands/delete.js';
+import { describeCommand } from './commands/describe.js';
+import { gateCommand, type GateOptions } from './commands/gate.js';
+import { logsCommand, type LogsOptions } from './commands/logs.js';
 import { getCommand } from './commands/get.js';
+import { DEFAULT_TIMEOUT, waitCommand, type WaitOptions } from './commands/wait.js';
 import { validateCommand } from './commands/validate.js';
+import { weirVersion } from './version.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -16,6 +22,7 @@ export async function main(argv: string[]): Promise<number> {
     .description(
       'Weir: a service mesh and Flagger-compatible progressive delivery, embedded on one machine or on a cluster',
     )
+    .version(weirVersion(), '--version', 'print the version and exit')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const apiOption = ['--api <url>', 'the Weir API (default: $WEIR_API, else the instance last started here)'] as const;
@@ -81,15 +88,80 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('get')
-    .argument('<kind>', 'canaries, canary, services, deployments, httproutes, pods, ...')
+    .argument('<kind>', 'canaries, pods, deployments (deploy), services (svc), httproutes, events, ... or kind.group')
     .argument('[name]')
-    .description('print resources of the running instance')
-    .option('-n, --namespace <ns>', 'namespace (a single object: default "default"; a list: all namespaces)')
-    .option('-A, --all-namespaces', 'list across all namespaces')
+    .description('print resources of the running instance, as kubectl get')
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .option('-A, --all-namespaces', 'list across all namespaces (adds a NAMESPACE column)')
+    .option('-l, --selector <selector>', 'label selector: key=value,key2!=value,key3 in (a,b),!key4')
     .option('-o, --output <format>', 'json | yaml | wide | name')
+    .option('-w, --watch', 'after the list, print one line per change until interrupted')
     .option(...apiOption)
     .action(async (kind: string, name: string | undefined, opts: Parameters<typeof getCommand>[2]) => {
       code = await getCommand(kind, name, opts);
+    });
+
+  program
+    .command('describe')
+    .argument('<kind>', 'canary')
+    .argument('<name>')
+    .description('a Canary for people: spec in brief, status, conditions, the failure reason, events as a timeline')
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .option(...apiOption)
+    .action(async (kind: string, name: string, opts: { namespace?: string; api?: string }) => {
+      code = await describeCommand(kind, name, opts);
+    });
+
+  program
+    .command('wait')
+    .argument('<kind>', 'canary')
+    .argument('<name>')
+    .description(
+      "block until the Canary's run of the current template is promoted, failed or in a phase: exit 0 met, 1 opposite outcome, 2 timeout",
+    )
+    .requiredOption('--for <condition>', 'promoted | failed | phase=P')
+    .option('--timeout <duration>', 'how long to wait (a Go duration)', DEFAULT_TIMEOUT)
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .option(...apiOption)
+    .action(async (kind: string, name: string, opts: WaitOptions) => {
+      code = await waitCommand(kind, name, opts);
+    });
+
+  program
+    .command('delete')
+    .argument('[kind-and-names...]', 'KIND NAME... (canary podinfo)')
+    .description('delete objects of the running instance, by KIND NAME... or every document of -f FILE')
+    .option('-f, --filename <file>', 'manifest file or folder (repeatable)', collect, [])
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .option('--ignore-not-found', 'an object that does not exist is not an error')
+    .option(...apiOption)
+    .action(async (args: string[], opts: DeleteOptions) => {
+      code = await deleteCommand(args, opts);
+    });
+
+  program
+    .command('logs')
+    .argument('<pod>', 'POD, pod/POD or deploy/NAME')
+    .description("print a pod's output (stdout and stderr of every run)")
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .option('-f, --follow', 'keep printing new output until interrupted or the pod is gone')
+    .option('--tail <lines>', 'only the last N lines')
+    .option(...apiOption)
+    .action(async (pod: string, opts: LogsOptions) => {
+      code = await logsCommand(pod, opts);
+    });
+
+  program
+    .command('gate')
+    .argument('<action>', 'open | close | check')
+    .argument('<name>', 'the Canary the gate is for')
+    .description("the built-in loadtester's manual gates (confirm-rollout, confirm-promotion... webhooks)")
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .option('--rollback', 'the rollback gate (/rollback/*) instead of the approval gate (/gate/*)')
+    .option('--loadtester <url>', "the loadtester (default: $WEIR_LOADTESTER, else the running instance's)")
+    .option(...apiOption)
+    .action(async (action: string, name: string, opts: GateOptions) => {
+      code = await gateCommand(action, name, opts);
     });
 
   program
@@ -102,6 +174,13 @@ export async function main(argv: string[]): Promise<number> {
 
   addControlCommands(program, apiOption, (c) => (code = c));
   addLoadtesterCommand(program, (c) => (code = c));
+
+  program
+    .command('version')
+    .description('print the version of weir and exit')
+    .action(() => {
+      console.log(weirVersion());
+    });
 
   program
     .command('demo')

@@ -9,6 +9,7 @@ import { PrometheusMetricsProvider } from '../rollouts/metrics/prometheus-provid
 import { kvGatePersistence } from '../rollouts/loadtester/gates.js';
 import { startLoadTester, type LoadTester } from '../rollouts/loadtester/server.js';
 import { controlApi } from './control-api.js';
+import { instanceApi } from './instance-api.js';
 import { createLogger, type Logger } from './logger.js';
 
 export interface MeshOptions {
@@ -123,7 +124,14 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       ...(options.apiHost !== undefined ? { host: options.apiHost } : {}),
       ...(options.apiToken !== undefined ? { token: options.apiToken } : {}),
       ...(options.apiTls !== undefined ? { tls: options.apiTls } : {}),
-      extensions: controller ? [controlApi({ controller, metrics, store })] : [],
+      extensions: [
+        instanceApi({
+          store,
+          logFile: (ns, pod) => runtime.logFile(ns, pod),
+          ...(loadtester ? { loadtesterUrl: loadtester.url } : {}),
+        }),
+        ...(controller ? [controlApi({ controller, metrics, store })] : []),
+      ],
     });
     closers.push(() => api.close());
     return { store, runtime, outbound, controller, metrics, api, loadtester, close };

@@ -1,114 +1,125 @@
-import { stringify } from 'yaml';
-import type { Canary, KubeEvent, KubeObject } from '../../engine/resources/index.js';
-import { kindFromUserName } from '../../controlplane/api/kube-paths.js';
+import type { Canary, KindInfo, KubeEvent, KubeObject } from '../../engine/resources/index.js';
 import { ApiClient } from '../api-client.js';
+import { GoldenCache } from '../golden.js';
 import { resolveApiUrl } from '../instance-file.js';
-import { formatTable } from '../table.js';
+import { byEventTime } from '../output/columns/event.js';
+import { renderObjects, renderWatched, TablePrinter, type PrintOptions } from '../output/print.js';
+import { resourceName } from '../output/object-name.js';
+import { followWatch } from '../watch-client.js';
+import { checkReadOptions, type ReadOptions } from './read-options.js';
 
-export interface GetOptions {
+export interface GetOptions extends ReadOptions {
   api?: string;
-  namespace?: string;
-  allNamespaces?: boolean;
-  output?: string;
+  watch?: boolean;
 }
 
-function age(iso: string | undefined): string {
-  if (!iso) return '';
-  return iso.replace(/\.\d+Z$/, 'Z');
-}
-
-function canaryRow(c: Canary, wide: boolean): string[] {
-  const a = c.spec.analysis;
-  const s = c.status;
-  const row = [
-    c.metadata.namespace,
-    c.metadata.name,
-    s?.phase ?? '',
-    String(s?.canaryWeight ?? 0),
-    age(s?.lastTransitionTime),
-  ];
-  if (wide)
-    row.push(
-      String(c.spec.suspend ?? false),
-      String(s?.failedChecks ?? 0),
-      a?.interval ?? '',
-      String(a?.mirror ?? false),
-      String(a?.stepWeight ?? ''),
-      (a?.stepWeights ?? []).join(','),
-      String(a?.maxWeight ?? ''),
-    );
-  return row;
-}
-
-function printObjects(kind: string, items: KubeObject[], output: string | undefined, single: boolean): void {
-  if (output === 'json') {
-    console.log(JSON.stringify(single ? items[0] : { apiVersion: 'v1', kind: 'List', items }, null, 2));
-    return;
-  }
-  if (output === 'yaml') {
-    console.log(stringify(single ? items[0] : { apiVersion: 'v1', kind: 'List', items }).trimEnd());
-    return;
-  }
-  if (output === 'name') {
-    for (const o of items) console.log(`${kind.toLowerCase()}/${o.metadata.name}`);
-    return;
-  }
-  const wide = output === 'wide';
-  if (kind === 'Canary') {
-    const head = ['NAMESPACE', 'NAME', 'STATUS', 'WEIGHT', 'LASTTRANSITIONTIME'];
-    if (wide) head.push('SUSPENDED', 'FAILEDCHECKS', 'INTERVAL', 'MIRROR', 'STEPWEIGHT', 'STEPWEIGHTS', 'MAXWEIGHT');
-    console.log(formatTable([head, ...items.map((c) => canaryRow(c as Canary, wide))]));
-    return;
-  }
-  if (kind === 'Event') {
-    // as `kubectl get events`: oldest first, the object they are about, the message
-    const events = (items as KubeEvent[]).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
-    const rows = events.map((e) => [
-      e.metadata.namespace,
-      age(e.lastTimestamp ?? e.metadata.creationTimestamp),
-      e.type,
-      e.reason,
-      `${e.involvedObject.kind.toLowerCase()}/${e.involvedObject.name}`,
-      e.message,
-    ]);
-    console.log(formatTable([['NAMESPACE', 'LASTTIMESTAMP', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'], ...rows]));
-    return;
-  }
-  console.log(
-    formatTable([
-      ['NAMESPACE', 'NAME', 'CREATED'],
-      ...items.map((o) => [o.metadata.namespace, o.metadata.name, age(o.metadata.creationTimestamp)]),
-    ]),
-  );
-}
-
-/** `weir get KIND [NAME] [-n NS | -A] [-o json|yaml|wide|name]` */
+/** `weir get KIND [NAME] [-n NS | -A] [-l SEL] [-o json|yaml|wide|name] [-w]`, as kubectl get. */
 export async function getCommand(kindName: string, name: string | undefined, opts: GetOptions): Promise<number> {
-  const info = kindFromUserName(kindName);
-  if (!info) {
-    console.error(`weir: unknown resource type "${kindName}"`);
-    return 1;
+  const read = checkReadOptions(kindName, opts);
+  if (typeof read === 'string') {
+    console.error(`error: ${read}`);
+    return 2;
   }
-  if (opts.output && !['json', 'yaml', 'wide', 'name'].includes(opts.output)) {
-    console.error(`weir: --output must be one of json, yaml, wide, name (got "${opts.output}")`);
-    return 1;
+  if (name !== undefined && opts.allNamespaces) {
+    console.error('error: a resource cannot be retrieved by name across all namespaces');
+    return 2;
   }
+  const { info, namespace } = read;
   const client = new ApiClient(await resolveApiUrl(opts.api));
-  const ns = opts.namespace ?? 'default';
+  const golden = new GoldenCache(client);
+  const print: PrintOptions = {
+    info,
+    ...(read.output ? { output: read.output } : {}),
+    allNamespaces: read.allNamespaces,
+    ctx: { now: Date.now(), wide: read.output === 'wide', golden: golden.lookup },
+  };
+  const query = {
+    labelSelector: opts.selector,
+    ...(name !== undefined ? { fieldSelector: `metadata.name=${name}` } : {}),
+  };
+  let items: KubeObject[];
+  let resourceVersion: string;
   if (name !== undefined) {
-    const obj = await client.get(info.kind, ns, name);
+    const obj = await client.get(info.kind, namespace ?? '', name);
     if (!obj) {
-      console.error(`Error from server (NotFound): ${info.plural} "${name}" not found in namespace "${ns}"`);
+      console.error(`Error from server (NotFound): ${resourceName(info)} "${name}" not found`);
       return 1;
     }
-    printObjects(info.kind, [obj], opts.output, true);
-    return 0;
+    items = [obj];
+    resourceVersion = obj.metadata.resourceVersion ?? '';
+  } else {
+    const list = await client.listWithVersion(info.kind, namespace, query);
+    items = info.kind === 'Event' ? (list.items as KubeEvent[]).sort(byEventTime) : list.items;
+    resourceVersion = list.resourceVersion;
   }
-  const items = await client.list(info.kind, opts.allNamespaces || opts.namespace === undefined ? undefined : ns);
-  if (items.length === 0 && opts.output !== 'json' && opts.output !== 'yaml') {
-    console.error('No resources found');
-    return 0;
+  if (print.ctx.wide && info.kind === 'Canary') await golden.load(items as Canary[]);
+
+  const table = new TablePrinter(print);
+  const tableOutput = print.output === undefined || print.output === 'wide';
+  if (items.length === 0 && print.output !== 'json' && print.output !== 'yaml') {
+    console.error(namespace === undefined ? 'No resources found' : `No resources found in ${namespace} namespace.`);
+  } else if (tableOutput) {
+    console.log(table.table(items));
+  } else if (opts.watch && print.output !== 'name') {
+    for (const o of items) console.log(renderWatched(o, print)); // -w -o json|yaml: one object per change
+  } else {
+    console.log(renderObjects(items, name !== undefined, print));
   }
-  printObjects(info.kind, items, opts.output, false);
-  return 0;
+  if (!opts.watch) return 0;
+  return watchAndPrint(client, info, namespace, query, resourceVersion, items, print, table, golden);
+}
+
+/** `-w`: one line (or object) per change until SIGINT/SIGTERM; 0 then, 1 if the API goes away */
+async function watchAndPrint(
+  client: ApiClient,
+  info: KindInfo,
+  namespace: string | undefined,
+  query: { labelSelector?: string; fieldSelector?: string },
+  resourceVersion: string,
+  initial: KubeObject[],
+  print: PrintOptions,
+  table: TablePrinter,
+  golden: GoldenCache,
+): Promise<number> {
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  // the last line printed per object: a change that shows nothing new prints nothing
+  const last = new Map<string, string>();
+  const key = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
+  const tableOutput = print.output === undefined || print.output === 'wide';
+  const render = (o: KubeObject): string => (tableOutput ? table.line(o) : renderWatched(o, print));
+  for (const o of initial) last.set(key(o), render(o));
+  let chain = Promise.resolve();
+  const show = (o: KubeObject): void => {
+    chain = chain.then(async () => {
+      if (print.ctx.wide && info.kind === 'Canary') await golden.load([o as Canary]);
+      print.ctx.now = Date.now();
+      const text = render(o);
+      if (last.get(key(o)) === text) return;
+      last.set(key(o), text);
+      console.log(text);
+    });
+  };
+  try {
+    await followWatch({
+      client,
+      info,
+      ...(namespace !== undefined ? { namespace } : {}),
+      ...query,
+      resourceVersion,
+      signal: stop.signal,
+      onEvent: (_type, o) => show(o),
+      onRelist: (items) => items.forEach(show),
+    });
+    await chain;
+    return 0;
+  } catch (err) {
+    console.error(`error: watching ${resourceName(info)}: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

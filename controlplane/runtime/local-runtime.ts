@@ -548,7 +548,8 @@ export class LocalRuntime {
     this.reconcileSoon();
     this.after(inst, delay, () => {
       if (inst.state !== 'backoff') return;
-      inst.restartCount++;
+      // as the kubelet counts: a container that never started (CreateContainerConfigError) is not restarted
+      if (inst.lastTermination) inst.restartCount++;
       inst.state = 'starting';
       void this.launch(inst);
     });
@@ -718,7 +719,7 @@ export class LocalRuntime {
       metadata: metadata as Pod['metadata'],
       spec: structuredClone(inst.template.spec) as Pod['spec'],
       status: {
-        phase: inst.child || inst.restartCount > 0 || inst.state === 'backoff' ? 'Running' : 'Pending',
+        phase: inst.child || inst.lastTermination ? 'Running' : 'Pending',
         podIP: '127.0.0.1',
         hostIP: '127.0.0.1',
         startTime: new Date(inst.createdAt).toISOString(),

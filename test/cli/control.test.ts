@@ -70,14 +70,14 @@ describe('weir pause, resume and abort', () => {
     });
     expect(failed.status?.canaryWeight).toBe(0);
     expect(failed.status?.conditions?.some((c) => c.type === 'Analysis')).toBe(true);
-    // `weir get events` lists the controller's events as kubectl does, the abort among them
+    // `weir get events` lists the controller's events as kubectl does (oldest first), the abort among them
     const events = await runWeir(['get', 'events', '-n', 'test', '--api', up!.api]);
     expect(events.code, events.stderr).toBe(0);
     const lines = events.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^NAMESPACE\s+LASTTIMESTAMP\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE$/);
+    expect(lines[0]).toMatch(/^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE$/);
     expect(
       lines.some((l) =>
-        /^test\s+\S+\s+Warning\s+Synced\s+canary\/podinfo\s+Rolling back podinfo\.test aborted manually$/.test(l),
+        /^\d+[smhd]\S*\s+Warning\s+Synced\s+canary\/podinfo\s+Rolling back podinfo\.test aborted manually$/.test(l),
       ),
     ).toBe(true);
     expect(lines.findIndex((l) => l.includes('New revision detected!'))).toBeLessThan(

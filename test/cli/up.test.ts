@@ -154,7 +154,7 @@ describe('weir up', () => {
   });
 
   it('get and apply talk to the running instance; apply rolls the Deployment to a new version', async () => {
-    const list = await runWeir(['get', 'services', '-n', 'test', '--api', up!.api]);
+    const list = await runWeir(['get', 'services', '-A', '--api', up!.api]);
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(/test\s+external/);
     expect(list.stdout).toMatch(/test\s+web/);
