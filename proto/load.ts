@@ -11,15 +11,18 @@ import type { ProtoGrpcType as InboundProto } from './generated/inbound.js';
 const LOADER_OPTIONS: Options = { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true };
 
 /**
- * The folder of the `.proto` files: next to this module when it runs from the sources (tsx, vitest),
- * two levels up from `dist/proto/` when it runs compiled (tsc does not copy `.proto` files).
+ * The folder of the `.proto` files: next to this module when it runs from the sources (tsx, vitest);
+ * compiled (tsc does not copy `.proto` files), the `proto/` folder of the nearest ancestor that has one
+ * (`dist/proto/` -> `proto/`, `bench/.build/proto/` -> `proto/`).
  */
 export function protoDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  for (const dir of [here, join(here, '..', '..', 'proto')]) {
-    if (existsSync(join(dir, 'destination.proto'))) return dir;
+  if (existsSync(join(here, 'destination.proto'))) return here;
+  for (let dir = dirname(here); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'proto', 'destination.proto'))) return join(dir, 'proto');
+    if (dirname(dir) === dir) break;
   }
-  throw new Error(`the .proto files are neither in ${here} nor in ${join(here, '..', '..', 'proto')}`);
+  throw new Error(`the .proto files are neither in ${here} nor in a proto/ folder above it`);
 }
 
 let loaded: (DestinationProto & IdentityProto & InboundProto)['weir'] | undefined;

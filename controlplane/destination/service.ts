@@ -31,6 +31,8 @@ export interface DestinationServiceOptions {
 interface AuthorityState {
   exists: boolean;
   addrs: Map<string, WeightedAddr>;
+  /** the endpoint set as text: streams whose set did not change skip the diff */
+  addrsKey: string;
   labels: Record<string, string>;
   policy: RoutePolicy;
   policyKey: string;
@@ -52,9 +54,11 @@ export function destinationService(options: DestinationServiceOptions): Destinat
     if (state === undefined) {
       const view = findServicePort(snapshot, a);
       const policy: RoutePolicy = view === undefined ? { httpRoutes: [], grpcRoutes: [] } : routePolicy(snapshot, view);
+      const addrs = view === undefined ? new Map<string, WeightedAddr>() : weightedAddrs(view);
       state = {
         exists: view !== undefined,
-        addrs: view === undefined ? new Map() : weightedAddrs(view),
+        addrs,
+        addrsKey: JSON.stringify([...addrs.values()]),
         labels: view === undefined ? {} : setLabels(view),
         policy,
         policyKey: routePolicyKey(policy),
@@ -120,7 +124,7 @@ export function destinationService(options: DestinationServiceOptions): Destinat
         } else if (next.addrs.size === 0) {
           if (sent!.addrs.size > 0 || sent!.exists !== next.exists)
             queue.push({ noEndpoints: { exists: next.exists } });
-        } else {
+        } else if (sent!.addrsKey !== next.addrsKey) {
           const { add, remove } = diffAddrs(sent!.addrs, next.addrs);
           if (remove.length > 0) queue.push({ remove: { addrs: remove.map((k) => sent!.addrs.get(k)!.addr!) } });
           if (add.length > 0) queue.push({ add: { addrs: add, metricLabels: next.labels } });

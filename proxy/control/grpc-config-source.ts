@@ -51,7 +51,10 @@ export class GrpcConfigSource implements ConfigSource {
   private readonly servicesWatch: ResilientWatch<ServiceList__Output>;
   private services: Service[] | undefined;
   private snapshot: MeshSnapshot = EMPTY;
-  private content = '';
+  /** something applied since the last snapshot differs from it */
+  private changed = false;
+  /** the Services list as it came over the wire */
+  private servicesWire: string | undefined;
   private stamp = 0;
   private emitTimer: unknown;
   private holdTimer: unknown;
@@ -104,13 +107,17 @@ export class GrpcConfigSource implements ConfigSource {
   }
 
   private onServices(list: ServiceList__Output): void {
+    const wire = (list.services ?? []).map((r) => Buffer.from(r.json).toString('latin1')).join('\n');
+    if (wire === this.servicesWire) return;
     let services: Service[];
     try {
       services = decodeServices(list.services ?? []);
     } catch (err) {
       return this.rejected(err);
     }
+    this.servicesWire = wire;
     this.services = services;
+    this.changed = true;
     const wanted = new Map(authoritiesOf(services).map((a) => [formatAuthority(a.ref), a]));
     for (const [key, a] of this.authorities) {
       const want = wanted.get(key);
@@ -143,10 +150,11 @@ export class GrpcConfigSource implements ConfigSource {
   private onUpdate(state: AuthorityState, u: Update__Output): void {
     if (this.authorities.get(state.authority)?.state !== state) return;
     try {
-      state.apply(u, ++this.stamp);
+      if (!state.apply(u, ++this.stamp)) return;
     } catch (err) {
       return this.rejected(err);
     }
+    this.changed = true;
     this.schedule();
   }
 
@@ -179,10 +187,9 @@ export class GrpcConfigSource implements ConfigSource {
     }
     this.timers.clearTimeout(this.holdTimer);
     this.holdTimer = undefined;
+    if (!this.changed && this.snapshot !== EMPTY) return;
+    this.changed = false;
     const next = assemble(this.snapshot.version + 1, this.services, states);
-    const content = JSON.stringify([next.services, next.httpRoutes, next.grpcRoutes, next.endpoints]);
-    if (content === this.content && this.snapshot !== EMPTY) return;
-    this.content = content;
     this.snapshot = next;
     this.resolveReady();
     this.options.onApplied?.(next);

@@ -10,6 +10,8 @@ export class AuthorityState {
   endpoints = new Map<string, MeshEndpoint>();
   httpRoutes: HTTPRoute[] = [];
   grpcRoutes: GRPCRoute[] = [];
+  /** the route policy as it came over the wire, to skip decoding the same routes again */
+  private policyWire: Uint8Array[] = [];
   /** when its route policy was received (a route attached to two ports: the newest copy wins) */
   policyStamp = 0;
   /** a whole state (route policy and endpoint set) has been received at least once */
@@ -33,14 +35,24 @@ export class AuthorityState {
     this.sawEndpoints = false;
   }
 
-  /** apply one update; throws a WireError (and changes nothing) when it cannot be used */
-  apply(u: Update__Output, stamp: number): void {
+  /**
+   * Apply one update; throws a WireError (and changes nothing) when it cannot be used. Returns whether
+   * anything changed (a resync that sends the same routes again changes nothing).
+   */
+  apply(u: Update__Output, stamp: number): boolean {
+    const wasSynced = this.synced;
+    let changed = true;
     if (u.routePolicy) {
-      const http = decodeHttpRoutes(u.routePolicy.httpRoutes ?? []);
-      const grpc = decodeGrpcRoutes(u.routePolicy.grpcRoutes ?? []);
-      this.httpRoutes = http;
-      this.grpcRoutes = grpc;
-      this.policyStamp = stamp;
+      const wire = [...(u.routePolicy.httpRoutes ?? []), ...(u.routePolicy.grpcRoutes ?? [])].map((r) => r.json);
+      if (sameBytes(wire, this.policyWire)) changed = false;
+      else {
+        const http = decodeHttpRoutes(u.routePolicy.httpRoutes ?? []);
+        const grpc = decodeGrpcRoutes(u.routePolicy.grpcRoutes ?? []);
+        this.httpRoutes = http;
+        this.grpcRoutes = grpc;
+        this.policyWire = wire;
+        this.policyStamp = stamp;
+      }
       this.sawPolicy = true;
     } else if (u.add) {
       const added = (u.add.addrs ?? []).map(decodeEndpoint);
@@ -57,6 +69,7 @@ export class AuthorityState {
       this.sawEndpoints = true;
     }
     if (this.sawPolicy && this.sawEndpoints) this.synced = true;
+    return changed || this.synced !== wasSynced;
   }
 
   /** whether this stream has delivered its whole state since it was last opened */
@@ -103,4 +116,8 @@ export function assemble(version: number, services: Service[], authorities: Iter
     grpcRoutes: [...grpc.entries()].sort(([a], [b]) => order(a, b)).map(([, r]) => r),
     endpoints: [...authorities].map((s) => s.portEndpoints()),
   };
+}
+
+function sameBytes(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  return a.length === b.length && a.every((x, i) => Buffer.compare(x, b[i]!) === 0);
 }
