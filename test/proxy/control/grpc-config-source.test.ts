@@ -124,6 +124,29 @@ describe('GrpcConfigSource', () => {
     expect(portsOf(moved, 'web-v1')).toEqual([1002, 1003]);
   });
 
+  it('applies a Service added later together with its endpoints, never as an empty Service port', async () => {
+    const port = await freePort();
+    const source = new ManualConfigSource(mesh(port, [1001], [2001], [1, 1]));
+    const cp = await controlPlane(source);
+    const c = client(cp.address);
+    await c.ready();
+    const firstWithExtra: MeshSnapshot[] = [];
+    c.subscribe((s) => {
+      if (firstWithExtra.length === 0 && s.services.some((svc) => svc.metadata.name === 'extra'))
+        firstWithExtra.push(s);
+    });
+    const base = mesh(port, [1001], [2001], [1, 1]);
+    const extra = service('extra', port + 1, 'test');
+    source.set({
+      ...base,
+      services: [...base.services, extra],
+      endpoints: [...base.endpoints, endpoints(extra, [{ port: 3001 }, { port: 3002 }])],
+    });
+    const s = await snapshotWhere(c, (x) => x.services.some((svc) => svc.metadata.name === 'extra'));
+    expect(firstWithExtra[0]).toBe(s);
+    expect(portsOf(s, 'extra')).toEqual([3001, 3002]);
+  });
+
   it('keeps serving the last configuration while the control plane is down, then reconnects and resyncs a change made meanwhile', async () => {
     const [v1, v2] = [await startEcho('v1'), await startEcho('v2')];
     cleanup.push(
