@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '**/.build/**', 'test-results/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '**/.build/**', 'test-results/**', 'proto/generated/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -49,6 +49,22 @@ export default tseslint.config(
                 '../../cli/*',
               ],
               message: 'engine/ imports nothing of the project',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['proto/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../engine/*', '../proxy/*', '../controlplane/*', '../rollouts/*', '../cli/*'],
+              message: 'proto/ is the wire contract: it imports nothing of the project',
             },
           ],
         },

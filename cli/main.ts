@@ -56,10 +56,13 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('proxy')
-    .description('run one sidecar proxy (outbound, inbound in front of an app, admin port) from a mesh file')
-    .requiredOption(
-      '--config <file>',
-      'YAML/JSON manifests to route with: Service, EndpointSlice, HTTPRoute, GRPCRoute',
+    .description(
+      'run one sidecar proxy (outbound, inbound in front of an app, admin port) from a mesh file or the control plane',
+    )
+    .option('--config <file>', 'YAML/JSON manifests to route with: Service, EndpointSlice, HTTPRoute, GRPCRoute')
+    .option(
+      '--control-plane <host:port>',
+      "the control plane's gRPC API to follow instead of a file (weir up prints it)",
     )
     .option('--app-port <port>', 'run the inbound side in front of the app on 127.0.0.1:PORT')
     .option('--inbound-port <port>', 'port of the inbound side (default: a free port)')

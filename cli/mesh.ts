@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { startHttpApi, type HttpApi } from '../controlplane/api/http-api.js';
 import { createDiscovery } from '../controlplane/discovery/index.js';
+import { startControlPlane, type ControlPlane } from '../controlplane/grpc/server.js';
 import { startRuntime, type LocalRuntime } from '../controlplane/runtime/index.js';
 import { LocalStore } from '../controlplane/store/local-store.js';
 import { startInboundProxy, startOutboundProxy, type OutboundProxy } from '../proxy/index.js';
@@ -34,6 +35,8 @@ export interface Mesh {
   store: LocalStore;
   runtime: LocalRuntime;
   outbound: OutboundProxy;
+  /** the gRPC API (Destination, InboundServerPolicies, Identity) over the same discovery, on a free loopback port */
+  controlPlane: ControlPlane;
   controller?: CanaryController;
   metrics: MeshMetricsProvider;
   api: HttpApi;
@@ -77,6 +80,13 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       onError: (err) => logger.error(`outbound proxy: ${err.message}`),
     });
     closers.push(() => outbound.close());
+    const controlPlane = await startControlPlane({
+      configSource: discovery,
+      host: '127.0.0.1',
+      port: 0,
+      onOverflow: (rpc, what) => logger.warn(`control plane: ${rpc} ${what}: client too slow, stream closed`),
+    });
+    closers.push(() => controlPlane.close());
 
     const runtime = await startRuntime({
       store,
@@ -134,7 +144,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       ],
     });
     closers.push(() => api.close());
-    return { store, runtime, outbound, controller, metrics, api, loadtester, close };
+    return { store, runtime, outbound, controlPlane, controller, metrics, api, loadtester, close };
   } catch (err) {
     await close();
     throw err;

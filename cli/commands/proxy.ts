@@ -1,4 +1,3 @@
-import { FileConfigSource, MeshFileError, type FileReload } from '../../controlplane/discovery/index.js';
 import {
   startInboundProxy,
   startOutboundProxy,
@@ -7,10 +6,19 @@ import {
   type OutboundProxy,
 } from '../../proxy/index.js';
 import { startProcessAdmin, type AdminSide, type ProcessAdmin } from '../proxy/admin-port.js';
+import {
+  checkOrigin,
+  openControlPlaneOrigin,
+  openFileOrigin,
+  type ConfigOrigin,
+  type OriginHooks,
+} from '../proxy/config-origin.js';
 
 /** as given on the command line */
 export interface ProxyOptions {
-  config: string;
+  /** exactly one of `config` (a mesh file) and `controlPlane` (`host:port` of the gRPC API) */
+  config?: string;
+  controlPlane?: string;
   inboundPort?: string;
   appPort?: string;
   adminPort?: string;
@@ -61,14 +69,16 @@ function ports(opts: ProxyOptions): Ports | string {
   }
   if (opts.traceCollector !== undefined && !/^https?:\/\/[^/]+/.test(opts.traceCollector))
     return `--trace-collector must be an http(s) URL, got ${JSON.stringify(opts.traceCollector)}`;
+  const origin = checkOrigin(opts);
+  if (origin !== undefined) return origin;
   if (out.inbound !== undefined && out.app === undefined)
     return '--inbound-port needs --app-port (the inbound side runs in front of a local app)';
   return out;
 }
 
 /**
- * `weir proxy --config FILE`: one sidecar proxy as a process of its own. The outbound side routes by the
- * mesh in FILE (followed as it changes); with `--app-port` the inbound side runs in front of the local
+ * `weir proxy --config FILE | --control-plane HOST:PORT`: one sidecar proxy as a process of its own. The
+ * outbound side routes by the mesh in FILE, or the one the control plane serves (followed as it changes); with `--app-port` the inbound side runs in front of the local
  * app; one admin port serves both. SIGINT, SIGTERM and `POST /shutdown` drain and exit 0.
  */
 export async function proxyCommand(opts: ProxyOptions): Promise<number> {
@@ -94,35 +104,24 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
     for (const name of known.keys()) if (!now.has(name)) say(`outbound ${name} closed`);
     known = now;
   };
-  const onReload = (r: FileReload): void => {
-    for (const w of r.warnings) warn(`warning: ${w}`);
-    if (!r.ok) {
-      for (const e of r.errors) warn(`config rejected: ${e}`);
-      warn(`config rejected: keeping version ${r.version}`);
-      return;
-    }
-    void outbound?.settled().then(() => {
-      announceListeners();
-      say(`config ${r.file} applied (version ${r.version}, ${r.objects} objects)`);
-    });
+  const hooks: OriginHooks = {
+    say,
+    warn,
+    settled: () => outbound?.settled() ?? Promise.resolve(),
+    announceListeners,
   };
-
-  let source: FileConfigSource;
-  try {
-    source = await FileConfigSource.open(opts.config, { onReload });
-  } catch (err) {
-    if (!(err instanceof MeshFileError)) throw err;
-    for (const w of err.warnings) warn(`warning: ${w}`);
-    for (const e of err.errors) warn(`config rejected: ${e}`);
-    return 2;
-  }
-  for (const w of source.initial.warnings) warn(`warning: ${w}`);
+  const origin: ConfigOrigin | undefined =
+    opts.controlPlane !== undefined
+      ? await openControlPlaneOrigin(opts.controlPlane, workload, hooks)
+      : await openFileOrigin(opts.config!, hooks);
+  if (origin === undefined) return 2;
+  const source = origin.source;
 
   let inbound: InboundProxy | undefined;
   let admin: ProcessAdmin | undefined;
   let draining = false;
   const close = async (): Promise<void> => {
-    source.close();
+    origin.close();
     await Promise.all([outbound?.close({ drainMs: DRAIN_MS }), inbound?.close({ drainMs: DRAIN_MS })]);
     await admin?.close();
   };
@@ -153,7 +152,7 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
       port: port.admin ?? 0,
       sides: () => sides,
       ready: () => !draining,
-      config: () => ({ file: source.file, version: source.current().version, workload }),
+      config: () => ({ ...origin.describe(), workload }),
       shutdown: () => stop('/shutdown'),
     });
   } catch (err) {
@@ -166,7 +165,8 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
   announceListeners();
   if (inbound !== undefined) say(`inbound on ${HOST}:${inbound.port} -> app ${HOST}:${String(port.app)}`);
   say(`admin on ${HOST}:${admin.port}`);
-  say(`ready (config ${source.file}, version ${source.current().version})`);
+  say(`ready (${origin.label}, version ${source.current().version})`);
+  origin.started();
 
   const onSignal = (signal: NodeJS.Signals) => stop(signal);
   process.once('SIGINT', onSignal);

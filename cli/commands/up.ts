@@ -62,6 +62,7 @@ export async function upCommand(dir: string, opts: UpOptions): Promise<number> {
   }
   for (const e of mesh.store.rejected())
     console.error(`rejected: ${e.file ?? ''}${e.doc ? `[${e.doc}]` : ''} ${e.path}: ${e.message}`);
+  console.log(`control plane: grpc://${mesh.controlPlane.address}`);
   await recordInstance({ api: mesh.api.url, pid: process.pid, dir: resolve(dir), startedAt: new Date().toISOString() });
 
   await new Promise<void>((done) => {

@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GrpcConfigSource } from '../../proxy/control/grpc-config-source.js';
 import { SAMPLE_APP, eventually, freePort, runWeir, startWeirUp, type WeirUp } from '../support/weir-process.js';
 
 interface PodLike {
@@ -117,6 +118,26 @@ describe('weir up', () => {
     });
     expect(r.headers.get('x-version')).toBe('1.0.0');
     expect(JSON.parse(r.body)).toMatchObject({ version: '1.0.0' });
+  });
+
+  it('announces the control plane after its other lines, and serves the mesh over gRPC there', async () => {
+    const line = await eventually(
+      'the control plane line',
+      10_000,
+      async () => /^control plane: grpc:\/\/(127\.0\.0\.1:\d+)$/m.exec(up!.output()) ?? undefined,
+    );
+    const lines = up!.output().split('\n');
+    const at = lines.indexOf(line[0]);
+    expect(at).toBeGreaterThan(lines.findLastIndex((l) => l.startsWith('service ')));
+    const source = new GrpcConfigSource({ address: line[1]! });
+    try {
+      await source.ready();
+      const names = source.current().services.map((s) => `${s.metadata.namespace}/${s.metadata.name}`);
+      expect(names).toEqual(expect.arrayContaining(['test/web', 'test/external']));
+      expect(source.current().httpRoutes.map((r) => r.metadata.name)).toEqual(['web']);
+    } finally {
+      source.close();
+    }
   });
 
   it('routes a selector-less Service to its EndpointSlice addresses', async () => {
