@@ -9,6 +9,8 @@ export interface MeshEndpoint {
   pod?: string;
   deployment?: string;
   namespace?: string;
+  /** the TLS identity the endpoint's sidecar proves (mTLS), e.g. `default.ns.serviceaccount.identity.weir.cluster.local`; absent: plaintext */
+  identity?: string;
 }
 
 /** The endpoints of one Service port (matched to EndpointSlice ports by name, as Kubernetes does). */
