@@ -167,7 +167,64 @@ describe('mutual TLS between meshed proxies', () => {
     const r = await h2.request({ ':method': 'GET', ':path': '/', ':authority': 'web' });
     expect(r.status).toBe(502);
     expect(r.headers['weir-proxy-error']).toBe('server identity mismatch');
+    const raw = new RawClient(m.port);
+    cleanup.push(() => raw.close());
+    raw.write('opaque bytes\n');
+    await raw.end();
+    expect(raw.received.length).toBe(0);
     expect(app.seen).toHaveLength(0);
+    expect(m.relay.all.includes('opaque bytes')).toBe(false);
+  });
+
+  it('the inbound closes a connection whose client certificate comes from another trust anchor', async () => {
+    const app = await echo();
+    const m = await mesh({ appPort: app.port, announced: WEB });
+    const stranger = await (await MeshPki.create('stranger-root')).leaf(CLIENT);
+    const status = await new Promise<string>((resolve) => {
+      const req = httpsRequest(
+        {
+          host: HOST,
+          port: m.inbound.port,
+          path: '/',
+          servername: WEB,
+          ca: pki.trustAnchorsPem,
+          key: stranger.keyPem,
+          cert: stranger.certChainPem,
+          agent: false,
+        },
+        (res) => {
+          res.resume();
+          resolve(String(res.statusCode));
+        },
+      );
+      req.setTimeout(5_000, () => req.destroy(new Error('timeout')));
+      req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+      req.end();
+    });
+    // closed after the handshake, before any answer (a reset or a hang-up: ECONNRESET, or EPIPE mid-write)
+    expect(['ECONNRESET', 'EPIPE']).toContain(status);
+    expect(app.seen).toHaveLength(0);
+  });
+
+  it('a proxy that gets its first certificate after start turns meshed endpoints to mTLS', async () => {
+    const app = await echo();
+    const m = await startMtlsMesh({
+      appPort: app.port,
+      announced: WEB,
+      client: undefined,
+      server: await pki.leaf(WEB),
+    });
+    cleanup.push(() => m.close());
+    expect((await client.send(m.port, '/before')).status).toBe(200);
+    expect(startsWithTls(m.relay.connections[0]!)).toBe(false);
+    let outbound = await m.metrics('outbound');
+    expect(total(outbound, 'request_total', { tls: 'no_identity', no_tls_reason: 'disabled' })).toBe(1);
+    m.clientIdentity.set(await pki.leaf(CLIENT));
+    await m.outbound.settled();
+    expect((await client.send(m.port, '/after')).status).toBe(200);
+    expect(startsWithTls(m.relay.connections.at(-1)!)).toBe(true);
+    outbound = await m.metrics('outbound');
+    expect(total(outbound, 'request_total', { tls: 'true', server_id: WEB })).toBe(1);
   });
 
   it('a server chain from another trust anchor is refused: 502 server certificate not trusted', async () => {
