@@ -107,6 +107,31 @@ describe('mutual TLS between meshed proxies', () => {
     expect(m.relay.all.includes('opaque-marker')).toBe(false);
   });
 
+  it('an HTTP/1.1 upgrade (WebSocket) is spliced over mTLS', async () => {
+    const { createServer } = await import('node:http');
+    const app = createServer((_req, res) => res.end('plain'));
+    app.on('upgrade', (_req, socket: import('node:stream').Duplex) => {
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+      socket.on('data', (c: Buffer) => socket.write(`echo:${c.toString()}`));
+      socket.on('error', () => undefined);
+      socket.on('end', () => socket.end());
+    });
+    await new Promise<void>((r) => app.listen(0, HOST, r));
+    cleanup.push(() => new Promise<void>((r) => app.close(() => r())));
+    const m = await mesh({ appPort: (app.address() as { port: number }).port, announced: WEB });
+    const c = new RawClient(m.port);
+    cleanup.push(() => c.close());
+    c.write('GET /ws HTTP/1.1\r\nHost: web\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+    await c.until((t) => t.includes('\r\n\r\n'));
+    expect(c.received.toString()).toMatch(/^HTTP\/1\.1 101 /);
+    c.write('ws-marker');
+    await c.until((t) => t.includes('echo:ws-marker'));
+    expect(m.relay.connections).toHaveLength(1);
+    expect(startsWithTls(m.relay.connections[0]!)).toBe(true);
+    expect(m.relay.all.includes('ws-marker')).toBe(false);
+    expect(m.relay.all.includes('Upgrade: websocket')).toBe(false);
+  });
+
   it('an endpoint without identity stays plaintext, labelled no_identity', async () => {
     const app = await echo();
     const m = await mesh({ appPort: app.port, announced: undefined });
