@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { readClientHello } from './client-hello.js';
-import type { TlsContexts } from './contexts.js';
+import { MESH_TLS_VERSION, type TlsContexts } from './contexts.js';
 import type { TlsMaterial } from './material.js';
 import { identityOf } from './identity-name.js';
 
@@ -73,5 +73,5 @@ export class InboundTls {
 }
 
 function secureOptions(m: TlsMaterial) {
-  return { key: m.keyPem, cert: m.certChainPem, ca: m.trustAnchorsPem, minVersion: 'TLSv1.2' as const };
+  return { key: m.keyPem, cert: m.certChainPem, ca: m.trustAnchorsPem, minVersion: MESH_TLS_VERSION };
 }

@@ -1,5 +1,8 @@
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext, type SecureVersion } from 'node:tls';
 import type { IdentitySource, TlsMaterial } from './material.js';
+
+/** meshed proxies speak TLS 1.3 only between them, as Linkerd's */
+export const MESH_TLS_VERSION: SecureVersion = 'TLSv1.3';
 
 /**
  * The proxy's own TLS material as Node secure contexts, kept current: one for the client side
@@ -30,7 +33,7 @@ export class TlsContexts {
         key: m.keyPem,
         cert: m.certChainPem,
         ca: m.trustAnchorsPem,
-        minVersion: 'TLSv1.2',
+        minVersion: MESH_TLS_VERSION,
       });
     } catch (err) {
       this.onError(new Error(`TLS material for ${m.identity} refused: ${(err as Error).message}`, { cause: err }));
