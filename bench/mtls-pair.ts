@@ -59,7 +59,7 @@ const outbound = await startOutboundProxy({
   deployment: 'client',
   ...(pki !== undefined ? { identity: new TestIdentity(await pki.leaf(meshIdentity('client', 'bench'))) } : {}),
 });
-console.log(`ready ${port}`);
+console.log(`ready ${port} (inbound ${inbound.port})`);
 const stop = () =>
   void Promise.all([outbound.close({ drainMs: 0 }), inbound.close({ drainMs: 0 })]).then(() => process.exit(0));
 process.on('SIGTERM', stop);
