@@ -5,6 +5,9 @@ import { MESH_TLS_VERSION, type TlsContexts } from './contexts.js';
 import type { TlsMaterial } from './material.js';
 import { identityOf } from './identity-name.js';
 
+/** how long a TLS handshake may take once the ClientHello is read (Node's default is 120 s) */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
 /** ALPN the inbound side offers on mesh mTLS: h2 first, then HTTP/1.1 (opaque clients offer none) */
 const ALPN = ['h2', 'http/1.1'];
 
@@ -25,7 +28,8 @@ export class InboundTls {
 
   constructor(
     private readonly contexts: TlsContexts,
-    private readonly timeoutMs: number,
+    /** the wait for a whole ClientHello (the detect timeout) */
+    private readonly detectTimeoutMs: number,
     private readonly terminated: Terminated,
   ) {
     contexts.onChange((m) => this.server?.setSecureContext(secureOptions(m)));
@@ -36,7 +40,7 @@ export class InboundTls {
    * us, else handed to `passThrough` with every byte read so far.
    */
   accept(socket: Socket, prefix: Buffer, passThrough: (socket: Socket, bytes: Buffer) => void): void {
-    readClientHello(socket, prefix, this.timeoutMs, (sni, bytes) => {
+    readClientHello(socket, prefix, this.detectTimeoutMs, (sni, bytes) => {
       const material = this.contexts.current;
       if (sni === null || material === undefined || sni !== material.identity) {
         passThrough(socket, bytes);
@@ -53,7 +57,7 @@ export class InboundTls {
       requestCert: true,
       rejectUnauthorized: false,
       ALPNProtocols: ALPN,
-      handshakeTimeout: this.timeoutMs,
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
     });
     server.on('secureConnection', (tls: TLSSocket) => {
       tls.on('error', () => tls.destroy());

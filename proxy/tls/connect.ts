@@ -1,8 +1,11 @@
 import type { Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type PeerCertificate, type TLSSocket } from 'node:tls';
-import type { buildConnector } from 'undici';
+import { errors, type buildConnector } from 'undici';
 import type { TlsContexts } from './contexts.js';
 import { dnsNames, IdentityMismatchError, namesIdentity } from './identity-name.js';
+
+/** how long an HTTP/1.1 mTLS connection may take to connect and handshake (undici's default connect timeout) */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /** ALPN of an outbound mTLS connection: what the proxy speaks inside it (none for opaque TCP) */
 export type UpstreamAlpn = 'h2' | 'http/1.1' | undefined;
@@ -57,11 +60,17 @@ export class UpstreamTls {
   undiciConnector(identity: string): buildConnector.connector {
     return (opts, callback) => {
       const socket = this.connect(opts.hostname, Number(opts.port), identity, 'http/1.1');
+      const timer = setTimeout(
+        () => socket.destroy(new errors.ConnectTimeoutError(`mTLS connect to ${opts.hostname}:${opts.port} timed out`)),
+        CONNECT_TIMEOUT_MS,
+      );
       const onError = (err: Error) => {
+        clearTimeout(timer);
         socket.off('secureConnect', onConnect);
         callback(err, null);
       };
       const onConnect = () => {
+        clearTimeout(timer);
         socket.off('error', onError);
         callback(null, socket as Socket);
       };

@@ -10,7 +10,8 @@ import type { IdentitySource } from './material.js';
 export interface MeshTls {
   readonly contexts: TlsContexts;
   readonly upstream: UpstreamTls;
-  inbound(handshakeTimeoutMs: number, terminated: Terminated): InboundTls;
+  /** `detectTimeoutMs` bounds the wait for a whole ClientHello, as protocol detection's first read */
+  inbound(detectTimeoutMs: number, terminated: Terminated): InboundTls;
 }
 
 export async function loadMeshTls(source: IdentitySource, onError: (err: Error) => void): Promise<MeshTls> {
