@@ -20,6 +20,10 @@ import { constants } from 'node:http2';
  * | response-headers timeout, HTTPRoute `timeouts.backendRequest` | 504 | RESPONSE_HEADERS_TIMEOUT | idempotent methods |
  * | HTTPRoute `timeouts.request` | 504 | REQUEST_TIMEOUT | no |
  * | request the upstream client cannot send as is (e.g. two Host headers), unusable request target | 400 | UNEXPECTED | no |
+ * | mTLS: the endpoint's leaf does not name the identity discovery announced | 502 | IO | any method |
+ * | mTLS: the endpoint's chain does not end at our trust anchors (expired, unknown issuer...) | 502 | IO | any method |
+ * | mTLS: the handshake failed otherwise (a TLS alert, e.g. our certificate refused) | 502 | IO | any method |
+ * | inbound with `requireIdentity`: a client without a verified mesh identity (plaintext, no certificate) | 403 | UNEXPECTED | no |
  *
  * A request whose retries are used up on connection-level failures (refused, reset, closed) answers
  * 503, as the Gateway API conformance suite expects (`HTTPRouteRetryConnectionError`: "500 or 503"); a
@@ -85,6 +89,8 @@ export const badRequest = (reason: string): Failure => failure(400, reason, ERR_
 export const failFast = (reason: string): Failure => failure(503, reason, ERR_FAIL_FAST, RETRY_NEVER);
 export const loadShed = (reason: string): Failure => failure(503, reason, ERR_LOAD_SHED, RETRY_NEVER);
 export const noEndpoint = (backend: string): Failure => failFast(`no ready endpoints for ${backend}`);
+/** inbound `requireIdentity`: the client proved no mesh identity (Linkerd's unauthorized row: 403) */
+export const IDENTITY_REQUIRED = failure(403, 'client identity required', ERR_UNEXPECTED, RETRY_NEVER);
 
 /** HTTPRoute `timeouts.request`: the whole request, every try and backoff included */
 export const REQUEST_TIMEOUT = failure(504, 'request timeout', ERR_REQUEST_TIMEOUT, RETRY_NEVER);
@@ -123,6 +129,41 @@ const ENDPOINT_CLOSED = failure(503, 'endpoint closed', ERR_UNEXPECTED, RETRY_AN
 const ABORTED = failure(502, 'request aborted', ERR_UNEXPECTED, RETRY_NEVER);
 const STREAM_REFUSED = failure(503, 'stream refused by the endpoint', ERR_IO, RETRY_ANY, true);
 const STREAM_CLOSED = failure(502, 'stream closed by the endpoint', ERR_RESET, RETRY_IDEMPOTENT, true);
+// mTLS to a meshed endpoint (tls/connect.ts): Linkerd's "identity required" row, 502. Nothing was sent,
+// so another endpoint may be tried; not a connection failure of the endpoint (no 503 once exhausted).
+const IDENTITY_MISMATCH = failure(502, 'server identity mismatch', ERR_IO, RETRY_ANY);
+const UNTRUSTED = failure(502, 'server certificate not trusted', ERR_IO, RETRY_ANY);
+const TLS_HANDSHAKE = failure(502, 'tls handshake failed', ERR_IO, RETRY_ANY);
+/** Node's X.509 verification error codes (the `tls` docs' "X509 certificate error codes") */
+const X509_ERRORS = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_CRL',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECRYPT_CRL_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'CERT_SIGNATURE_FAILURE',
+  'CRL_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'CRL_NOT_YET_VALID',
+  'CRL_HAS_EXPIRED',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'ERROR_IN_CRL_LAST_UPDATE_FIELD',
+  'ERROR_IN_CRL_NEXT_UPDATE_FIELD',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_CHAIN_TOO_LONG',
+  'CERT_REVOKED',
+  'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'HOSTNAME_MISMATCH',
+]);
 const connectFailed = (code: string) => failure(502, `connect failed (${code})`, ERR_IO, RETRY_ANY, true);
 const streamReset = (rstCode: number) =>
   failure(502, `stream reset by the endpoint (code ${rstCode})`, ERR_RESET, RETRY_IDEMPOTENT, true);
@@ -180,7 +221,12 @@ export function classify(err: Error | undefined, rstCode = 0): Failure {
       return ENDPOINT_CLOSED;
     case 'UND_ERR_ABORTED':
       return ABORTED;
+    case 'WEIR_TLS_IDENTITY_MISMATCH':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return IDENTITY_MISMATCH;
     default:
+      if (X509_ERRORS.has(code as string)) return UNTRUSTED;
+      if (code !== undefined && code.startsWith('ERR_SSL_')) return TLS_HANDSHAKE;
       if (code !== undefined && code.startsWith('ERR_HTTP2_')) return rstCode !== 0 ? streamReset(rstCode) : RESET;
       return failure(502, `upstream error: ${err.message}`, ERR_UNEXPECTED, RETRY_NEVER);
   }

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { startAdminServer, type AdminServer } from './admin.js';
 import { drainServer, Inflight, listen } from './drain.js';
+import { IDENTITY_REQUIRED } from './errors.js';
 import { GoldenMetrics, type Series } from './metrics.js';
 import { H2Client } from './h2/client.js';
 import { forwardStream } from './h2/forward.js';
@@ -10,13 +11,20 @@ import { isGrpc } from './h2/grpc.js';
 import { ForwardHandler } from './http1/forward.js';
 import { forwardRequestHeaders, type RequestHeadInfo } from './http1/headers.js';
 import { EndpointPools } from './http1/pools.js';
+import { InboundSeries, type PeerSeries } from './inbound-series.js';
 import { FrontServer } from './protocol/listener.js';
 import type { RequestScope } from './scope.js';
 import { readHeaderObject, readRawHeader, writeHeaderObject, writeRawHeader } from './tracing/carriers.js';
 import { loadTracer } from './tracing/load.js';
 import type { TracingConfig } from './tracing/types.js';
 import { forwardOpaque } from './protocol/opaque.js';
-import { forwardUpgrade } from './protocol/upgrade.js';
+import { forwardUpgrade, refuseUpgrade } from './protocol/upgrade.js';
+import { respondH2Error } from './h2/respond.js';
+import { sendProxyError } from './http1/respond.js';
+import { DETECT_TIMEOUT_MS } from './protocol/detect.js';
+import { loadMeshTls, type MeshTls } from './tls/load.js';
+import type { IdentitySource } from './tls/material.js';
+import { peerOf, setPeer } from './tls/peer.js';
 
 export interface InboundProxyOptions {
   /** the local application (default 127.0.0.1) */
@@ -42,6 +50,17 @@ export interface InboundProxyOptions {
   tracing?: TracingConfig;
   /** protocol detection: how long to wait for a client's first bytes before forwarding it as opaque TCP (default 10 s) */
   detectTimeoutMs?: number;
+  /**
+   * the proxy's own certificate (the sidecar's certificate manager): with it, TLS whose SNI is this
+   * identity is terminated (mesh mTLS) and the client's identity recorded; without it, TLS passes
+   * through to the app as opaque TCP, as any other TLS does
+   */
+  identity?: IdentitySource;
+  /**
+   * refuse clients that prove no mesh identity: plaintext, TLS without a client certificate, TLS for
+   * another name (HTTP: 403 with `weir-proxy-error`; opaque TCP: closed). Default false: allowed.
+   */
+  requireIdentity?: boolean;
 }
 
 export interface InboundProxy {
@@ -51,9 +70,6 @@ export interface InboundProxy {
   /** stop accepting, drain in-flight requests (up to `drainMs`), close every connection and the admin server */
   close(options?: { drainMs?: number }): Promise<void>;
 }
-
-/** distinct `authority` label values kept per inbound proxy; later ones share one series */
-const MAX_AUTHORITIES = 256;
 
 /**
  * The inbound side of a sidecar: accepts meshed (and plain) HTTP/1.1 and forwards it to the local app
@@ -68,36 +84,49 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
   const inflight = new Inflight();
   const { namespace, pod, deployment } = options;
   const tracer = await loadTracer(options.tracing, { namespace, pod, deployment });
-  const byAuthority = new Map<string, Series>();
-  const seriesFor = (authority: string | undefined): Series => {
-    const key = authority ?? '';
-    let s = byAuthority.get(key);
-    if (s === undefined) {
-      const label = byAuthority.size < MAX_AUTHORITIES ? key : 'other';
-      s = metrics.series([
-        ['direction', 'inbound'],
-        ['namespace', options.namespace],
-        ['deployment', options.deployment],
-        ['pod', options.pod],
-        ['authority', label],
-      ]);
-      if (byAuthority.size < MAX_AUTHORITIES) byAuthority.set(key, s);
-    }
-    return s;
-  };
+  const onError = (err: Error) => console.error(`weir inbound proxy: ${err.message}`);
+  const tls: MeshTls | undefined =
+    options.identity !== undefined ? await loadMeshTls(options.identity, onError) : undefined;
+  const requireIdentity = options.requireIdentity === true;
+  const peers = new InboundSeries(
+    metrics,
+    [
+      ['direction', 'inbound'],
+      ['namespace', options.namespace],
+      ['deployment', options.deployment],
+      ['pod', options.pod],
+    ],
+    tls !== undefined,
+  );
+  /** the series of a request on a connection (its peer, set when mTLS was terminated) */
+  const seriesFor = (conn: object | undefined, authority: string | undefined): Series =>
+    (peerOf<PeerSeries>(conn)?.state ?? peers.plain).get(authority);
+  /** with `requireIdentity`: whether the connection proved no mesh identity */
+  const refused = (conn: object | undefined): boolean =>
+    requireIdentity && peerOf<PeerSeries>(conn)?.clientId === undefined;
 
   const appHost = options.appHost ?? '127.0.0.1';
   // h2 clients stay h2 to the app (apps serving gRPC speak h2c); HTTP/1.1 stays HTTP/1.1
   const appH2 = new H2Client(`http://${appHost.includes(':') ? `[${appHost}]` : appHost}:${options.appPort}`);
   const appTarget = { address: appHost, port: options.appPort };
+  const inboundTls = tls?.inbound(options.detectTimeoutMs ?? DETECT_TIMEOUT_MS, (decrypted, alpn, clientId) => {
+    setPeer(decrypted, { clientId, state: peers.forClient(clientId) });
+    server.serveDecrypted(decrypted, alpn);
+  });
   const server = new FrontServer({
     request: (req: IncomingMessage, res: ServerResponse) => {
       const start = performance.now();
       inflight.enter();
       const info: RequestHeadInfo = { hasBody: false, host: undefined };
       const headers = forwardRequestHeaders(req.rawHeaders, info);
-      const series = seriesFor(info.host);
+      const series = seriesFor(req.socket, info.host);
       series.request();
+      if (refused(req.socket)) {
+        sendProxyError(res, IDENTITY_REQUIRED, inflight.draining);
+        series.response(IDENTITY_REQUIRED.status, performance.now() - start, true);
+        inflight.leave();
+        return;
+      }
       const scope: RequestScope = { inflight, start, span: undefined };
       if (tracer.enabled) {
         const hop = {
@@ -122,8 +151,15 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
     stream: (stream, headers, flags) => {
       const start = performance.now();
       inflight.enter();
-      const series = seriesFor(headers[':authority']);
+      const series = seriesFor(stream.session, headers[':authority']);
       series.request();
+      if (refused(stream.session)) {
+        const grpc = isGrpc(headers);
+        const code = respondH2Error(stream, IDENTITY_REQUIRED.status, IDENTITY_REQUIRED.reason, grpc);
+        series.response(grpc ? 200 : IDENTITY_REQUIRED.status, performance.now() - start, true, code);
+        inflight.leave();
+        return;
+      }
       const ctx: RequestScope = { inflight, start, span: undefined };
       if (tracer.enabled) {
         const hop = {
@@ -140,11 +176,27 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
     },
     upgrade: (req, socket, head) => {
       server.track(socket);
-      const series = seriesFor(req.headers.host);
+      const series = seriesFor(req.socket, req.headers.host);
+      if (refused(req.socket)) {
+        refuseUpgrade(socket, IDENTITY_REQUIRED, series, performance.now());
+        return;
+      }
       series.request();
       forwardUpgrade(req, socket, head, appTarget, series, performance.now(), (s) => server.track(s));
     },
-    opaque: (socket, prefix) => forwardOpaque(socket, prefix, appTarget, (s) => server.track(s)),
+    opaque: (socket, prefix) => {
+      if (refused(socket)) socket.destroy();
+      else forwardOpaque(socket, prefix, appTarget, (s) => server.track(s));
+    },
+    tls:
+      inboundTls === undefined
+        ? undefined
+        : (socket, prefix) =>
+            inboundTls.accept(socket, prefix, (raw, bytes) => {
+              // TLS for another name: not ours to terminate, passed through untouched (Linkerd)
+              if (requireIdentity) raw.destroy();
+              else forwardOpaque(raw, bytes, appTarget, (s) => server.track(s));
+            }),
     detectTimeoutMs: options.detectTimeoutMs,
   });
   server.http1.keepAliveTimeout = 65_000;
@@ -157,6 +209,7 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
       await drainServer(server, inflight, drainMs);
       await pools.destroy();
       appH2.destroy();
+      tls?.contexts.close();
       await admin?.close();
       await tracer.shutdown();
     })();
@@ -170,6 +223,7 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
         direction: 'inbound',
         listen: { host: options.listenHost ?? '127.0.0.1', port },
         app: { host: options.appHost ?? '127.0.0.1', port: options.appPort },
+        ...(tls !== undefined ? { identity: tls.contexts.identity ?? null, requireIdentity } : {}),
         inflight: inflight.count,
       }),
       shutdown: () => void close().then(() => options.onShutdown?.()),

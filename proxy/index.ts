@@ -13,3 +13,4 @@ export {
 } from './balance/breaker.js';
 export { classify, PROXY_ERROR_HEADER, LINKERD_PROXY_ERROR_HEADER, type Failure } from './errors.js';
 export type { TracingConfig } from './tracing/types.js';
+export type { IdentitySource, TlsMaterial } from './tls/material.js';

@@ -36,6 +36,10 @@ import { FrontServer } from './protocol/listener.js';
 import { RouteMetricsRegistry, type RuleMetrics } from './route-metrics.js';
 import { serve } from './serve.js';
 import { routeOf, type Backend, type Endpoint, type ListenerState } from './targets.js';
+import { connectionKey } from './tls/connection-key.js';
+import { NO_LABELS, outboundTlsLabels, type LabelPairs } from './tls/labels.js';
+import { loadMeshTls, type MeshTls } from './tls/load.js';
+import type { IdentitySource } from './tls/material.js';
 import { readHeaderObject, readRawHeader, writeHeaderObject, writeRawHeader } from './tracing/carriers.js';
 import { loadTracer } from './tracing/load.js';
 import type { TracingConfig } from './tracing/types.js';
@@ -74,6 +78,11 @@ export interface OutboundProxyOptions {
   detectTimeoutMs?: number;
   /** most HTTP/1.1 connections per endpoint (undici Pool `connections`, default 256) */
   poolConnections?: number;
+  /**
+   * the proxy's own certificate (the sidecar's certificate manager): with it, connections to endpoints
+   * that have an `identity` are mutual TLS (tls/); without it, everything stays plaintext
+   */
+  identity?: IdentitySource;
 }
 
 export interface ListenerInfo {
@@ -143,18 +152,22 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
   const policies = new RoutePolicies(options.routePolicy);
   const { namespace, pod, deployment } = options;
   const tracer = await loadTracer(options.tracing, { namespace, pod, deployment });
+  const tls: MeshTls | undefined =
+    options.identity !== undefined ? await loadMeshTls(options.identity, onError) : undefined;
+  const upstreamTls = tls?.upstream;
   const pools = new EndpointPools({
     ...(options.responseTimeoutMs !== undefined ? { responseHeadersTimeoutMs: options.responseTimeoutMs } : {}),
     ...(options.poolConnections !== undefined ? { connections: options.poolConnections } : {}),
+    ...(upstreamTls !== undefined ? { tls: upstreamTls } : {}),
   });
-  const h2clients = new H2Clients();
+  const h2clients = new H2Clients(upstreamTls !== undefined ? { tls: upstreamTls } : {});
   const listeners = new Map<string, Listener>();
   /** listener keys that failed to bind, with the error reported, so each is reported once */
   const bindFailures = new Map<string, string>();
   let applied = -1;
   let closed = false;
 
-  const labels = (ref: ServicePortRef, t: ServicePortRef, deployment?: string) =>
+  const labels = (ref: ServicePortRef, t: ServicePortRef, deployment?: string, tlsLabels: LabelPairs = NO_LABELS) =>
     [
       ['direction', 'outbound'],
       ['namespace', options.namespace],
@@ -164,6 +177,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
       ['dst_namespace', t.namespace],
       ['dst_service', t.service],
       ['dst_deployment', deployment],
+      ...tlsLabels,
     ] as const;
 
   function buildState(
@@ -181,15 +195,18 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
       const byAddress = new Map<string, Endpoint>();
       const routes = ready.map((endpoint): Endpoint => {
         const address = `${endpoint.address}:${endpoint.port}`;
-        used.add(address);
-        const pool = pools.get(endpoint.address, endpoint.port);
-        const series = metrics.series(labels(ref, target, endpoint.deployment));
+        // mTLS when the endpoint has an identity and this proxy has its own certificate
+        const serverId = upstreamTls?.ready === true ? endpoint.identity : undefined;
+        used.add(connectionKey(endpoint.address, endpoint.port, serverId));
+        const pool = pools.get(endpoint.address, endpoint.port, serverId);
+        const tlsLabels = tls !== undefined ? outboundTlsLabels(serverId, endpoint.identity) : NO_LABELS;
+        const series = metrics.series(labels(ref, target, endpoint.deployment, tlsLabels));
         const old = prev?.routes.get(address);
         let route: Endpoint;
         if (old !== undefined && old.pool === pool && old.series === series && !byAddress.has(address)) {
           old.endpoint = endpoint;
           route = old;
-        } else route = { endpoint, pool, h2: undefined, series, done: () => undefined };
+        } else route = { endpoint, serverId, pool, h2: undefined, series, done: () => undefined };
         byAddress.set(address, route);
         return route;
       });
@@ -261,8 +278,8 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     const server = new FrontServer({
       request: (req, res) => handle(listener, req, res),
       stream: (down, headers, flags) => stream(listener, down, headers, flags),
-      upgrade: (req, socket, head) => outboundUpgrade(listener.state, req, socket, head, track),
-      opaque: (socket, prefix) => outboundOpaque(listener.state, socket, prefix, track),
+      upgrade: (req, socket, head) => outboundUpgrade(listener.state, req, socket, head, track, upstreamTls),
+      opaque: (socket, prefix) => outboundOpaque(listener.state, socket, prefix, track, upstreamTls),
       detectTimeoutMs: options.detectTimeoutMs,
     });
     server.http1.keepAliveTimeout = 65_000;
@@ -318,13 +335,13 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
   // Snapshots are applied one at a time; when several arrive meanwhile only the newest is applied.
   let pending: MeshSnapshot | undefined;
   let running: Promise<void> = Promise.resolve();
-  const offer = (snapshot: MeshSnapshot): Promise<void> => {
+  const offer = (snapshot: MeshSnapshot, again = false): Promise<void> => {
     if (closed) return running;
     pending = snapshot;
     running = running.then(async () => {
       const s = pending;
       pending = undefined;
-      if (s === undefined || closed || s.version === applied) return;
+      if (s === undefined || closed || (s.version === applied && !again)) return;
       try {
         await apply(s);
       } catch (err) {
@@ -336,6 +353,14 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
 
   await offer(options.configSource.current());
   const unsubscribe = options.configSource.subscribe((s) => void offer(s));
+  // the first certificate turns meshed endpoints to mTLS: the current snapshot is applied again
+  // (renewals change nothing here: new connections take the new certificate by themselves)
+  let hadMaterial = upstreamTls?.ready === true;
+  tls?.contexts.onChange(() => {
+    if (hadMaterial) return;
+    hadMaterial = true;
+    void offer(options.configSource.current(), true);
+  });
 
   let closing: Promise<void> | undefined;
   let admin: AdminServer | undefined;
@@ -350,6 +375,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
       await Promise.all(all.map((l) => drainServer(l.server, l.inflight, drainMs)));
       await pools.destroy();
       h2clients.destroy();
+      tls?.contexts.close();
       await admin?.close();
       await tracer.shutdown();
     })();
@@ -382,6 +408,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
           address: `${e.address}:${e.port}`,
           ready: e.ready,
           ...(e.pod !== undefined ? { pod: e.pod } : {}),
+          ...(e.identity !== undefined ? { identity: e.identity } : {}),
         })),
       })),
     })),
@@ -390,7 +417,8 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
 
   try {
     admin = await startAdminServer(options.adminHost ?? '127.0.0.1', options.adminPort ?? 0, {
-      metrics: () => metrics.render() + routeMetrics.render() + renderBalancerGauges(balanced()),
+      metrics: () =>
+        metrics.render() + routeMetrics.render() + renderBalancerGauges(balanced()) + (upstreamTls?.render() ?? ''),
       ready: () => closing === undefined && applied >= 0,
       config: describe,
       shutdown: () => void close().then(() => options.onShutdown?.()),

@@ -32,6 +32,11 @@ export interface ForwardObserver {
 /** One address of a backend: a sidecar's inbound listener, or an address Weir does not run. */
 export interface Endpoint extends ForwardObserver {
   endpoint: MeshEndpoint;
+  /**
+   * the identity its connections are mutual TLS to (the endpoint's, when the proxy has its own), for
+   * every protocol; `undefined`: plaintext
+   */
+  readonly serverId: string | undefined;
   /** keep-alive HTTP/1.1 connections (undici Pool) */
   readonly pool: Dispatcher;
   /** pooled HTTP/2 sessions, made on the endpoint's first h2c or gRPC stream */

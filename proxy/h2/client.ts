@@ -1,4 +1,6 @@
 import { connect, type ClientHttp2Session } from 'node:http2';
+import { connectionKey } from '../tls/connection-key.js';
+import type { UpstreamTls } from '../tls/connect.js';
 
 /** connection-level receive window of upstream sessions (Linkerd: 1 MiB); streams keep 64 KiB */
 const CONNECTION_WINDOW = 1 << 20;
@@ -18,6 +20,16 @@ export class H2Lease {
 export interface H2ClientOptions {
   /** close a session with no stream after this long without activity (default 60 s) */
   idleMs?: number;
+  /** mTLS to endpoints that have an identity (tls/connect.ts); absent: everything h2c */
+  tls?: UpstreamTls;
+}
+
+/** how an `H2Client` opens its sessions over mTLS: the endpoint and the identity it must prove */
+interface H2TlsTarget {
+  tls: UpstreamTls;
+  host: string;
+  port: number;
+  identity: string;
 }
 
 /**
@@ -33,6 +45,7 @@ export class H2Client {
   constructor(
     readonly authority: string,
     private readonly options: H2ClientOptions = {},
+    private readonly tls?: H2TlsTarget,
   ) {}
 
   /** a session with room for one more stream; call `release` when that stream has closed */
@@ -59,7 +72,12 @@ export class H2Client {
   }
 
   private open(): H2Lease {
-    const session = connect(this.authority, { settings: { enablePush: false } });
+    const t = this.tls;
+    // over mTLS (ALPN h2) the authority keeps `http:`: `:scheme` is what the client sent, as for h2c
+    const session = connect(this.authority, {
+      settings: { enablePush: false },
+      ...(t !== undefined ? { createConnection: () => t.tls.connect(t.host, t.port, t.identity, 'h2') } : {}),
+    });
     const lease = new H2Lease(session);
     if (this.closed) lease.dead = true;
     else this.sessions.push(lease);
@@ -112,25 +130,28 @@ export class H2Client {
   }
 }
 
-/** One `H2Client` per endpoint address, reused across snapshots, like `EndpointPools`. */
+/** One `H2Client` per endpoint address (and identity, for mTLS), reused across snapshots, like `EndpointPools`. */
 export class H2Clients {
   private readonly clients = new Map<string, H2Client>();
   private readonly all = new Set<H2Client>();
   constructor(private readonly options: H2ClientOptions = {}) {}
 
-  get(address: string, port: number): H2Client {
-    const key = `${address}:${port}`;
+  /** the client of `address:port`; over mTLS when `identity` is given (the options must have `tls`) */
+  get(address: string, port: number, identity?: string): H2Client {
+    const key = connectionKey(address, port, identity);
     let c = this.clients.get(key);
     if (c === undefined) {
       const host = address.includes(':') ? `[${address}]` : address;
-      c = new H2Client(`http://${host}:${port}`, this.options);
+      const tls = this.options.tls;
+      const target = tls !== undefined && identity !== undefined ? { tls, host: address, port, identity } : undefined;
+      c = new H2Client(`http://${host}:${port}`, this.options, target);
       this.clients.set(key, c);
       this.all.add(c);
     }
     return c;
   }
 
-  /** close (gracefully) the clients whose `address:port` is not in `keep` */
+  /** close (gracefully) the clients whose `connectionKey` is not in `keep` */
   retain(keep: ReadonlySet<string>): void {
     for (const [key, c] of this.clients) {
       if (keep.has(key)) continue;

@@ -10,7 +10,7 @@ const NO_BODY = Object.freeze({ endStream: true, waitForTrailers: false });
 const WITH_BODY = Object.freeze({ endStream: false, waitForTrailers: true });
 
 /** What an HTTP/2 copy needs of an endpoint: its address, its h2c client (made on first use), the balancer's release. */
-export type H2MirrorEndpoint = Pick<Endpoint, 'endpoint' | 'h2' | 'done'>;
+export type H2MirrorEndpoint = Pick<Endpoint, 'endpoint' | 'serverId' | 'h2' | 'done'>;
 
 /**
  * RequestMirror over HTTP/2 (mirror.ts says what a copy is): one copy, as a new stream on the mirror
@@ -29,7 +29,7 @@ export function sendH2Mirror(
 ): void {
   const ep = sender.take(t);
   if (ep === undefined) return;
-  const client = (ep.h2 ??= clients.get(ep.endpoint.address, ep.endpoint.port));
+  const client = (ep.h2 ??= clients.get(ep.endpoint.address, ep.endpoint.port, ep.serverId));
   const sent = performance.now();
   let lease: H2Lease | undefined;
   let timer: NodeJS.Timeout | undefined;

@@ -90,7 +90,7 @@ export class H2Transport implements Transport, StreamSide {
   }
 
   private client(ep: Endpoint): H2Client {
-    return (ep.h2 ??= this.clients.get(ep.endpoint.address, ep.endpoint.port));
+    return (ep.h2 ??= this.clients.get(ep.endpoint.address, ep.endpoint.port, ep.serverId));
   }
 
   filterState(): RequestState {

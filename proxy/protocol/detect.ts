@@ -4,6 +4,8 @@ import type { Socket } from 'node:net';
  * Protocol detection on a fresh connection, after Linkerd's detect (linkerd.md 1.2): read what the
  * client sends first, bounded in size and time, and classify it.
  *
+ * - `tls`: a TLS handshake record (0x16, then major version 3), i.e. a ClientHello: checked first, as
+ *   Linkerd's inbound does before HTTP detection (a listener without TLS handling forwards it as opaque).
  * - `h2`: the HTTP/2 connection preface (`PRI * HTTP/2.0`), i.e. prior-knowledge h2c.
  * - `http1`: at least 14 bytes (the shortest request line, `GET / HTTP/1.1`) that are a valid start
  *   of an HTTP/1.x request line (method token, SP, request target, SP, `HTTP/1.x`, CRLF).
@@ -12,7 +14,7 @@ import type { Socket } from 'node:net';
  *
  * The bytes read are handed on with the verdict, to be replayed to whichever handler takes the socket.
  */
-export type Protocol = 'h2' | 'http1' | 'opaque';
+export type Protocol = 'tls' | 'h2' | 'http1' | 'opaque';
 
 export const DETECT_MAX_BYTES = 1024;
 /** Linkerd's detect timeout */
@@ -32,6 +34,8 @@ const VERSION = 'HTTP/1.';
 export function classify(buf: Buffer): Protocol | undefined {
   const n = buf.length;
   if (n === 0) return undefined;
+  // TLS record header: content type 22 (handshake), protocol major version 3
+  if (buf[0] === 0x16) return n < 2 ? undefined : buf[1] === 3 ? 'tls' : 'opaque';
   // HTTP/2 preface
   let pri = true;
   for (let i = 0; i < n && i < PREFACE.length; i++) {

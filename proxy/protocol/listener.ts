@@ -8,7 +8,8 @@ import {
 } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { detectProtocol } from './detect.js';
+import { kPeer } from '../tls/peer.js';
+import { detectProtocol, type Protocol } from './detect.js';
 
 /** connection-level receive window of downstream sessions (Linkerd: 1 MiB) */
 const CONNECTION_WINDOW = 1 << 20;
@@ -22,6 +23,11 @@ export interface FrontHandlers {
   stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number): void;
   /** a connection that is not HTTP: `prefix` holds the bytes detection read */
   opaque(socket: Socket, prefix: Buffer): void;
+  /**
+   * a connection that starts with a TLS ClientHello (inbound mTLS, tls/accept.ts): `prefix` holds the
+   * bytes detection read; a decrypted stream comes back through `serveDecrypted`. Absent: opaque.
+   */
+  tls?: ((socket: Socket, prefix: Buffer) => void) | undefined;
   /** how long to wait for the first bytes before treating a connection as opaque */
   detectTimeoutMs?: number | undefined;
 }
@@ -52,6 +58,9 @@ export class FrontServer {
     this.h2 = createH2Server({ settings: { enablePush: false } });
     this.h2.on('session', (session: ServerHttp2Session) => {
       this.sessions.add(session);
+      // what an mTLS connection proved (tls/peer.ts), read once per stream from the session
+      const peer = (session.socket as unknown as { [kPeer]?: unknown })[kPeer];
+      if (peer !== undefined) (session as unknown as { [kPeer]?: unknown })[kPeer] = peer;
       session.on('close', () => this.sessions.delete(session));
       session.on('error', noop);
       session.on('connect', () => {
@@ -69,19 +78,42 @@ export class FrontServer {
   private accept(socket: Socket): void {
     this.track(socket);
     detectProtocol(socket, { timeoutMs: this.handlers.detectTimeoutMs }, (protocol, prefix) => {
-      if (protocol === 'opaque') {
+      if (protocol === 'tls' && this.handlers.tls !== undefined) {
+        // the TCP socket stays tracked: cutting it cuts the TLS connection it carries
+        this.handlers.tls(socket, prefix);
+        return;
+      }
+      if (protocol === 'opaque' || protocol === 'tls') {
         this.handlers.opaque(socket, prefix);
         return;
       }
       this.untrack(socket);
-      if (prefix.length > 0) socket.unshift(prefix);
-      if (protocol === 'h2') {
-        this.h2.emit('connection', socket);
-      } else {
-        this.http1.emit('connection', socket);
-        socket.resume();
-      }
+      this.serveHttp(socket, protocol, prefix);
     });
+  }
+
+  /**
+   * A decrypted stream (mTLS terminated by `handlers.tls`): HTTP/2 or HTTP/1.1 as ALPN agreed, else
+   * detected as a plaintext connection is (HTTP/1.1 or opaque TCP).
+   */
+  serveDecrypted(socket: Socket, alpn: string | false): void {
+    if (alpn === 'h2') this.serveHttp(socket, 'h2', EMPTY);
+    else if (alpn === 'http/1.1') this.serveHttp(socket, 'http1', EMPTY);
+    else
+      detectProtocol(socket, { timeoutMs: this.handlers.detectTimeoutMs }, (protocol, prefix) => {
+        if (protocol === 'h2' || protocol === 'http1') this.serveHttp(socket, protocol, prefix);
+        else this.handlers.opaque(socket, prefix);
+      });
+  }
+
+  private serveHttp(socket: Socket, protocol: Exclude<Protocol, 'tls' | 'opaque'>, prefix: Buffer): void {
+    if (prefix.length > 0) socket.unshift(prefix);
+    if (protocol === 'h2') {
+      this.h2.emit('connection', socket);
+    } else {
+      this.http1.emit('connection', socket);
+      socket.resume();
+    }
   }
 
   private readonly onRawClose = function (this: Socket & { weirFront?: FrontServer }) {
@@ -129,3 +161,5 @@ export class FrontServer {
 }
 
 function noop(): void {}
+
+const EMPTY = Buffer.alloc(0);

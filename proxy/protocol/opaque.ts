@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { TLSSocket } from 'node:tls';
 
 /** Where an opaque connection goes, and who hears how it went (balancer feedback). */
 export interface OpaqueTarget {
@@ -7,6 +8,23 @@ export interface OpaqueTarget {
   port: number;
   /** called once when the connection is over: its duration, and whether it failed (connect error, reset) */
   done?(durationMs: number, failed: boolean): void;
+  /**
+   * open an mTLS connection instead of plain TCP (tls/connect.ts); nothing is written to it before its
+   * handshake, the server's identity check included, has passed
+   */
+  secure?(allowHalfOpen: boolean): TLSSocket;
+}
+
+/** the upstream connection of `target`; `ready` is called with it once bytes may be written to it */
+export function openUpstream(target: OpaqueTarget, allowHalfOpen: boolean, ready: (upstream: Socket) => void): Socket {
+  if (target.secure === undefined) {
+    const upstream = connect({ host: target.address, port: target.port, allowHalfOpen, noDelay: true });
+    ready(upstream); // net buffers writes until connected
+    return upstream;
+  }
+  const upstream = target.secure(allowHalfOpen);
+  upstream.once('secureConnect', () => ready(upstream));
+  return upstream;
 }
 
 /**
@@ -22,15 +40,19 @@ export function forwardOpaque(
   track?: (upstream: Socket) => void,
 ): void {
   if (target === undefined) {
-    client.resetAndDestroy();
+    reset(client);
     return;
   }
   const start = performance.now();
   let failed = false;
   let finished = false;
-  const upstream = connect({ host: target.address, port: target.port, allowHalfOpen: true, noDelay: true });
+  const upstream = openUpstream(target, true, (up) => {
+    if (prefix.length > 0) up.write(prefix);
+    client.pipe(up);
+    up.pipe(client);
+    client.resume();
+  });
   track?.(upstream);
-  if (prefix.length > 0) upstream.write(prefix);
   const finish = () => {
     if (finished) return;
     finished = true;
@@ -38,7 +60,7 @@ export function forwardOpaque(
   };
   upstream.on('error', () => {
     failed = true;
-    if (!client.destroyed) client.resetAndDestroy();
+    if (!client.destroyed) reset(client);
   });
   client.on('error', () => {
     if (!upstream.destroyed) upstream.destroy();
@@ -51,7 +73,10 @@ export function forwardOpaque(
   client.on('close', () => {
     if (!upstream.destroyed && upstream.writableFinished) upstream.destroy();
   });
-  client.pipe(upstream);
-  upstream.pipe(client);
-  client.resume();
+}
+
+/** reset a TCP client (RST); a decrypted mTLS stream has no TCP handle of its own and is just destroyed */
+function reset(client: Socket): void {
+  if ((client as { encrypted?: boolean }).encrypted === true) client.destroy();
+  else client.resetAndDestroy();
 }

@@ -3,8 +3,9 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { backendInvalid, badRequest, noEndpoint, noRoute } from '../errors.js';
-import { routeOf, type Backend, type ListenerState } from '../targets.js';
-import { forwardOpaque } from './opaque.js';
+import { routeOf, type Backend, type Endpoint, type ListenerState } from '../targets.js';
+import type { UpstreamAlpn, UpstreamTls } from '../tls/connect.js';
+import { forwardOpaque, type OpaqueTarget } from './opaque.js';
 import { forwardUpgrade, refuseUpgrade } from './upgrade.js';
 
 /**
@@ -19,6 +20,7 @@ export function outboundUpgrade(
   socket: Duplex,
   head: Buffer,
   track: (s: Socket | Duplex) => void,
+  tls: UpstreamTls | undefined,
 ): void {
   const start = performance.now();
   track(socket);
@@ -48,27 +50,28 @@ export function outboundUpgrade(
     return;
   }
   ep.series.request();
-  forwardUpgrade(
-    req,
-    socket,
-    head,
-    { address: ep.endpoint.address, port: ep.endpoint.port, done: (ms, failed) => ep.done(ms, failed) },
-    ep.series,
-    start,
-    track,
-  );
+  forwardUpgrade(req, socket, head, opaqueTarget(ep, tls, 'http/1.1'), ep.series, start, track);
 }
 
 /** A connection that is not HTTP, on an outbound listener: to an endpoint of the Service itself. */
-export function outboundOpaque(st: ListenerState, socket: Socket, prefix: Buffer, track: (s: Socket) => void): void {
+export function outboundOpaque(
+  st: ListenerState,
+  socket: Socket,
+  prefix: Buffer,
+  track: (s: Socket) => void,
+  tls: UpstreamTls | undefined,
+): void {
   const t = st.targets[st.routes.self.index];
   const ep = t?.balancer.pick();
-  forwardOpaque(
-    socket,
-    prefix,
-    ep === undefined
-      ? undefined
-      : { address: ep.endpoint.address, port: ep.endpoint.port, done: (ms, failed) => ep.done(ms, failed) },
-    track,
-  );
+  forwardOpaque(socket, prefix, ep === undefined ? undefined : opaqueTarget(ep, tls, undefined), track);
+}
+
+/** a connection to `ep`, over mTLS when the endpoint's connections are (`ep.serverId`) */
+function opaqueTarget(ep: Endpoint, tls: UpstreamTls | undefined, alpn: UpstreamAlpn): OpaqueTarget {
+  const { address, port } = ep.endpoint;
+  const serverId = ep.serverId;
+  const target: OpaqueTarget = { address, port, done: (ms, failed) => ep.done(ms, failed) };
+  if (tls !== undefined && serverId !== undefined)
+    target.secure = (halfOpen) => tls.connect(address, port, serverId, alpn, halfOpen);
+  return target;
 }

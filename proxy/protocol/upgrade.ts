@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { classify, headerSafe, LINKERD_PROXY_ERROR_HEADER, PROXY_ERROR_HEADER, type Failure } from '../errors.js';
 import type { Series } from '../metrics.js';
-import type { OpaqueTarget } from './opaque.js';
+import { openUpstream, type OpaqueTarget } from './opaque.js';
 
 /**
  * HTTP/1.1 Upgrade (WebSocket and friends) passed through: the request has been routed like any other;
@@ -22,13 +22,17 @@ export function forwardUpgrade(
   start: number,
   track?: (upstream: Socket) => void,
 ): void {
-  const upstream = connect({ host: target.address, port: target.port, noDelay: true });
+  const upstream = openUpstream(target, false, (up) => {
+    const raw = req.rawHeaders;
+    let text = `${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/${req.httpVersion}\r\n`;
+    for (let i = 0; i < raw.length; i += 2) text += `${raw[i] as string}: ${raw[i + 1] as string}\r\n`;
+    up.write(`${text}\r\n`, 'latin1');
+    if (head.length > 0) up.write(head);
+    up.pipe(socket as NodeJS.WritableStream);
+    socket.pipe(up);
+    socket.resume();
+  });
   track?.(upstream);
-  const raw = req.rawHeaders;
-  let text = `${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/${req.httpVersion}\r\n`;
-  for (let i = 0; i < raw.length; i += 2) text += `${raw[i] as string}: ${raw[i + 1] as string}\r\n`;
-  upstream.write(`${text}\r\n`, 'latin1');
-  if (head.length > 0) upstream.write(head);
   let answered = false;
   let failed = false;
   const opened = performance.now();
@@ -52,9 +56,6 @@ export function forwardUpgrade(
   socket.on('close', () => {
     if (!upstream.destroyed) upstream.destroy();
   });
-  upstream.pipe(socket as NodeJS.WritableStream);
-  socket.pipe(upstream);
-  socket.resume();
 }
 
 function parseStatus(first: Buffer): number {

@@ -29,6 +29,10 @@ describe('classify: every upstream failure once', () => {
     ['ERR_HTTP2_GOAWAY_SESSION', 0, 503, 'stream refused by the endpoint', ERR_IO, RETRY_ANY],
     ['ERR_HTTP2_STREAM_ERROR', 2, 502, 'stream reset by the endpoint (code 2)', ERR_RESET, RETRY_IDEMPOTENT],
     ['ERR_HTTP2_SESSION_ERROR', 0, 502, 'connection reset', ERR_RESET, RETRY_IDEMPOTENT],
+    ['WEIR_TLS_IDENTITY_MISMATCH', 0, 502, 'server identity mismatch', ERR_IO, RETRY_ANY],
+    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 0, 502, 'server certificate not trusted', ERR_IO, RETRY_ANY],
+    ['CERT_HAS_EXPIRED', 0, 502, 'server certificate not trusted', ERR_IO, RETRY_ANY],
+    ['ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', 0, 502, 'tls handshake failed', ERR_IO, RETRY_ANY],
   ])('%s (rst %i): %i %s', (code, rst, status, reason, error, retry) => {
     expect(classify(coded(code), rst)).toMatchObject({ status, reason, error, retry });
   });
@@ -53,6 +57,15 @@ describe('classify: every upstream failure once', () => {
     expect(classify(BACKEND_REQUEST_TIMEOUT_ERROR)).toMatchObject({ status: 504, retry: RETRY_IDEMPOTENT });
     // the same message on another error is not a timeout: nothing is recognised by its text
     expect(classify(new Error('request timeout'))).toMatchObject({ status: 502, retry: RETRY_NEVER });
+  });
+
+  it('an mTLS failure of an h2 session reaches its queued streams as that failure, and stays 502 once retried', () => {
+    const cancelled = Object.assign(new Error('cancelled'), {
+      code: 'ERR_HTTP2_STREAM_CANCEL',
+      cause: coded('WEIR_TLS_IDENTITY_MISMATCH'),
+    });
+    expect(classify(cancelled)).toMatchObject({ status: 502, reason: 'server identity mismatch' });
+    expect(exhausted(classify(coded('SELF_SIGNED_CERT_IN_CHAIN'))).status).toBe(502);
   });
 
   it('once retries are used up, a connection-level failure answers 503; a timeout stays 504', () => {

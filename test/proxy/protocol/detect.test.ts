@@ -19,7 +19,9 @@ describe('protocol detection (classify)', () => {
     ['GET / FTP/1.1\r\n', 'opaque'],
     ['GET  / HTTP/1.1\r\n', 'opaque'],
     ['SSH-2.0-OpenSSH_9.2\r\n', 'opaque'],
-    ['\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03', 'opaque'],
+    ['\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03', 'tls'],
+    ['\x16', undefined],
+    ['\x16\x01\x00', 'opaque'],
     ['*1\r\n$4\r\nPING\r\n', 'opaque'],
     ['AVERYLONGTOKENWITHOUTSPACE', 'opaque'],
   ])('%j -> %s', (text, want) => {
