@@ -27,8 +27,9 @@ describe('weir pause, resume and abort', () => {
     dir = await mkdtemp(join(tmpdir(), 'weir-control-'));
     scratch = await mkdtemp(join(tmpdir(), 'weir-control-apply-'));
     port = await freePort();
-    // a long ladder without metrics: the run only ends when someone acts on it
-    const analysis = { stepWeights: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20] };
+    // a long ladder without metrics: the run only ends when someone acts on it (90 steps of one interval:
+    // on a loaded machine 20 steps ran out before the abort test, which then waited for a rollback in vain)
+    const analysis = { stepWeights: Array.from({ length: 90 }, (_, i) => i + 1) };
     await writeFile(join(dir, 'podinfo.yaml'), canaryManifests({ port, analysis }));
     up = await startWeirUp([dir, '--state-dir', join(dir, '.state')]);
     await eventually('the canary to initialize', 40_000, async () =>
@@ -66,6 +67,7 @@ describe('weir pause, resume and abort', () => {
     expect((await runWeir(['abort', 'podinfo', '-n', 'test', '--api', up!.api])).code).toBe(0);
     const failed = await eventually('the rollback', 45_000, async () => {
       const c = await canary();
+      if (c.status?.phase === 'Succeeded') throw new Error('the run was promoted before the abort');
       return c.status?.phase === 'Failed' ? c : undefined;
     });
     expect(failed.status?.canaryWeight).toBe(0);

@@ -13,7 +13,7 @@ export interface RunResult {
 }
 
 /** Run the built `weir` command to completion (bounded). */
-export function runWeir(args: string[], env: Record<string, string> = {}, timeoutMs = 20_000): Promise<RunResult> {
+export function runWeir(args: string[], env: Record<string, string> = {}, timeoutMs = 45_000): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [WEIR_BIN, ...args], {
       env: { ...process.env, ...env },
