@@ -175,8 +175,9 @@ export class GrpcConfigSource implements ConfigSource {
   private emit(force: boolean): void {
     if (this.closed || this.services === undefined) return;
     const states = [...this.authorities.values()].map((a) => a.state);
-    // a Service port just added has no state yet: wait for it (bounded), rather than serve it empty
-    if (!force && states.some((s) => !s.synced)) {
+    // a Service port just added has no state yet, and a stream reopened after the control plane was away
+    // has not sent its whole state again: wait for them (bounded), rather than serve a port empty or a mix
+    if (!force && states.some((s) => !s.synced || !s.resynced)) {
       if (this.holdTimer === undefined && this.snapshot !== EMPTY) {
         this.holdTimer = this.timers.setTimeout(() => {
           this.holdTimer = undefined;

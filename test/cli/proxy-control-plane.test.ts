@@ -109,7 +109,14 @@ describe('weir proxy --control-plane', () => {
 
     cp = await startControlPlane({ configSource: source, port: cpPort });
     await p.waitFor('stdout', /^weir proxy: config from control plane \S+ applied/m, 15_000);
-    expect((await http.send(port, '/')).headers['x-served-by']).toBe('v2');
+    // the streams come back one by one (each with its own backoff): within bounds, the change is in force
+    const deadline = Date.now() + 15_000;
+    let servedBy = (await http.send(port, '/')).headers['x-served-by'];
+    while (servedBy !== 'v2' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      servedBy = (await http.send(port, '/')).headers['x-served-by'];
+    }
+    expect(servedBy).toBe('v2');
   });
 
   it('exits 2 unless exactly one of --config and --control-plane is given, well formed', async () => {
