@@ -13,6 +13,8 @@ import {
   type ConfigOrigin,
   type OriginHooks,
 } from '../proxy/config-origin.js';
+import { checkIdentityFlags, openWorkloadIdentity } from '../proxy/workload-identity-origin.js';
+import type { WorkloadIdentity } from '../../proxy/identity/workload-identity.js';
 
 /** as given on the command line */
 export interface ProxyOptions {
@@ -28,6 +30,14 @@ export interface ProxyOptions {
   deployment?: string;
   /** OTLP/HTTP collector for the spans of sampled requests */
   traceCollector?: string;
+  /** with `identityTokenFile`: the identity `<serviceAccount>.<namespace>.serviceaccount.identity.weir.cluster.local` */
+  serviceAccount?: string;
+  /** the token proving the workload to the control plane's Identity API; turns mTLS on */
+  identityTokenFile?: string;
+  /** PEM roots the certificates are checked against */
+  trustAnchors?: string;
+  /** the inbound side refuses clients that prove no mesh identity */
+  requireIdentity?: boolean;
 }
 
 interface Ports {
@@ -71,6 +81,8 @@ function ports(opts: ProxyOptions): Ports | string {
     return `--trace-collector must be an http(s) URL, got ${JSON.stringify(opts.traceCollector)}`;
   const origin = checkOrigin(opts);
   if (origin !== undefined) return origin;
+  const identity = checkIdentityFlags(opts);
+  if (identity !== undefined) return identity;
   if (out.inbound !== undefined && out.app === undefined)
     return '--inbound-port needs --app-port (the inbound side runs in front of a local app)';
   return out;
@@ -117,11 +129,32 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
   if (origin === undefined) return 2;
   const source = origin.source;
 
+  let identity: WorkloadIdentity | undefined;
+  if (opts.identityTokenFile !== undefined) {
+    try {
+      identity = await openWorkloadIdentity(
+        {
+          ...opts,
+          identityTokenFile: opts.identityTokenFile,
+          trustAnchors: opts.trustAnchors!,
+          controlPlane: opts.controlPlane!,
+        },
+        (err) => warn(err.message),
+      );
+    } catch (err) {
+      warn((err as Error).message);
+      origin.close();
+      return 2;
+    }
+  }
+  const identityOptions = identity !== undefined ? { identity } : {};
+
   let inbound: InboundProxy | undefined;
   let admin: ProcessAdmin | undefined;
   let draining = false;
   const close = async (): Promise<void> => {
     origin.close();
+    identity?.close();
     await Promise.all([outbound?.close({ drainMs: DRAIN_MS }), inbound?.close({ drainMs: DRAIN_MS })]);
     await admin?.close();
   };
@@ -131,6 +164,7 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
       host: opts.outboundHost,
       ...workload,
       ...tracing,
+      ...identityOptions,
       onError: (err) => warn(`outbound: ${err.message}`),
       onShutdown: () => stop('/shutdown'),
     });
@@ -142,6 +176,8 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
         listenPort: port.inbound ?? 0,
         ...workload,
         ...tracing,
+        ...identityOptions,
+        ...(opts.requireIdentity === true ? { requireIdentity: true } : {}),
         onShutdown: () => stop('/shutdown'),
       });
     }
@@ -151,8 +187,13 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
       host: HOST,
       port: port.admin ?? 0,
       sides: () => sides,
-      ready: () => !draining,
-      config: () => ({ ...origin.describe(), workload }),
+      // not ready until certified: a sidecar without its certificate cannot take meshed traffic
+      ready: () => !draining && (identity === undefined || identity.current() !== undefined),
+      config: () => ({
+        ...origin.describe(),
+        workload,
+        ...(identity !== undefined ? { identity: identity.current()?.identity ?? null } : {}),
+      }),
       shutdown: () => stop('/shutdown'),
     });
   } catch (err) {
@@ -161,16 +202,26 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
     return 1;
   }
 
+  const onSignal = (signal: NodeJS.Signals) => stop(signal);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   await outbound.settled();
   announceListeners();
   if (inbound !== undefined) say(`inbound on ${HOST}:${inbound.port} -> app ${HOST}:${String(port.app)}`);
   say(`admin on ${HOST}:${admin.port}`);
+  if (identity !== undefined) {
+    // the ready line only once certified (stderr says why meanwhile); a signal still stops the wait
+    const certified = await Promise.race([identity.ready().then(() => true), stopped.then(() => false)]);
+    if (!certified) {
+      await close();
+      say('stopped');
+      return 0;
+    }
+    say(`identity ${identity.current()?.identity ?? ''} certified`);
+  }
   say(`ready (${origin.label}, version ${source.current().version})`);
   origin.started();
 
-  const onSignal = (signal: NodeJS.Signals) => stop(signal);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   const reason = await stopped;
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);

@@ -28,10 +28,15 @@ export class CertifyError extends Error {
   }
 }
 
-/** a CertifyError's code as a gRPC status; anything else is INTERNAL */
+/**
+ * A CertifyError's code as a gRPC status; anything else is INTERNAL. Recognised by name and code, not by
+ * class: the identity CA (controlplane/identity/certifier.ts) throws its own CertifyError of the same shape.
+ */
 export function certifyStatus(err: unknown): status {
-  if (err instanceof CertifyError) {
-    return err.code === 'unauthenticated' ? status.UNAUTHENTICATED : status.INVALID_ARGUMENT;
+  if (err instanceof CertifyError || (err instanceof Error && err.name === 'CertifyError' && 'code' in err)) {
+    const code = (err as { code: unknown }).code;
+    if (code === 'unauthenticated') return status.UNAUTHENTICATED;
+    if (code === 'invalid-argument') return status.INVALID_ARGUMENT;
   }
   return status.INTERNAL;
 }
