@@ -40,6 +40,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--trust-anchor <file>', "the identity CA's trust anchor (PEM; default: made in the state directory)")
     .option('--issuer-cert <file>', 'the identity issuer certificate, signed by the trust anchor (PEM)')
     .option('--issuer-key <file>', "the issuer's ECDSA P-256 private key (PEM)")
+    .option(
+      '--sidecars <mode>',
+      'process: a weir proxy process per pod with identity and mTLS (default); in-process: inbound proxies in this process',
+    )
     .action(
       async (
         dir: string,
@@ -53,6 +57,7 @@ export async function main(argv: string[]): Promise<number> {
           trustAnchor?: string;
           issuerCert?: string;
           issuerKey?: string;
+          sidecars?: string;
         },
       ) => {
         const { upCommand } = await import('./commands/up.js');
@@ -87,6 +92,11 @@ export async function main(argv: string[]): Promise<number> {
       'prove the workload with this token and get a certificate from the control plane (mTLS); needs --trust-anchors',
     )
     .option('--trust-anchors <file>', 'the PEM roots that certificates are checked against')
+    .option(
+      '--outbound-proxy-port <port>',
+      "serve the app's HTTP_PROXY on 127.0.0.1:PORT (0: a free port); Service listeners then take free ports",
+    )
+    .option('--service-host <host>', 'where weir up listens for Services (mapped by the outbound proxy)', '127.0.0.1')
     .option('--require-identity', 'the inbound side refuses clients that prove no mesh identity (plaintext included)')
     .action(async (opts: import('./commands/proxy.js').ProxyOptions) => {
       const { proxyCommand } = await import('./commands/proxy.js');

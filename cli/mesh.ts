@@ -14,6 +14,7 @@ import { controlApi } from './control-api.js';
 import { instanceApi } from './instance-api.js';
 import { createLogger, type Logger } from './logger.js';
 import { startMeshIdentity, type MeshIdentity } from './mesh-identity.js';
+import { sidecarProcesses } from './sidecar-process.js';
 
 export interface MeshOptions {
   dir: string;
@@ -35,6 +36,11 @@ export interface MeshOptions {
   authorityFiles?: AuthorityPaths;
   /** lifetime of the sidecars' certificates (default 24 h) */
   leafLifetimeMs?: number;
+  /**
+   * `process` (default): a `weir proxy` process beside each pod, configured and certified by the control plane
+   * (mTLS between pods); `in-process`: each pod's inbound proxy inside this process, without identity
+   */
+  sidecars?: 'process' | 'in-process';
 }
 
 export interface Mesh {
@@ -102,22 +108,35 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
     });
     closers.push(() => controlPlane.close());
 
+    const processes =
+      (options.sidecars ?? 'process') === 'process'
+        ? sidecarProcesses({
+            controlPlane: controlPlane.address,
+            stateDir: store.stateDir,
+            identity,
+            serviceHost: options.serviceHost ?? '127.0.0.1',
+            logger: logger.child('sidecars'),
+          })
+        : undefined;
+    if (processes) closers.push(() => processes.close());
     const runtime = await startRuntime({
       store,
       dir,
       stateDir: store.stateDir,
       logger: logger.child('runtime'),
       maxGracePeriodSeconds: options.maxGracePeriodSeconds,
-      sidecars: async (pod) => {
-        const p = await startInboundProxy({
-          appHost: '127.0.0.1',
-          appPort: pod.appPort,
-          namespace: pod.namespace,
-          deployment: pod.deployment,
-          pod: pod.name,
-        });
-        return { inboundPort: p.port, adminPort: p.adminPort, close: () => p.close() };
-      },
+      sidecars:
+        processes?.factory ??
+        (async (pod) => {
+          const p = await startInboundProxy({
+            appHost: '127.0.0.1',
+            appPort: pod.appPort,
+            namespace: pod.namespace,
+            deployment: pod.deployment,
+            pod: pod.name,
+          });
+          return { inboundPort: p.port, adminPort: p.adminPort, close: () => p.close() };
+        }),
     });
     closers.push(() => runtime.close());
 

@@ -13,6 +13,7 @@ import {
   type ConfigOrigin,
   type OriginHooks,
 } from '../proxy/config-origin.js';
+import { startForwardProxy, type ForwardProxy } from '../proxy/forward-proxy.js';
 import { checkIdentityFlags, openWorkloadIdentity } from '../proxy/workload-identity-origin.js';
 import type { WorkloadIdentity } from '../../proxy/identity/workload-identity.js';
 
@@ -38,9 +39,14 @@ export interface ProxyOptions {
   trustAnchors?: string;
   /** the inbound side refuses clients that prove no mesh identity */
   requireIdentity?: boolean;
+  /** serve the app's HTTP_PROXY here (0: a free port); the Service listeners then take free ports */
+  outboundProxyPort?: string;
+  /** where `weir up` listens for Services without a cluster IP (what the forward proxy maps from) */
+  serviceHost?: string;
 }
 
 interface Ports {
+  outboundProxy?: number;
   inbound?: number;
   app?: number;
   admin?: number;
@@ -70,6 +76,7 @@ function ports(opts: ProxyOptions): Ports | string {
     ['app', '--app-port', opts.appPort, 1],
     ['inbound', '--inbound-port', opts.inboundPort, 0],
     ['admin', '--admin-port', opts.adminPort, 0],
+    ['outboundProxy', '--outbound-proxy-port', opts.outboundProxyPort, 0],
   ];
   for (const [key, flag, v, min] of flags) {
     if (v === undefined) continue;
@@ -112,7 +119,7 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
   /** the outbound side's listeners after a change: the new ones announced, the gone ones too */
   const announceListeners = (): void => {
     const now = new Map((outbound?.listeners() ?? []).map((l) => [listenerName(l), l]));
-    for (const [name, l] of now) if (!known.has(name)) say(`outbound ${name} on ${l.host}:${l.port}`);
+    for (const [name, l] of now) if (!known.has(name)) say(`outbound ${name} on ${l.host}:${l.listenPort}`);
     for (const name of known.keys()) if (!now.has(name)) say(`outbound ${name} closed`);
     known = now;
   };
@@ -150,12 +157,17 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
   const identityOptions = identity !== undefined ? { identity } : {};
 
   let inbound: InboundProxy | undefined;
+  let forward: ForwardProxy | undefined;
   let admin: ProcessAdmin | undefined;
   let draining = false;
   const close = async (): Promise<void> => {
     origin.close();
     identity?.close();
-    await Promise.all([outbound?.close({ drainMs: DRAIN_MS }), inbound?.close({ drainMs: DRAIN_MS })]);
+    await Promise.all([
+      forward?.close(),
+      outbound?.close({ drainMs: DRAIN_MS }),
+      inbound?.close({ drainMs: DRAIN_MS }),
+    ]);
     await admin?.close();
   };
   try {
@@ -165,9 +177,21 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
       ...workload,
       ...tracing,
       ...identityOptions,
+      ...(port.outboundProxy !== undefined ? { ephemeralPorts: true } : {}),
       onError: (err) => warn(`outbound: ${err.message}`),
       onShutdown: () => stop('/shutdown'),
     });
+    if (port.outboundProxy !== undefined) {
+      const out = outbound;
+      forward = await startForwardProxy({
+        host: HOST,
+        port: port.outboundProxy,
+        listeners: () => out.listeners(),
+        services: () => source.current().services,
+        namespace: opts.namespace ?? 'default',
+        serviceHost: opts.serviceHost ?? HOST,
+      });
+    }
     if (port.app !== undefined) {
       inbound = await startInboundProxy({
         appHost: HOST,
@@ -207,6 +231,7 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
   process.once('SIGTERM', onSignal);
   await outbound.settled();
   announceListeners();
+  if (forward !== undefined) say(`outbound proxy on ${HOST}:${forward.port}`);
   if (inbound !== undefined) say(`inbound on ${HOST}:${inbound.port} -> app ${HOST}:${String(port.app)}`);
   say(`admin on ${HOST}:${admin.port}`);
   if (identity !== undefined) {

@@ -21,6 +21,8 @@ export interface UpOptions {
   trustAnchor?: string;
   issuerCert?: string;
   issuerKey?: string;
+  /** `process` (default): a sidecar process per pod with identity and mTLS; `in-process`: the former in-process inbound proxies */
+  sidecars?: string;
 }
 
 /** the three authority files, none, or what is wrong */
@@ -42,6 +44,10 @@ function authorityFiles(
 export async function upCommand(dir: string, opts: UpOptions): Promise<number> {
   if (opts.apiPort !== undefined && !(Number.isInteger(opts.apiPort) && opts.apiPort >= 0 && opts.apiPort < 65536)) {
     console.error(`weir up: --api-port must be a port number, got ${String(opts.apiPort)}`);
+    return 2;
+  }
+  if (opts.sidecars !== undefined && opts.sidecars !== 'process' && opts.sidecars !== 'in-process') {
+    console.error(`weir up: --sidecars must be process or in-process, got ${JSON.stringify(opts.sidecars)}`);
     return 2;
   }
   const files = authorityFiles(opts);
@@ -70,6 +76,7 @@ export async function upCommand(dir: string, opts: UpOptions): Promise<number> {
       logger,
       ...(opts.loadtesterPort !== undefined ? { loadtesterPort: opts.loadtesterPort } : {}),
       ...(files !== undefined ? { authorityFiles: files } : {}),
+      ...(opts.sidecars !== undefined ? { sidecars: opts.sidecars as 'process' | 'in-process' } : {}),
     });
   } catch (err) {
     // a bad trust anchor or issuer names its file
