@@ -1,11 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMesh, type Mesh } from '../../cli/mesh.js';
 import { silentLogger } from '../../controlplane/store/logger.js';
 import { freePort, startEcho, type Echo } from '../proxy/support/harness.js';
-import { eventually, runWeir } from '../support/weir-process.js';
+import { eventually, runWeir, startWeirUp } from '../support/weir-process.js';
 import { startWeirProxy, startWeirProxyUntil, type WeirProxy } from '../support/weir-proxy-process.js';
 
 const SERVER_ID = 'web.test.serviceaccount.identity.weir.cluster.local';
@@ -205,5 +205,32 @@ spec:
     ]);
     expect(badFiles.code).toBe(2);
     expect(badFiles.stderr).toContain(`weir up: identity: ${missing}: cannot be read (ENOENT)`);
+  }, 60_000);
+
+  it("uses the user's trust anchor and issuer instead of making its own", async () => {
+    const ca = join(dir, 'state', 'identity');
+    const other = join(dir, 'other');
+    await mkdir(other, { recursive: true });
+    const up = await startWeirUp([
+      other,
+      '--state-dir',
+      join(other, 'state'),
+      '--trust-anchor',
+      join(ca, 'trust-anchor.crt'),
+      '--issuer-cert',
+      join(ca, 'issuer.crt'),
+      '--issuer-key',
+      join(ca, 'issuer.key'),
+    ]);
+    try {
+      await eventually(
+        'the control plane line',
+        10_000,
+        async () => /^control plane: grpc:/m.exec(up.output()) ?? undefined,
+      );
+      expect(await readdir(join(other, 'state'))).not.toContain('identity');
+    } finally {
+      expect(await up.stop()).toBe(0);
+    }
   }, 60_000);
 });
