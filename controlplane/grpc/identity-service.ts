@@ -3,30 +3,9 @@ import type { CertifyRequest__Output } from '../../proto/generated/weir/identity
 import type { CertifyResponse as CertifyResponseMessage } from '../../proto/generated/weir/identity/v1/CertifyResponse.js';
 import type { IdentityHandlers } from '../../proto/generated/weir/identity/v1/Identity.js';
 
-export interface CertifyRequest {
-  identity: string;
-  token: string;
-  csr: Buffer /* DER */;
-}
-export interface CertifyResponse {
-  leafCertificate: Buffer;
-  intermediateCertificates: Buffer[];
-  validUntilMs: number;
-}
-/** signs a sidecar's CSR when its token proves the identity (the identity CA implements it) */
-export interface Certifier {
-  certify(req: CertifyRequest): Promise<CertifyResponse>;
-}
-/** a refusal the caller can act on: `unauthenticated` (the token does not prove the identity), `invalid-argument` */
-export class CertifyError extends Error {
-  constructor(
-    readonly code: 'unauthenticated' | 'invalid-argument',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CertifyError';
-  }
-}
+import { CertifyError, type Certifier, type CertifyRequest, type CertifyResponse } from '../identity/certifier.js';
+
+export { CertifyError, type Certifier, type CertifyRequest, type CertifyResponse };
 
 /**
  * A CertifyError's code as a gRPC status; anything else is INTERNAL. Recognised by name and code, not by

@@ -2,20 +2,9 @@
  * The identity service, as Linkerd's `Identity.Certify`: a proxy sends the identity it claims, a token that
  * proves its workload, and a CSR for its own key; it gets back a leaf certificate and the intermediates.
  */
-export interface CertifyRequest {
-  identity: string;
-  token: string;
-  /** DER PKCS#10 */
-  csr: Buffer;
-}
+import type { CertifyRequest, CertifyResponse } from '../../proto/certify.js';
 
-export interface CertifyResponse {
-  /** DER */
-  leafCertificate: Buffer;
-  /** DER, the issuer first */
-  intermediateCertificates: Buffer[];
-  validUntilMs: number;
-}
+export type { CertifyRequest, CertifyResponse };
 
 export interface Certifier {
   certify(req: CertifyRequest): Promise<CertifyResponse>;

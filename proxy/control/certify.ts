@@ -2,17 +2,9 @@ import { status, type ServiceError } from '@grpc/grpc-js';
 import type { CertifyResponse__Output } from '../../proto/generated/weir/identity/v1/CertifyResponse.js';
 import { identityClient } from './clients.js';
 
-/** the same shapes as the control plane's `Certifier` (controlplane/grpc/identity-service.ts) */
-export interface CertifyRequest {
-  identity: string;
-  token: string;
-  csr: Buffer /* DER */;
-}
-export interface CertifyResponse {
-  leafCertificate: Buffer;
-  intermediateCertificates: Buffer[];
-  validUntilMs: number;
-}
+import type { CertifyRequest, CertifyResponse } from '../../proto/certify.js';
+
+export type { CertifyRequest, CertifyResponse };
 
 /** a Certify call that failed: `code` is the gRPC status (UNAUTHENTICATED, INVALID_ARGUMENT, UNAVAILABLE, ...) */
 export class CertifyCallError extends Error {

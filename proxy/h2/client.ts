@@ -1,4 +1,5 @@
 import { connect, type ClientHttp2Session } from 'node:http2';
+import { connect as tcpConnect } from 'node:net';
 import { connectionKey } from '../tls/connection-key.js';
 import type { UpstreamTls } from '../tls/connect.js';
 
@@ -74,9 +75,14 @@ export class H2Client {
   private open(): H2Lease {
     const t = this.tls;
     // over mTLS (ALPN h2) the authority keeps `http:`: `:scheme` is what the client sent, as for h2c
+    // h2c: our own socket, so that it gets TCP_NODELAY (an http2 session's socket refuses setNoDelay)
+    const url = new URL(this.authority);
     const session = connect(this.authority, {
       settings: { enablePush: false },
-      ...(t !== undefined ? { createConnection: () => t.tls.connect(t.host, t.port, t.identity, 'h2') } : {}),
+      createConnection:
+        t !== undefined
+          ? () => t.tls.connect(t.host, t.port, t.identity, 'h2')
+          : () => tcpConnect({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port), noDelay: true }),
     });
     const lease = new H2Lease(session);
     if (this.closed) lease.dead = true;
@@ -88,7 +94,6 @@ export class H2Client {
     };
     session.on('connect', () => {
       try {
-        (session.socket as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
         session.setLocalWindowSize(CONNECTION_WINDOW);
       } catch {
         // the session went away meanwhile

@@ -1,18 +1,12 @@
+import { TRACING_OFF } from './off.js';
 import type { Tracer, TracingConfig } from './types.js';
+
+export { TRACING_OFF };
 
 /**
  * The tracer as the proxy loads it: tracing off costs neither the OpenTelemetry SDK's import (some 6 MB
  * of a sidecar's memory) nor any work per request; the SDK is loaded only when a collector is configured.
  */
-
-/** Tracing off: nothing is read, nothing is exported. */
-export const TRACING_OFF: Tracer = Object.freeze({
-  enabled: false,
-  start: () => undefined,
-  counts: Object.freeze({ exported: 0, failed: 0 }),
-  flush: () => Promise.resolve(),
-  shutdown: () => Promise.resolve(),
-});
 
 /**
  * A tracer exporting to `config.collector`, or `TRACING_OFF` without config. The proxy's own `workload`

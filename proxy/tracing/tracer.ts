@@ -67,7 +67,7 @@ import {
   type TraceFormat,
 } from './context.js';
 import { createSpanPipeline, type SpanPipeline } from './exporter.js';
-import { TRACING_OFF } from './load.js';
+import { TRACING_OFF } from './off.js';
 
 export type * from './types.js';
 import type { Direction, ExportCounts, HeaderWriter, HopInfo, HopOutcome, HopSpan, Tracer } from './types.js';

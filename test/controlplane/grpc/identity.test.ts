@@ -8,7 +8,15 @@ import {
 } from '../../../controlplane/grpc/identity-service.js';
 import { startControlPlane, type ControlPlane } from '../../../controlplane/grpc/server.js';
 import { certifyOverGrpc, CertifyCallError } from '../../../proxy/control/certify.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadOrCreateAuthority } from '../../../controlplane/identity/authority-store.js';
+import { CaCertifier } from '../../../controlplane/identity/ca-certifier.js';
+import { LocalTokens } from '../../../controlplane/identity/local-tokens.js';
+import { identityName } from '../../../controlplane/identity/names.js';
 import { ManualConfigSource } from '../../proxy/support/harness.js';
+import { makeCsr } from '../identity/support.js';
 
 const ID = 'default.test.serviceaccount.identity.weir.cluster.local';
 const empty = () => new ManualConfigSource({ services: [], httpRoutes: [], endpoints: [] });
@@ -66,5 +74,24 @@ describe('the Identity API', () => {
       (e: unknown) => e,
     );
     expect((failure as CertifyCallError).code).toBe(status.UNIMPLEMENTED);
+  });
+
+  it('serves the identity CA itself: a certificate for a good token, UNAUTHENTICATED for a bad one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-grpc-ca-'));
+    try {
+      const tokens = new LocalTokens();
+      const web = { namespace: 'test', serviceAccount: 'web' };
+      const certifier = new CaCertifier({ authority: await loadOrCreateAuthority(dir), tokens });
+      cp = await startControlPlane({ configSource: empty(), certifier });
+      const call = certifyOverGrpc(cp.address);
+      const { csr } = await makeCsr(identityName(web));
+      const res = await call({ identity: identityName(web), token: tokens.issue(web), csr });
+      expect(res.intermediateCertificates).toHaveLength(1);
+      const refused = await call({ identity: identityName(web), token: 'forged', csr }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(CertifyCallError);
+      expect((refused as CertifyCallError).code).toBe(status.UNAUTHENTICATED);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
