@@ -7,15 +7,10 @@ import { CertifyError, type Certifier, type CertifyRequest, type CertifyResponse
 
 export { CertifyError, type Certifier, type CertifyRequest, type CertifyResponse };
 
-/**
- * A CertifyError's code as a gRPC status; anything else is INTERNAL. Recognised by name and code, not by
- * class: the identity CA (controlplane/identity/certifier.ts) throws its own CertifyError of the same shape.
- */
+/** a CertifyError's code as a gRPC status; anything else is INTERNAL */
 export function certifyStatus(err: unknown): status {
-  if (err instanceof CertifyError || (err instanceof Error && err.name === 'CertifyError' && 'code' in err)) {
-    const code = (err as { code: unknown }).code;
-    if (code === 'unauthenticated') return status.UNAUTHENTICATED;
-    if (code === 'invalid-argument') return status.INVALID_ARGUMENT;
+  if (err instanceof CertifyError) {
+    return err.code === 'unauthenticated' ? status.UNAUTHENTICATED : status.INVALID_ARGUMENT;
   }
   return status.INTERNAL;
 }
