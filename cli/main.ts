@@ -37,6 +37,13 @@ export async function main(argv: string[]): Promise<number> {
     .option('--service-host <host>', 'address Service ports listen on', '127.0.0.1')
     .option('--no-controller', 'do not run the canary controller')
     .option('--loadtester-port <port>', 'port of the built-in load tester (default: a free port)', (v) => Number(v))
+    .option('--trust-anchor <file>', "the identity CA's trust anchor (PEM; default: made in the state directory)")
+    .option('--issuer-cert <file>', 'the identity issuer certificate, signed by the trust anchor (PEM)')
+    .option('--issuer-key <file>', "the issuer's ECDSA P-256 private key (PEM)")
+    .option(
+      '--sidecars <mode>',
+      'process: a weir proxy process per pod with identity and mTLS (default); in-process: inbound proxies in this process',
+    )
     .action(
       async (
         dir: string,
@@ -47,6 +54,10 @@ export async function main(argv: string[]): Promise<number> {
           serviceHost: string;
           controller: boolean;
           loadtesterPort?: number;
+          trustAnchor?: string;
+          issuerCert?: string;
+          issuerKey?: string;
+          sidecars?: string;
         },
       ) => {
         const { upCommand } = await import('./commands/up.js');
@@ -75,6 +86,18 @@ export async function main(argv: string[]): Promise<number> {
     )
     .option('--pod <name>')
     .option('--deployment <name>')
+    .option('--service-account <name>', "the workload's service account, part of its identity", 'default')
+    .option(
+      '--identity-token-file <file>',
+      'prove the workload with this token and get a certificate from the control plane (mTLS); needs --trust-anchors',
+    )
+    .option('--trust-anchors <file>', 'the PEM roots that certificates are checked against')
+    .option(
+      '--outbound-proxy-port <port>',
+      "serve the app's HTTP_PROXY on 127.0.0.1:PORT (0: a free port); Service listeners then take free ports",
+    )
+    .option('--service-host <host>', 'where weir up listens for Services (mapped by the outbound proxy)', '127.0.0.1')
+    .option('--require-identity', 'the inbound side refuses clients that prove no mesh identity (plaintext included)')
     .action(async (opts: import('./commands/proxy.js').ProxyOptions) => {
       const { proxyCommand } = await import('./commands/proxy.js');
       code = await proxyCommand(opts);

@@ -9,9 +9,12 @@ import { MeshMetricsProvider, startCanaryController, type CanaryController } fro
 import { PrometheusMetricsProvider } from '../rollouts/metrics/prometheus-provider.js';
 import { kvGatePersistence } from '../rollouts/loadtester/gates.js';
 import { startLoadTester, type LoadTester } from '../rollouts/loadtester/server.js';
+import type { AuthorityPaths } from '../controlplane/identity/index.js';
 import { controlApi } from './control-api.js';
 import { instanceApi } from './instance-api.js';
 import { createLogger, type Logger } from './logger.js';
+import { startMeshIdentity, type MeshIdentity } from './mesh-identity.js';
+import { sidecarProcesses } from './sidecar-process.js';
 
 export interface MeshOptions {
   dir: string;
@@ -29,6 +32,15 @@ export interface MeshOptions {
   maxGracePeriodSeconds?: number;
   /** port of the built-in load tester (default: a free port) */
   loadtesterPort?: number;
+  /** the identity CA from the user's files (`--trust-anchor`, `--issuer-cert`, `--issuer-key`); default: made in the state directory */
+  authorityFiles?: AuthorityPaths;
+  /** lifetime of the sidecars' certificates (default 24 h) */
+  leafLifetimeMs?: number;
+  /**
+   * `process` (default): a `weir proxy` process beside each pod, configured and certified by the control plane
+   * (mTLS between pods); `in-process`: each pod's inbound proxy inside this process, without identity
+   */
+  sidecars?: 'process' | 'in-process';
 }
 
 export interface Mesh {
@@ -37,6 +49,8 @@ export interface Mesh {
   outbound: OutboundProxy;
   /** the gRPC API (Destination, InboundServerPolicies, Identity) over the same discovery, on a free loopback port */
   controlPlane: ControlPlane;
+  /** the identity CA the control plane certifies sidecars with, its tokens and trust anchors */
+  identity: MeshIdentity;
   controller?: CanaryController;
   metrics: MeshMetricsProvider;
   api: HttpApi;
@@ -80,30 +94,49 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       onError: (err) => logger.error(`outbound proxy: ${err.message}`),
     });
     closers.push(() => outbound.close());
+    const identity = await startMeshIdentity({
+      stateDir: store.stateDir,
+      ...(options.authorityFiles !== undefined ? { files: options.authorityFiles } : {}),
+      ...(options.leafLifetimeMs !== undefined ? { leafLifetimeMs: options.leafLifetimeMs } : {}),
+    });
     const controlPlane = await startControlPlane({
       configSource: discovery,
+      certifier: identity.certifier,
       host: '127.0.0.1',
       port: 0,
       onOverflow: (rpc, what) => logger.warn(`control plane: ${rpc} ${what}: client too slow, stream closed`),
     });
     closers.push(() => controlPlane.close());
 
+    const processes =
+      (options.sidecars ?? 'process') === 'process'
+        ? sidecarProcesses({
+            controlPlane: controlPlane.address,
+            stateDir: store.stateDir,
+            identity,
+            serviceHost: options.serviceHost ?? '127.0.0.1',
+            logger: logger.child('sidecars'),
+          })
+        : undefined;
+    if (processes) closers.push(() => processes.close());
     const runtime = await startRuntime({
       store,
       dir,
       stateDir: store.stateDir,
       logger: logger.child('runtime'),
       maxGracePeriodSeconds: options.maxGracePeriodSeconds,
-      sidecars: async (pod) => {
-        const p = await startInboundProxy({
-          appHost: '127.0.0.1',
-          appPort: pod.appPort,
-          namespace: pod.namespace,
-          deployment: pod.deployment,
-          pod: pod.name,
-        });
-        return { inboundPort: p.port, adminPort: p.adminPort, close: () => p.close() };
-      },
+      sidecars:
+        processes?.factory ??
+        (async (pod) => {
+          const p = await startInboundProxy({
+            appHost: '127.0.0.1',
+            appPort: pod.appPort,
+            namespace: pod.namespace,
+            deployment: pod.deployment,
+            pod: pod.name,
+          });
+          return { inboundPort: p.port, adminPort: p.adminPort, close: () => p.close() };
+        }),
     });
     closers.push(() => runtime.close());
 
@@ -144,7 +177,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       ],
     });
     closers.push(() => api.close());
-    return { store, runtime, outbound, controlPlane, controller, metrics, api, loadtester, close };
+    return { store, runtime, outbound, controlPlane, identity, controller, metrics, api, loadtester, close };
   } catch (err) {
     await close();
     throw err;

@@ -83,6 +83,12 @@ export interface OutboundProxyOptions {
    * that have an `identity` are mutual TLS (tls/); without it, everything stays plaintext
    */
   identity?: IdentitySource;
+  /**
+   * listen for every Service port on a free port of `host` instead of the Service's own address and port (a
+   * pod's sidecar, which many share one machine with: its app reaches them through a forward proxy that
+   * maps each Service address to its listener, `ListenerInfo.listenPort`)
+   */
+  ephemeralPorts?: boolean;
 }
 
 export interface ListenerInfo {
@@ -91,6 +97,8 @@ export interface ListenerInfo {
   port: number;
   /** the address bound: the Service's loopback cluster IP, else the proxy's `host` */
   host: string;
+  /** the port bound: the Service port, or a free one with `ephemeralPorts` */
+  listenPort: number;
 }
 
 export interface OutboundProxy {
@@ -109,6 +117,8 @@ export interface OutboundProxy {
 interface Listener {
   key: string;
   ref: ServicePortRef;
+  /** the address and port bound */
+  bound: { host: string; port: number };
   /** one port for every protocol: HTTP/1.1, h2c, opaque TCP (protocol/listener.ts) */
   server: FrontServer;
   inflight: Inflight;
@@ -273,7 +283,16 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
 
   async function open(key: string, ref: ServicePortRef, state: ListenerState): Promise<void> {
     const inflight = new Inflight();
-    const listener: Listener = { key, ref, server: undefined as unknown as FrontServer, inflight, state };
+    const bindHost = options.ephemeralPorts === true ? host : (ref.address ?? host);
+    const bindPort = options.ephemeralPorts === true ? 0 : ref.port;
+    const listener: Listener = {
+      key,
+      ref,
+      bound: { host: bindHost, port: bindPort },
+      server: undefined as unknown as FrontServer,
+      inflight,
+      state,
+    };
     const track = (s: Parameters<FrontServer['track']>[0]) => server.track(s);
     const server = new FrontServer({
       request: (req, res) => handle(listener, req, res),
@@ -285,9 +304,9 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     server.http1.keepAliveTimeout = 65_000;
     listener.server = server;
     try {
-      await listen(server.tcp, ref.port, ref.address ?? host);
+      listener.bound.port = await listen(server.tcp, bindPort, bindHost);
     } catch (err) {
-      const message = `cannot listen on ${ref.address ?? host}:${ref.port} for Service ${ref.namespace}/${ref.service}: ${(err as Error).message}`;
+      const message = `cannot listen on ${bindHost}:${bindPort} for Service ${ref.namespace}/${ref.service}: ${(err as Error).message}`;
       if (bindFailures.get(key) !== message) onError(new Error(message, { cause: err }));
       bindFailures.set(key, message);
       return;
@@ -398,7 +417,8 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     direction: 'outbound',
     version: applied,
     listeners: [...listeners.values()].map((l) => ({
-      host: l.ref.address ?? host,
+      host: l.bound.host,
+      ...(l.bound.port !== l.ref.port ? { listenPort: l.bound.port } : {}),
       ...l.state.table.describe(),
       ...(l.state.routes.grpc !== undefined ? { grpc: l.state.routes.grpc.describe() } : {}),
       inflight: l.inflight.count,
@@ -437,7 +457,8 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
         namespace: l.ref.namespace,
         service: l.ref.service,
         port: l.ref.port,
-        host: l.ref.address ?? host,
+        host: l.bound.host,
+        listenPort: l.bound.port,
       })),
     settled: () => running,
     close: (o) => close(o?.drainMs),

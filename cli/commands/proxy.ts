@@ -13,6 +13,9 @@ import {
   type ConfigOrigin,
   type OriginHooks,
 } from '../proxy/config-origin.js';
+import { startForwardProxy, type ForwardProxy } from '../proxy/forward-proxy.js';
+import { checkIdentityFlags, openWorkloadIdentity } from '../proxy/workload-identity-origin.js';
+import type { WorkloadIdentity } from '../../proxy/identity/workload-identity.js';
 
 /** as given on the command line */
 export interface ProxyOptions {
@@ -28,9 +31,22 @@ export interface ProxyOptions {
   deployment?: string;
   /** OTLP/HTTP collector for the spans of sampled requests */
   traceCollector?: string;
+  /** with `identityTokenFile`: the identity `<serviceAccount>.<namespace>.serviceaccount.identity.weir.cluster.local` */
+  serviceAccount?: string;
+  /** the token proving the workload to the control plane's Identity API; turns mTLS on */
+  identityTokenFile?: string;
+  /** PEM roots the certificates are checked against */
+  trustAnchors?: string;
+  /** the inbound side refuses clients that prove no mesh identity */
+  requireIdentity?: boolean;
+  /** serve the app's HTTP_PROXY here (0: a free port); the Service listeners then take free ports */
+  outboundProxyPort?: string;
+  /** where `weir up` listens for Services without a cluster IP (what the forward proxy maps from) */
+  serviceHost?: string;
 }
 
 interface Ports {
+  outboundProxy?: number;
   inbound?: number;
   app?: number;
   admin?: number;
@@ -60,6 +76,7 @@ function ports(opts: ProxyOptions): Ports | string {
     ['app', '--app-port', opts.appPort, 1],
     ['inbound', '--inbound-port', opts.inboundPort, 0],
     ['admin', '--admin-port', opts.adminPort, 0],
+    ['outboundProxy', '--outbound-proxy-port', opts.outboundProxyPort, 0],
   ];
   for (const [key, flag, v, min] of flags) {
     if (v === undefined) continue;
@@ -71,6 +88,8 @@ function ports(opts: ProxyOptions): Ports | string {
     return `--trace-collector must be an http(s) URL, got ${JSON.stringify(opts.traceCollector)}`;
   const origin = checkOrigin(opts);
   if (origin !== undefined) return origin;
+  const identity = checkIdentityFlags(opts);
+  if (identity !== undefined) return identity;
   if (out.inbound !== undefined && out.app === undefined)
     return '--inbound-port needs --app-port (the inbound side runs in front of a local app)';
   return out;
@@ -100,7 +119,7 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
   /** the outbound side's listeners after a change: the new ones announced, the gone ones too */
   const announceListeners = (): void => {
     const now = new Map((outbound?.listeners() ?? []).map((l) => [listenerName(l), l]));
-    for (const [name, l] of now) if (!known.has(name)) say(`outbound ${name} on ${l.host}:${l.port}`);
+    for (const [name, l] of now) if (!known.has(name)) say(`outbound ${name} on ${l.host}:${l.listenPort}`);
     for (const name of known.keys()) if (!now.has(name)) say(`outbound ${name} closed`);
     known = now;
   };
@@ -117,12 +136,38 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
   if (origin === undefined) return 2;
   const source = origin.source;
 
+  let identity: WorkloadIdentity | undefined;
+  if (opts.identityTokenFile !== undefined) {
+    try {
+      identity = await openWorkloadIdentity(
+        {
+          ...opts,
+          identityTokenFile: opts.identityTokenFile,
+          trustAnchors: opts.trustAnchors!,
+          controlPlane: opts.controlPlane!,
+        },
+        (err) => warn(err.message),
+      );
+    } catch (err) {
+      warn((err as Error).message);
+      origin.close();
+      return 2;
+    }
+  }
+  const identityOptions = identity !== undefined ? { identity } : {};
+
   let inbound: InboundProxy | undefined;
+  let forward: ForwardProxy | undefined;
   let admin: ProcessAdmin | undefined;
   let draining = false;
   const close = async (): Promise<void> => {
     origin.close();
-    await Promise.all([outbound?.close({ drainMs: DRAIN_MS }), inbound?.close({ drainMs: DRAIN_MS })]);
+    identity?.close();
+    await Promise.all([
+      forward?.close(),
+      outbound?.close({ drainMs: DRAIN_MS }),
+      inbound?.close({ drainMs: DRAIN_MS }),
+    ]);
     await admin?.close();
   };
   try {
@@ -131,9 +176,22 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
       host: opts.outboundHost,
       ...workload,
       ...tracing,
+      ...identityOptions,
+      ...(port.outboundProxy !== undefined ? { ephemeralPorts: true } : {}),
       onError: (err) => warn(`outbound: ${err.message}`),
       onShutdown: () => stop('/shutdown'),
     });
+    if (port.outboundProxy !== undefined) {
+      const out = outbound;
+      forward = await startForwardProxy({
+        host: HOST,
+        port: port.outboundProxy,
+        listeners: () => out.listeners(),
+        services: () => source.current().services,
+        namespace: opts.namespace ?? 'default',
+        serviceHost: opts.serviceHost ?? HOST,
+      });
+    }
     if (port.app !== undefined) {
       inbound = await startInboundProxy({
         appHost: HOST,
@@ -142,6 +200,8 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
         listenPort: port.inbound ?? 0,
         ...workload,
         ...tracing,
+        ...identityOptions,
+        ...(opts.requireIdentity === true ? { requireIdentity: true } : {}),
         onShutdown: () => stop('/shutdown'),
       });
     }
@@ -151,8 +211,13 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
       host: HOST,
       port: port.admin ?? 0,
       sides: () => sides,
-      ready: () => !draining,
-      config: () => ({ ...origin.describe(), workload }),
+      // not ready until certified: a sidecar without its certificate cannot take meshed traffic
+      ready: () => !draining && (identity === undefined || identity.current() !== undefined),
+      config: () => ({
+        ...origin.describe(),
+        workload,
+        ...(identity !== undefined ? { identity: identity.current()?.identity ?? null } : {}),
+      }),
       shutdown: () => stop('/shutdown'),
     });
   } catch (err) {
@@ -161,16 +226,27 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
     return 1;
   }
 
-  await outbound.settled();
-  announceListeners();
-  if (inbound !== undefined) say(`inbound on ${HOST}:${inbound.port} -> app ${HOST}:${String(port.app)}`);
-  say(`admin on ${HOST}:${admin.port}`);
-  say(`ready (${origin.label}, version ${source.current().version})`);
-  origin.started();
-
   const onSignal = (signal: NodeJS.Signals) => stop(signal);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  await outbound.settled();
+  announceListeners();
+  if (forward !== undefined) say(`outbound proxy on ${HOST}:${forward.port}`);
+  if (inbound !== undefined) say(`inbound on ${HOST}:${inbound.port} -> app ${HOST}:${String(port.app)}`);
+  say(`admin on ${HOST}:${admin.port}`);
+  if (identity !== undefined) {
+    // the ready line only once certified (stderr says why meanwhile); a signal still stops the wait
+    const certified = await Promise.race([identity.ready().then(() => true), stopped.then(() => false)]);
+    if (!certified) {
+      await close();
+      say('stopped');
+      return 0;
+    }
+    say(`identity ${identity.current()?.identity ?? ''} certified`);
+  }
+  say(`ready (${origin.label}, version ${source.current().version})`);
+  origin.started();
+
   const reason = await stopped;
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);

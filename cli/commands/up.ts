@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { isLoopback } from '../../controlplane/api/http-api.js';
 import { kubeconfigFor } from '../../controlplane/api/kubeconfig.js';
 import { selfSignedServingCert } from '../../controlplane/api/serving-cert.js';
+import { AuthorityError } from '../../controlplane/identity/index.js';
 import { writeFileAtomic } from '../../controlplane/store/atomic.js';
 import { forgetInstance, recordInstance } from '../instance-file.js';
 import { createLogger } from '../logger.js';
@@ -16,12 +17,42 @@ export interface UpOptions {
   serviceHost: string;
   controller: boolean;
   loadtesterPort?: number;
+  /** the user's identity CA: all three or none (then one is made in the state directory) */
+  trustAnchor?: string;
+  issuerCert?: string;
+  issuerKey?: string;
+  /** `process` (default): a sidecar process per pod with identity and mTLS; `in-process`: the former in-process inbound proxies */
+  sidecars?: string;
+}
+
+/** the three authority files, none, or what is wrong */
+function authorityFiles(
+  opts: UpOptions,
+): { trustAnchor: string; issuerCert: string; issuerKey: string } | undefined | string {
+  const given = [opts.trustAnchor, opts.issuerCert, opts.issuerKey];
+  if (given.every((v) => v === undefined)) return undefined;
+  if (given.some((v) => v === undefined || v === ''))
+    return '--trust-anchor, --issuer-cert and --issuer-key go together (all three PEM files, or none)';
+  return {
+    trustAnchor: resolve(opts.trustAnchor!),
+    issuerCert: resolve(opts.issuerCert!),
+    issuerKey: resolve(opts.issuerKey!),
+  };
 }
 
 /** `weir up DIR`: foreground until SIGINT/SIGTERM, then stop every process it started. */
 export async function upCommand(dir: string, opts: UpOptions): Promise<number> {
   if (opts.apiPort !== undefined && !(Number.isInteger(opts.apiPort) && opts.apiPort >= 0 && opts.apiPort < 65536)) {
     console.error(`weir up: --api-port must be a port number, got ${String(opts.apiPort)}`);
+    return 2;
+  }
+  if (opts.sidecars !== undefined && opts.sidecars !== 'process' && opts.sidecars !== 'in-process') {
+    console.error(`weir up: --sidecars must be process or in-process, got ${JSON.stringify(opts.sidecars)}`);
+    return 2;
+  }
+  const files = authorityFiles(opts);
+  if (typeof files === 'string') {
+    console.error(`weir up: ${files}`);
     return 2;
   }
   const logger = createLogger();
@@ -31,18 +62,28 @@ export async function upCommand(dir: string, opts: UpOptions): Promise<number> {
   const apiToken = process.env.WEIR_API_TOKEN || (remote ? randomBytes(24).toString('base64url') : undefined);
   // kubectl sends a token only over TLS: with a token, the API serves HTTPS
   const apiTls = apiToken ? await selfSignedServingCert(apiHost) : undefined;
-  const mesh = await startMesh({
-    dir,
-    stateDir: opts.stateDir,
-    apiPort: opts.apiPort,
-    apiHost,
-    ...(apiToken ? { apiToken } : {}),
-    ...(apiTls ? { apiTls } : {}),
-    serviceHost: opts.serviceHost,
-    controller: opts.controller,
-    logger,
-    ...(opts.loadtesterPort !== undefined ? { loadtesterPort: opts.loadtesterPort } : {}),
-  });
+  let mesh;
+  try {
+    mesh = await startMesh({
+      dir,
+      stateDir: opts.stateDir,
+      apiPort: opts.apiPort,
+      apiHost,
+      ...(apiToken ? { apiToken } : {}),
+      ...(apiTls ? { apiTls } : {}),
+      serviceHost: opts.serviceHost,
+      controller: opts.controller,
+      logger,
+      ...(opts.loadtesterPort !== undefined ? { loadtesterPort: opts.loadtesterPort } : {}),
+      ...(files !== undefined ? { authorityFiles: files } : {}),
+      ...(opts.sidecars !== undefined ? { sidecars: opts.sidecars as 'process' | 'in-process' } : {}),
+    });
+  } catch (err) {
+    // a bad trust anchor or issuer names its file
+    if (!(err instanceof AuthorityError)) throw err;
+    console.error(`weir up: identity: ${err.message}`);
+    return 2;
+  }
   // kubectl and client libraries: the kubeconfig in the state dir (0600: it may hold the token), written
   // before the API URL is announced so that whoever sees the URL can use it
   const kubeconfig = join(mesh.store.stateDir, 'kubeconfig');

@@ -1,6 +1,8 @@
+import { identityName, isValidWorkload } from '../identity/names.js';
 import {
   ANNOTATION_APP_PORT,
   ANNOTATION_INBOUND_PORT,
+  ANNOTATION_PROXY_INBOUND,
   SERVICE_NAME_LABEL,
   isPodReady,
   type EndpointSlice,
@@ -163,7 +165,23 @@ function podEndpoint(pod: Pod): MeshEndpoint | undefined {
   };
   const deployment = deploymentOf(pod);
   if (deployment !== undefined) ep.deployment = deployment;
+  const identity = meshIdentityOf(pod);
+  if (identity !== undefined) ep.identity = identity;
   return ep;
+}
+
+/**
+ * The identity a meshed pod's sidecar proves (its service account's, `default` without one), which clients
+ * check over mTLS; none for a pod without a sidecar process, or a name that cannot make an identity.
+ */
+function meshIdentityOf(pod: Pod): string | undefined {
+  if (pod.metadata.annotations?.[ANNOTATION_PROXY_INBOUND] === undefined) return undefined;
+  const sa = (pod.spec as { serviceAccountName?: unknown }).serviceAccountName;
+  const workload = {
+    namespace: pod.metadata.namespace,
+    serviceAccount: typeof sa === 'string' && sa !== '' ? sa : 'default',
+  };
+  return isValidWorkload(workload) ? identityName(workload) : undefined;
 }
 
 /** `podinfo-7d9f8c6b5` (ReplicaSet) or `podinfo-7d9f8c6b5-x2kq9` (Pod) -> `podinfo` */

@@ -5,6 +5,8 @@ import {
   ANNOTATION_ADMIN_PORT,
   ANNOTATION_APP_PORT,
   ANNOTATION_INBOUND_PORT,
+  ANNOTATION_PROXY_ADMIN,
+  ANNOTATION_PROXY_INBOUND,
   type ConfigMap,
   type Container,
   type Deployment,
@@ -86,7 +88,12 @@ interface Instance {
   child?: ChildProcess;
   runId: number;
   state: InstanceState;
+  /** ready: the app is (its probe) and its sidecar is up */
   ready: boolean;
+  /** what the app's readiness probe says */
+  appReady: boolean;
+  /** its sidecar died and is being restarted */
+  sidecarDown: boolean;
   readySince?: number;
   readyTransition: number;
   restartCount: number;
@@ -403,6 +410,8 @@ export class LocalRuntime {
       runId: 0,
       state: 'starting',
       ready: false,
+      appReady: false,
+      sidecarDown: false,
       readyTransition: Date.now(),
       restartCount: 0,
       backoffMs: this.options.backoff?.initialMs ?? 1000,
@@ -424,12 +433,20 @@ export class LocalRuntime {
     try {
       inst.appPort ??= await freePort();
       if (this.options.sidecars && !inst.sidecar && inst.state !== 'terminating') {
+        const sa = (inst.template.spec as { serviceAccountName?: unknown }).serviceAccountName;
         inst.sidecar = await this.options.sidecars({
           namespace: inst.namespace,
           name: inst.name,
           deployment: inst.deployment,
           labels: { ...inst.labels },
+          serviceAccount: typeof sa === 'string' && sa !== '' ? sa : 'default',
           appPort: inst.appPort,
+        });
+        inst.sidecar.onHealth?.((up) => {
+          if (inst.state === 'terminating') return;
+          this.logLine(inst, up ? '--- sidecar ready again' : '--- sidecar died (restarting it)');
+          inst.sidecarDown = !up;
+          this.applyReady(inst);
         });
         if (stopping(inst)) await inst.sidecar.close().catch(() => {});
       }
@@ -468,6 +485,14 @@ export class LocalRuntime {
           POD_NAME: inst.name,
           POD_NAMESPACE: inst.namespace,
           POD_IP: '127.0.0.1',
+          // the app reaches Services through its own sidecar (no network namespace: README, "The mesh")
+          ...(inst.sidecar?.outboundProxy !== undefined
+            ? {
+                HTTP_PROXY: `http://${inst.sidecar.outboundProxy}`,
+                http_proxy: `http://${inst.sidecar.outboundProxy}`,
+                WEIR_OUTBOUND: `http://${inst.sidecar.outboundProxy}`,
+              }
+            : {}),
         },
         this.envSources(inst.namespace),
         {
@@ -572,11 +597,11 @@ export class LocalRuntime {
         if (ok) {
           successes++;
           failures = 0;
-          if (!inst.ready && successes >= probe.successThreshold) this.setReady(inst, true);
+          if (!inst.appReady && successes >= probe.successThreshold) this.setReady(inst, true);
         } else {
           failures++;
           successes = 0;
-          if (inst.ready && failures >= probe.failureThreshold) this.setReady(inst, false);
+          if (inst.appReady && failures >= probe.failureThreshold) this.setReady(inst, false);
         }
         this.after(inst, probe.periodSeconds * 1000, () => void check());
       };
@@ -595,7 +620,14 @@ export class LocalRuntime {
     }
   }
 
+  /** what the app's probe says; the pod is ready when its sidecar is up too */
   private setReady(inst: Instance, ready: boolean): void {
+    inst.appReady = ready;
+    this.applyReady(inst);
+  }
+
+  private applyReady(inst: Instance): void {
+    const ready = inst.appReady && !inst.sidecarDown && inst.state !== 'terminating';
     if (inst.ready === ready) return;
     inst.ready = ready;
     inst.readySince = ready ? Date.now() : undefined;
@@ -615,6 +647,7 @@ export class LocalRuntime {
     inst.state = 'terminating';
     this.clearTimers(inst);
     inst.ready = false;
+    inst.appReady = false;
     inst.readySince = undefined;
     inst.deletionTimestamp = new Date().toISOString();
     this.writePod(inst);
@@ -685,6 +718,10 @@ export class LocalRuntime {
     annotations[ANNOTATION_APP_PORT] = String(inst.appPort);
     annotations[ANNOTATION_INBOUND_PORT] = String(inst.sidecar?.inboundPort ?? inst.appPort);
     if (inst.sidecar) annotations[ANNOTATION_ADMIN_PORT] = String(inst.sidecar.adminPort);
+    if (inst.sidecar?.meshed === true) {
+      annotations[ANNOTATION_PROXY_INBOUND] = `127.0.0.1:${inst.sidecar.inboundPort}`;
+      annotations[ANNOTATION_PROXY_ADMIN] = `127.0.0.1:${inst.sidecar.adminPort}`;
+    }
     const metadata: Record<string, unknown> = {
       name: inst.name,
       namespace: inst.namespace,

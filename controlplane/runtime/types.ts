@@ -5,6 +5,8 @@ export interface SidecarPod {
   name: string;
   deployment: string;
   labels: Record<string, string>;
+  /** the pod's `serviceAccountName` (`default` without one): the identity its sidecar proves */
+  serviceAccount: string;
   /** the port the app listens on (its `PORT`), on 127.0.0.1 */
   appPort: number;
 }
@@ -13,6 +15,12 @@ export interface SidecarPod {
 export interface Sidecar {
   inboundPort: number;
   adminPort: number;
+  /** `127.0.0.1:PORT` of its outbound side for the app (`HTTP_PROXY`, `WEIR_OUTBOUND`), when it has one */
+  outboundProxy?: string;
+  /** a sidecar process proving the pod's identity: the Pod shows it (`weir.io/proxy-inbound`, `weir.io/proxy-admin`) */
+  meshed?: boolean;
+  /** told when the sidecar dies (false; it is being restarted) and when it is back (true) */
+  onHealth?(listener: (up: boolean) => void): void;
   close(): Promise<void>;
 }
 

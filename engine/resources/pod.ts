@@ -9,6 +9,12 @@ import { objectMeta } from './meta.js';
 export const ANNOTATION_INBOUND_PORT = 'weir.dev/inbound-port';
 export const ANNOTATION_ADMIN_PORT = 'weir.dev/admin-port';
 export const ANNOTATION_APP_PORT = 'weir.dev/app-port';
+/**
+ * Where a pod's sidecar process listens, `127.0.0.1:PORT`: its inbound side and its admin port. A pod with a
+ * sidecar process is meshed: its sidecar proves the identity of the pod's service account (mTLS).
+ */
+export const ANNOTATION_PROXY_INBOUND = 'weir.io/proxy-inbound';
+export const ANNOTATION_PROXY_ADMIN = 'weir.io/proxy-admin';
 
 export const podSchema = z.looseObject({
   apiVersion: z.literal('v1'),

@@ -20,6 +20,11 @@ export interface WeirProxy {
 
 /** Start `weir proxy ARGS` from the built `bin/weir.js` and wait for its `ready` line. */
 export function startWeirProxy(args: string[], timeoutMs = 20_000): Promise<WeirProxy> {
+  return startWeirProxyUntil(args, /^weir proxy: ready/m, timeoutMs);
+}
+
+/** Start `weir proxy ARGS` and wait until its stdout matches `until` (its admin line, for one that is not ready). */
+export function startWeirProxyUntil(args: string[], until: RegExp, timeoutMs = 20_000): Promise<WeirProxy> {
   const child = spawn(process.execPath, [WEIR_BIN, 'proxy', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const out = { stdout: '', stderr: '' };
   const waiters = new Set<() => void>();
@@ -77,7 +82,7 @@ export function startWeirProxy(args: string[], timeoutMs = 20_000): Promise<Weir
     }
   };
 
-  return waitFor('stdout', /^weir proxy: ready/m, timeoutMs).then(
+  return waitFor('stdout', until, timeoutMs).then(
     () => {
       const outbound = new Map<string, string>();
       for (const m of out.stdout.matchAll(/^weir proxy: outbound (\S+) on (\S+)$/gm))

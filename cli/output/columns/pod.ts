@@ -1,4 +1,9 @@
-import type { KubeObject, Pod } from '../../../engine/resources/index.js';
+import {
+  ANNOTATION_PROXY_ADMIN,
+  ANNOTATION_PROXY_INBOUND,
+  type KubeObject,
+  type Pod,
+} from '../../../engine/resources/index.js';
 import { ageOf } from '../age.js';
 import type { Columns, RowContext } from './types.js';
 
@@ -47,7 +52,14 @@ export function podRestarts(pod: Pod, now: number): string {
 }
 
 export const podColumns: Columns = {
-  head: (wide) => ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'NODE'] : [])],
+  head: (wide) => [
+    'NAME',
+    'READY',
+    'STATUS',
+    'RESTARTS',
+    'AGE',
+    ...(wide ? ['IP', 'NODE', 'PROXY-INBOUND', 'PROXY-ADMIN'] : []),
+  ],
   row(o: KubeObject, ctx: RowContext) {
     const pod = o as Pod;
     const statuses = pod.status?.containerStatuses ?? [];
@@ -60,7 +72,16 @@ export const podColumns: Columns = {
       podRestarts(pod, ctx.now),
       ageOf(pod.metadata.creationTimestamp, ctx.now),
     ];
-    if (ctx.wide) row.push(pod.status?.podIP ?? '<none>', (pod.spec as { nodeName?: string }).nodeName ?? 'local');
+    if (ctx.wide) {
+      // where the pod's sidecar process listens (weir up's local runtime), as its annotations say
+      const annotations = pod.metadata.annotations ?? {};
+      row.push(
+        pod.status?.podIP ?? '<none>',
+        (pod.spec as { nodeName?: string }).nodeName ?? 'local',
+        annotations[ANNOTATION_PROXY_INBOUND] ?? '<none>',
+        annotations[ANNOTATION_PROXY_ADMIN] ?? '<none>',
+      );
+    }
     return row;
   },
 };
