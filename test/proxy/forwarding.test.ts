@@ -27,7 +27,9 @@ describe('outbound proxy: HTTP/1.1 forwarding', () => {
   });
 
   it('listens on the Service port', () => {
-    expect(proxy.listeners()).toEqual([{ namespace: 'default', service: 'web', host: '127.0.0.1', port }]);
+    expect(proxy.listeners()).toEqual([
+      { namespace: 'default', service: 'web', host: '127.0.0.1', port, listenPort: port },
+    ]);
   });
 
   it('keeps method, path and query byte for byte', async () => {
