@@ -43,6 +43,8 @@ export interface WorkloadPort {
   annotations?: Record<string, string>;
   serviceAccount: string;
   port: number;
+  /** other port numbers the same listener answers to (the local runtime: every containerPort is the app's one port) */
+  otherPorts?: number[];
   /** the pod's named container ports (`http` -> 8080), for Servers that name their port */
   portNames?: Record<string, number>;
   /** the HTTP paths of the pod's readiness/liveness probes on this port (the kubelet's rule) */
@@ -71,7 +73,9 @@ export function defaultPolicyOf(w: WorkloadPort, objects: PolicyObjects, default
 
 function serverPort(server: PolicyServer, w: WorkloadPort): boolean {
   const p = server.spec.port;
-  return typeof p === 'number' ? p === w.port : w.portNames?.[p] === w.port;
+  if (typeof p === 'number') return p === w.port || (w.otherPorts ?? []).includes(p);
+  const named = w.portNames?.[p];
+  return named !== undefined && (named === w.port || (w.otherPorts ?? []).includes(named));
 }
 
 /** the Server selecting the port: the oldest, then by name, when several do (Linkerd's tie-break) */
