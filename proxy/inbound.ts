@@ -26,6 +26,7 @@ import { loadMeshTls, type MeshTls } from './tls/load.js';
 import type { IdentitySource } from './tls/material.js';
 import { peerOf, setPeer } from './tls/peer.js';
 import type { Client } from './authz/authorize.js';
+import { setClientId, withClientId } from './authz/client-id.js';
 import { InboundAuthz } from './authz/layer.js';
 import { AuthzMetrics } from './authz/metrics.js';
 import type { PolicySource } from './authz/source.js';
@@ -154,12 +155,17 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
         inflight.leave();
         return;
       }
-      const denied = authz?.request(clientOf(req.socket), req);
-      if (denied !== undefined) {
-        sendProxyError(res, denied, inflight.draining);
-        series.response(denied.status, performance.now() - start, true);
-        inflight.leave();
-        return;
+      let forwarded = headers;
+      if (authz !== undefined) {
+        const client = clientOf(req.socket);
+        const denied = authz.request(client, req);
+        if (denied !== undefined) {
+          sendProxyError(res, denied, inflight.draining);
+          series.response(denied.status, performance.now() - start, true);
+          inflight.leave();
+          return;
+        }
+        forwarded = withClientId(headers, client.identity);
       }
       const scope: RequestScope = { inflight, start, span: undefined };
       if (tracer.enabled) {
@@ -169,14 +175,14 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
           path: req.url as string,
           authority: info.host,
         } as const;
-        scope.span = tracer.start(headers, readRawHeader, hop);
-        scope.span?.inject(headers, writeRawHeader);
+        scope.span = tracer.start(forwarded, readRawHeader, hop);
+        scope.span?.inject(forwarded, writeRawHeader);
       }
       app.dispatch(
         {
           path: req.url as string,
           method: req.method as Dispatcher.HttpMethod,
-          headers,
+          headers: forwarded,
           body: info.hasBody ? req : null,
         },
         new ForwardHandler(res, series, scope, undefined, undefined),
@@ -194,17 +200,17 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
         inflight.leave();
         return;
       }
-      const denied = authz?.request(clientOf(stream.session), {
-        method: headers[':method'],
-        url: headers[':path'],
-        headers,
-      });
-      if (denied !== undefined) {
-        const grpc = isGrpc(headers);
-        const code = respondH2Error(stream, denied.status, denied.reason, grpc);
-        series.response(grpc ? 200 : denied.status, performance.now() - start, true, code);
-        inflight.leave();
-        return;
+      if (authz !== undefined) {
+        const client = clientOf(stream.session);
+        const denied = authz.request(client, { method: headers[':method'], url: headers[':path'], headers });
+        if (denied !== undefined) {
+          const grpc = isGrpc(headers);
+          const code = respondH2Error(stream, denied.status, denied.reason, grpc);
+          series.response(grpc ? 200 : denied.status, performance.now() - start, true, code);
+          inflight.leave();
+          return;
+        }
+        setClientId(headers, client.identity);
       }
       const ctx: RequestScope = { inflight, start, span: undefined };
       if (tracer.enabled) {

@@ -210,6 +210,14 @@ describe('inbound authorization over real proxies with mTLS', () => {
     ).toBe(1);
   });
 
+  it("tells the app the client's proven identity as l5d-client-id, and drops one a client sent itself", async () => {
+    mesh.policy.set(policyOf(namespace('all-unauthenticated')));
+    const meshed = await client.send(mesh.meshedPort, '/id', { headers: { 'l5d-client-id': 'forged' } });
+    expect(JSON.parse(meshed.body).headers['l5d-client-id']).toBe(CLIENT);
+    const plaintext = await client.send(mesh.inbound.port, '/id', { headers: { 'l5d-client-id': CLIENT } });
+    expect(JSON.parse(plaintext.body).headers['l5d-client-id']).toBeUndefined();
+  });
+
   it('NetworkAuthentication with an except: 127.0.0.2 is let in, 127.0.0.3 (excepted) is not', async () => {
     mesh.policy.set(policyOf(networkExcept));
     expect(await getFrom(mesh.inbound.port, '/n', '127.0.0.2')).toBe(200);
