@@ -4,6 +4,7 @@ import { StorePolicyInputs } from '../../../controlplane/policy/inputs.js';
 import { MemoryStore } from '../../../controlplane/store/memory-store.js';
 import { DEFAULT_POLICY_DEFAULTS } from '../../../engine/policy/index.js';
 import { parseManifests, type KubeObject } from '../../../engine/resources/index.js';
+import { decodePolicy } from '../../../proxy/control/decode-policy.js';
 import { GrpcPolicySource } from '../../../proxy/control/grpc-policy-source.js';
 import { startInboundProxy, type InboundProxy } from '../../../proxy/index.js';
 import { Client, startEcho, type Echo, ManualConfigSource } from '../support/harness.js';
@@ -103,5 +104,24 @@ describe('GrpcPolicySource: the inbound policy compiled by the control plane fro
     expect((await client.send(inbound.port, '/public/a')).status).toBe(200);
     expect((await client.send(inbound.port, '/private')).status).toBe(404);
     expect((await client.send(inbound.port, '/ready')).status).toBe(200);
+  });
+
+  it('refuses a policy whose route matches do not validate, naming the field (the policy in force stays)', () => {
+    const message = {
+      protocol: { kind: 'detect' as const, detect: { timeoutMs: 10_000 } },
+      authorizations: [],
+      labels: { group: 'policy.linkerd.io', kind: 'server', name: 'web-http' },
+      httpRoutes: [
+        {
+          labels: { group: 'gateway.networking.k8s.io', kind: 'httproute', name: 'r' },
+          matchesJson: JSON.stringify([{ path: { type: 'Glob', value: '/x' } }]),
+          authorizations: [],
+        },
+      ],
+      localRateLimit: null,
+    };
+    expect(decodePolicy(message as never)).toEqual({
+      errors: [expect.stringMatching(/^httpRoutes\[0\]\.matches\[0\]\.path\.type: /)],
+    });
   });
 });
