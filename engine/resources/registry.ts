@@ -12,7 +12,7 @@ import type { FieldWarning } from './meta.js';
 import { metricTemplateSchema, metricTemplateWarnings } from './metrictemplate.js';
 import { podSchema } from './pod.js';
 import { serviceSchema } from './service.js';
-import { serverSchema } from './server.js';
+import { serverSchema, serverWarnings } from './server.js';
 import { authorizationPolicySchema } from './authorizationpolicy.js';
 import { meshTLSAuthenticationSchema } from './meshtlsauthentication.js';
 import { networkAuthenticationSchema } from './networkauthentication.js';
@@ -156,6 +156,7 @@ export const kinds: Record<string, KindInfo> = {
     version: 'v1beta3',
     plural: 'servers',
     schema: serverSchema,
+    warnings: serverWarnings,
     shortNames: ['srv'],
   }),
   AuthorizationPolicy: kind({

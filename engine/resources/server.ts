@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { fieldIssue } from './httproute.js';
 import { labelSelector } from './deployment.js';
-import { intOrStringPort, objectMeta } from './meta.js';
+import { intOrStringPort, objectMeta, type FieldWarning } from './meta.js';
 
 /**
  * Linkerd's `Server` (`policy.linkerd.io/v1beta3`): one port of the pods its `podSelector` selects, by
@@ -44,3 +44,15 @@ export const serverSchema = z.looseObject({
     }),
 });
 export type PolicyServer = z.infer<typeof serverSchema>;
+
+/** What a valid Server asks for that Weir does not act on. */
+export function serverWarnings(server: PolicyServer): FieldWarning[] {
+  return server.spec.externalWorkloadSelector !== undefined
+    ? [
+        {
+          path: 'spec.externalWorkloadSelector',
+          message: 'Weir runs no ExternalWorkloads: this Server selects nothing (use podSelector)',
+        },
+      ]
+    : [];
+}

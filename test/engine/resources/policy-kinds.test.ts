@@ -40,6 +40,20 @@ spec:
     expect(policy!.spec.requiredAuthenticationRefs).toEqual([{ group: '', kind: 'ServiceAccount', name: 'client' }]);
   });
 
+  it('warn that a Server with externalWorkloadSelector selects nothing here', () => {
+    const r = parseManifests(
+      `apiVersion: policy.linkerd.io/v1beta3
+kind: Server
+metadata: { name: vm }
+spec: { externalWorkloadSelector: { matchLabels: { app: vm } }, port: 80 }`,
+      'policy.yaml',
+    );
+    expect(r.errors).toEqual([]);
+    expect(r.warnings).toEqual([
+      'policy.yaml[1] spec.externalWorkloadSelector: Weir runs no ExternalWorkloads: this Server selects nothing (use podSelector)',
+    ]);
+  });
+
   it.each([
     [
       'a Server without podSelector',
