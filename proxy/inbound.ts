@@ -255,6 +255,8 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
               else forwardOpaque(raw, bytes, appTarget, (s) => server.track(s));
             }),
     detectTimeoutMs: options.detectTimeoutMs,
+    // a Server's `proxyProtocol: opaque`: no HTTP on this port, every connection is authorized as TCP
+    opaqueOnly: authz !== undefined ? () => authz.policy.source.protocol === 'opaque' : undefined,
   });
   server.http1.keepAliveTimeout = 65_000;
   const port = await listen(server.tcp, options.listenPort ?? 0, options.listenHost ?? '127.0.0.1');

@@ -277,6 +277,21 @@ describe('inbound authorization over real proxies with mTLS', () => {
     expect(await getFrom(mesh.inbound.port, '/other')).toBe(403);
   });
 
+  it('a Server with proxyProtocol opaque: HTTP bytes are TCP there, authorized per connection (deny: closed, no 403)', async () => {
+    const opaqueServer = (accessPolicy: string) =>
+      server(accessPolicy).replace('proxyProtocol: HTTP/1', 'proxyProtocol: opaque');
+    mesh.policy.set(policyOf(opaqueServer('deny')));
+    await expect(getFrom(mesh.inbound.port, '/o')).rejects.toThrow(/socket hang up|ECONNRESET/);
+    mesh.policy.set(policyOf(opaqueServer('all-unauthenticated')));
+    const before = await mesh.metrics();
+    const where = { srv_name: 'web-http', authz_name: 'all-unauthenticated' };
+    expect(await getFrom(mesh.inbound.port, '/o')).toBe(200);
+    const after = await mesh.metrics();
+    expect(
+      total(after, 'inbound_tcp_authz_allow_total', where) - total(before, 'inbound_tcp_authz_allow_total', where),
+    ).toBe(1);
+  });
+
   it('a policy change applies to a keep-alive connection already open: its next request obeys', async () => {
     mesh.policy.set(policyOf(namespace('all-unauthenticated')));
     const raw = new RawClient(mesh.inbound.port);
