@@ -24,6 +24,9 @@ import { constants } from 'node:http2';
  * | mTLS: the endpoint's chain does not end at our trust anchors (expired, unknown issuer...) | 502 | IO | any method |
  * | mTLS: the handshake failed otherwise (a TLS alert, e.g. our certificate refused) | 502 | IO | any method |
  * | inbound with `requireIdentity`: a client without a verified mesh identity (plaintext, no certificate) | 403 | UNEXPECTED | no |
+ * | inbound authorization (proxy/authz): no authorization of the port's policy admits the client | 403 | UNEXPECTED | no |
+ * | inbound authorization: the Server has HTTPRoutes and none matches the request | 404 | UNEXPECTED | no |
+ * | inbound HTTPLocalRateLimitPolicy: past the limit | 429 | UNEXPECTED | no |
  *
  * A request whose retries are used up on connection-level failures (refused, reset, closed) answers
  * 503, as the Gateway API conformance suite expects (`HTTPRouteRetryConnectionError`: "500 or 503"); a
@@ -91,6 +94,15 @@ export const loadShed = (reason: string): Failure => failure(503, reason, ERR_LO
 export const noEndpoint = (backend: string): Failure => failFast(`no ready endpoints for ${backend}`);
 /** inbound `requireIdentity`: the client proved no mesh identity (Linkerd's unauthorized row: 403) */
 export const IDENTITY_REQUIRED = failure(403, 'client identity required', ERR_UNEXPECTED, RETRY_NEVER);
+
+/** inbound authorization: no authorization admits the client (gRPC: PERMISSION_DENIED) */
+export const unauthorized = (server: string): Failure =>
+  failure(403, `unauthorized request on server ${server}`, ERR_UNEXPECTED, RETRY_NEVER);
+/** inbound authorization: the Server's HTTPRoutes do not match the request */
+export const noInboundRoute = (server: string): Failure => noRoute(`no route found for request on server ${server}`);
+/** HTTPLocalRateLimitPolicy: past the limit (gRPC: RESOURCE_EXHAUSTED) */
+export const rateLimited = (server: string): Failure =>
+  failure(429, `too many requests on server ${server}`, ERR_UNEXPECTED, RETRY_NEVER);
 
 /** HTTPRoute `timeouts.request`: the whole request, every try and backoff included */
 export const REQUEST_TIMEOUT = failure(504, 'request timeout', ERR_REQUEST_TIMEOUT, RETRY_NEVER);

@@ -25,6 +25,11 @@ import { DETECT_TIMEOUT_MS } from './protocol/detect.js';
 import { loadMeshTls, type MeshTls } from './tls/load.js';
 import type { IdentitySource } from './tls/material.js';
 import { peerOf, setPeer } from './tls/peer.js';
+import type { Client } from './authz/authorize.js';
+import { setClientId, withClientId } from './authz/client-id.js';
+import { InboundAuthz } from './authz/layer.js';
+import { AuthzMetrics } from './authz/metrics.js';
+import type { PolicySource } from './authz/source.js';
 
 export interface InboundProxyOptions {
   /** the local application (default 127.0.0.1) */
@@ -61,6 +66,14 @@ export interface InboundProxyOptions {
    * another name (HTTP: 403 with `weir-proxy-error`; opaque TCP: closed). Default false: allowed.
    */
   requireIdentity?: boolean;
+  /**
+   * the port's inbound policy (authz/): asked for every request and every opaque connection with the
+   * client's address and identity; unauthorized requests get 403 (gRPC PERMISSION_DENIED), opaque
+   * connections are closed. Default: none, everyone is let in (Linkerd's `all-unauthenticated`).
+   */
+  policy?: PolicySource;
+  /** where `audit` decisions are logged (default console.error) */
+  onAudit?: (line: string) => void;
 }
 
 export interface InboundProxy {
@@ -101,6 +114,21 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
   /** the series of a request on a connection (its peer, set when mTLS was terminated) */
   const seriesFor = (conn: object | undefined, authority: string | undefined): Series =>
     (peerOf<PeerSeries>(conn)?.state ?? peers.plain).get(authority);
+  const authzMetrics = new AuthzMetrics([
+    ['namespace', options.namespace],
+    ['deployment', options.deployment],
+    ['pod', options.pod],
+  ]);
+  const authz =
+    options.policy !== undefined ? new InboundAuthz(options.policy, authzMetrics, options.onAudit) : undefined;
+  /** who is calling on a connection (a socket, or an HTTP/2 session) */
+  const clientOf = (conn: object | undefined): Client => {
+    const socket = (conn as { socket?: { remoteAddress?: string } } | undefined)?.socket ?? conn;
+    return {
+      address: (socket as { remoteAddress?: string } | undefined)?.remoteAddress,
+      identity: peerOf<PeerSeries>(conn)?.clientId,
+    };
+  };
   /** with `requireIdentity`: whether the connection proved no mesh identity */
   const refused = (conn: object | undefined): boolean =>
     requireIdentity && peerOf<PeerSeries>(conn)?.clientId === undefined;
@@ -127,6 +155,18 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
         inflight.leave();
         return;
       }
+      let forwarded = headers;
+      if (authz !== undefined) {
+        const client = clientOf(req.socket);
+        const denied = authz.request(client, req);
+        if (denied !== undefined) {
+          sendProxyError(res, denied, inflight.draining);
+          series.response(denied.status, performance.now() - start, true);
+          inflight.leave();
+          return;
+        }
+        forwarded = withClientId(headers, client.identity);
+      }
       const scope: RequestScope = { inflight, start, span: undefined };
       if (tracer.enabled) {
         const hop = {
@@ -135,14 +175,14 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
           path: req.url as string,
           authority: info.host,
         } as const;
-        scope.span = tracer.start(headers, readRawHeader, hop);
-        scope.span?.inject(headers, writeRawHeader);
+        scope.span = tracer.start(forwarded, readRawHeader, hop);
+        scope.span?.inject(forwarded, writeRawHeader);
       }
       app.dispatch(
         {
           path: req.url as string,
           method: req.method as Dispatcher.HttpMethod,
-          headers,
+          headers: forwarded,
           body: info.hasBody ? req : null,
         },
         new ForwardHandler(res, series, scope, undefined, undefined),
@@ -159,6 +199,18 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
         series.response(grpc ? 200 : IDENTITY_REQUIRED.status, performance.now() - start, true, code);
         inflight.leave();
         return;
+      }
+      if (authz !== undefined) {
+        const client = clientOf(stream.session);
+        const denied = authz.request(client, { method: headers[':method'], url: headers[':path'], headers });
+        if (denied !== undefined) {
+          const grpc = isGrpc(headers);
+          const code = respondH2Error(stream, denied.status, denied.reason, grpc);
+          series.response(grpc ? 200 : denied.status, performance.now() - start, true, code);
+          inflight.leave();
+          return;
+        }
+        setClientId(headers, client.identity);
       }
       const ctx: RequestScope = { inflight, start, span: undefined };
       if (tracer.enabled) {
@@ -181,11 +233,16 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
         refuseUpgrade(socket, IDENTITY_REQUIRED, series, performance.now());
         return;
       }
+      const denied = authz?.request(clientOf(req.socket), req);
+      if (denied !== undefined) {
+        refuseUpgrade(socket, denied, series, performance.now());
+        return;
+      }
       series.request();
       forwardUpgrade(req, socket, head, appTarget, series, performance.now(), (s) => server.track(s));
     },
     opaque: (socket, prefix) => {
-      if (refused(socket)) socket.destroy();
+      if (refused(socket) || authz?.connection(clientOf(socket)) === false) socket.destroy();
       else forwardOpaque(socket, prefix, appTarget, (s) => server.track(s));
     },
     tls:
@@ -194,10 +251,12 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
         : (socket, prefix) =>
             inboundTls.accept(socket, prefix, (raw, bytes) => {
               // TLS for another name: not ours to terminate, passed through untouched (Linkerd)
-              if (requireIdentity) raw.destroy();
+              if (requireIdentity || authz?.connection(clientOf(raw)) === false) raw.destroy();
               else forwardOpaque(raw, bytes, appTarget, (s) => server.track(s));
             }),
     detectTimeoutMs: options.detectTimeoutMs,
+    // a Server's `proxyProtocol: opaque`: no HTTP on this port, every connection is authorized as TCP
+    opaqueOnly: authz !== undefined ? () => authz.policy.source.protocol === 'opaque' : undefined,
   });
   server.http1.keepAliveTimeout = 65_000;
   const port = await listen(server.tcp, options.listenPort ?? 0, options.listenHost ?? '127.0.0.1');
@@ -206,6 +265,7 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
   let admin: AdminServer | undefined;
   const close = (drainMs = options.drainMs ?? 10_000): Promise<void> => {
     closing ??= (async () => {
+      authz?.close();
       await drainServer(server, inflight, drainMs);
       await pools.destroy();
       appH2.destroy();
@@ -217,13 +277,14 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
   };
   try {
     admin = await startAdminServer(options.adminHost ?? '127.0.0.1', options.adminPort ?? 0, {
-      metrics: () => metrics.render(),
+      metrics: () => metrics.render() + authzMetrics.render(),
       ready: () => closing === undefined,
       config: () => ({
         direction: 'inbound',
         listen: { host: options.listenHost ?? '127.0.0.1', port },
         app: { host: options.appHost ?? '127.0.0.1', port: options.appPort },
         ...(tls !== undefined ? { identity: tls.contexts.identity ?? null, requireIdentity } : {}),
+        ...(authz !== undefined ? { policy: authz.policy.source } : {}),
         inflight: inflight.count,
       }),
       shutdown: () => void close().then(() => options.onShutdown?.()),

@@ -2,6 +2,7 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { ConfigSource } from '../../engine/mesh/snapshot.js';
 import { weirApi } from '../../proto/load.js';
 import { destinationService } from '../destination/service.js';
+import type { PolicyInputsSource } from '../policy/inputs.js';
 import { inboundPolicyService } from '../policy/service.js';
 import { identityService, type Certifier } from './identity-service.js';
 import { DEFAULT_STREAM_QUEUE } from './stream-queue.js';
@@ -17,6 +18,11 @@ export interface ControlPlaneOptions {
   port?: number;
   /** most updates waiting per stream before the stream is closed (default 100, as Linkerd's) */
   queueCapacity?: number;
+  /**
+   * what inbound policies are compiled from (`StorePolicyInputs` over the store); default none: every
+   * port gets the mesh default policy, all-unauthenticated
+   */
+  policyInputs?: PolicyInputsSource;
   /** a stream closed because its client did not keep up */
   onOverflow?: (rpc: string, what: string) => void;
 }
@@ -41,7 +47,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const watch = { configSource: options.configSource, queueCapacity, onOverflow: options.onOverflow };
   const server = new Server();
   server.addService(api.destination.v1.Destination.service, destinationService(watch));
-  server.addService(api.inbound.v1.InboundServerPolicies.service, inboundPolicyService(watch));
+  server.addService(
+    api.inbound.v1.InboundServerPolicies.service,
+    inboundPolicyService({ ...watch, policyInputs: options.policyInputs }),
+  );
   server.addService(api.identity.v1.Identity.service, identityService(options.certifier));
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(

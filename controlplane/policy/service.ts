@@ -4,10 +4,13 @@ import type { InboundServerPoliciesHandlers } from '../../proto/generated/weir/i
 import type { PortSpec__Output } from '../../proto/generated/weir/inbound/v1/PortSpec.js';
 import type { Server } from '../../proto/generated/weir/inbound/v1/Server.js';
 import { StreamQueue } from '../grpc/stream-queue.js';
+import type { PolicyInputsSource } from './inputs.js';
 import { parseWorkload, serverPolicy } from './translate.js';
 
 export interface InboundPolicyServiceOptions {
   configSource: ConfigSource;
+  /** the policy objects, pods and mesh defaults (default: none, every port gets the mesh default) */
+  policyInputs?: PolicyInputsSource;
   queueCapacity: number;
   onOverflow?: (rpc: string, what: string) => void;
 }
@@ -30,13 +33,15 @@ export function inboundPolicyService(options: InboundPolicyServiceOptions): Inbo
       }
       const what = `${workload.namespace}/${workload.pod}:${port}`;
       let unsubscribe: () => unknown = () => undefined;
+      let unsubscribeInputs: () => unknown = () => undefined;
       const queue = new StreamQueue<Server>(call, options.queueCapacity, () => {
         unsubscribe();
+        unsubscribeInputs();
         options.onOverflow?.('InboundServerPolicies.WatchPort', what);
       });
       let sent: string | undefined;
       const send = (snapshot: MeshSnapshot): void => {
-        const server = serverPolicy(snapshot, workload, port);
+        const server = serverPolicy(snapshot, workload, port, options.policyInputs?.current());
         const key = JSON.stringify(server);
         if (key === sent) return;
         sent = key;
@@ -44,6 +49,7 @@ export function inboundPolicyService(options: InboundPolicyServiceOptions): Inbo
       };
       const stop = () => {
         unsubscribe();
+        unsubscribeInputs();
         queue.close();
       };
       call.on('cancelled', stop);
@@ -51,6 +57,10 @@ export function inboundPolicyService(options: InboundPolicyServiceOptions): Inbo
       unsubscribe = options.configSource.subscribe((s) => {
         if (!queue.isClosed) send(s);
       });
+      unsubscribeInputs =
+        options.policyInputs?.subscribe(() => {
+          if (!queue.isClosed) send(options.configSource.current());
+        }) ?? (() => undefined);
       send(options.configSource.current());
     },
   };

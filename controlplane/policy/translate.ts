@@ -1,12 +1,13 @@
 import type { MeshSnapshot } from '../../engine/mesh/snapshot.js';
+import { compileInboundPolicy, DEFAULT_POLICY_DEFAULTS, type WorkloadPort } from '../../engine/policy/index.js';
+import { encodePolicy, encodeProtocol } from './encode.js';
+import type { PolicyInputs } from './inputs.js';
+import { workloadPortOf } from './workload.js';
 import type { ProxyProtocol } from '../../proto/generated/weir/inbound/v1/ProxyProtocol.js';
 import type { Server } from '../../proto/generated/weir/inbound/v1/Server.js';
 
 /** Linkerd's protocol detection timeout */
 export const DETECT_TIMEOUT_MS = 10_000;
-
-/** Linkerd's default policy when no Server selects a port: every client, meshed or not, is let in */
-export const ALL_UNAUTHENTICATED = { group: '', kind: 'default', name: 'all-unauthenticated' } as const;
 
 export interface Workload {
   namespace: string;
@@ -69,22 +70,32 @@ export function appProtocolsOf(snapshot: MeshSnapshot, w: Workload, port: number
 }
 
 /**
- * What one port of a workload serves: the protocol its Services declare (`appProtocol`; when they
- * disagree, or none says, the proxy detects it) and, until authorization policies exist, Linkerd's
- * default `all-unauthenticated` authorization.
+ * What one port of a workload serves and whom it lets in: the policy compiled from the Servers,
+ * AuthorizationPolicies... of `inputs` (engine/policy) for the pod's port. The protocol is the Server's;
+ * for a port no Server selects it is what its Services declare (`appProtocol`; when they disagree, or
+ * none says, the proxy detects it), with the default policy (pod annotation, namespace annotation, mesh
+ * default). Without inputs, or for a pod the store does not know, the mesh default applies (Linkerd's
+ * `all-unauthenticated` unless told otherwise).
  */
-export function serverPolicy(snapshot: MeshSnapshot, w: Workload, port: number): Server {
+export function serverPolicy(snapshot: MeshSnapshot, w: Workload, port: number, inputs?: PolicyInputs): Server {
+  const pod = inputs?.pod(w.namespace, w.pod);
+  const workload: WorkloadPort =
+    pod !== undefined
+      ? workloadPortOf(pod, port)
+      : { namespace: w.namespace, labels: {}, serviceAccount: 'default', port };
+  const objects = pod !== undefined && inputs !== undefined ? inputs.objects : NO_OBJECTS;
+  const policy = compileInboundPolicy(workload, objects, inputs?.defaults ?? DEFAULT_POLICY_DEFAULTS);
+  if (policy.server.kind !== 'default') return encodePolicy(policy, encodeProtocol(policy.protocol, DETECT_TIMEOUT_MS));
   const protocols = [...new Set(appProtocolsOf(snapshot, w, port).map((p) => p?.toLowerCase()))];
-  const protocol = protocols.length === 1 ? protocolOf(protocols[0]) : protocolOf(undefined);
-  return {
-    protocol,
-    authorizations: [
-      {
-        networks: [{ net: '0.0.0.0/0' }, { net: '::/0' }],
-        authentication: { unauthenticated: {} },
-        labels: { ...ALL_UNAUTHENTICATED },
-      },
-    ],
-    labels: { ...ALL_UNAUTHENTICATED },
-  };
+  return encodePolicy(policy, protocols.length === 1 ? protocolOf(protocols[0]) : protocolOf(undefined));
 }
+
+const NO_OBJECTS = {
+  servers: [],
+  authorizationPolicies: [],
+  meshTLSAuthentications: [],
+  networkAuthentications: [],
+  rateLimits: [],
+  httpRoutes: [],
+  namespaces: [],
+};

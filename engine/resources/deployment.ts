@@ -132,7 +132,7 @@ export const podTemplate = z.looseObject({
 });
 export type PodTemplate = z.infer<typeof podTemplate>;
 
-const labelSelector = z.looseObject({
+export const labelSelector = z.looseObject({
   matchLabels: stringMap.optional(),
   matchExpressions: z
     .array(

@@ -81,10 +81,6 @@ export const wellKnownGenericKinds: GenericKindSpec[] = [
   g('gateway.networking.k8s.io', 'v1', 'Gateway', true, ['gtw']),
   g('gateway.networking.k8s.io', 'v1', 'GatewayClass', false, ['gc']),
   g('gateway.networking.k8s.io', 'v1beta1', 'ReferenceGrant', true, ['refgrant']),
-  g('policy.linkerd.io', 'v1beta3', 'Server', true, ['srv']),
-  g('policy.linkerd.io', 'v1alpha1', 'AuthorizationPolicy', true, ['authzpolicy']),
-  g('policy.linkerd.io', 'v1alpha1', 'MeshTLSAuthentication', true, ['meshtlsauthn']),
-  g('policy.linkerd.io', 'v1alpha1', 'NetworkAuthentication', true, ['netauthn']),
 ];
 
 /**

@@ -12,6 +12,11 @@ import type { FieldWarning } from './meta.js';
 import { metricTemplateSchema, metricTemplateWarnings } from './metrictemplate.js';
 import { podSchema } from './pod.js';
 import { serviceSchema } from './service.js';
+import { serverSchema, serverWarnings } from './server.js';
+import { authorizationPolicySchema } from './authorizationpolicy.js';
+import { meshTLSAuthenticationSchema } from './meshtlsauthentication.js';
+import { networkAuthenticationSchema } from './networkauthentication.js';
+import { httpLocalRateLimitPolicySchema } from './ratelimitpolicy.js';
 
 /** Everything Weir knows about a kind: its schema and where it lives on the Kubernetes REST API. */
 export interface KindInfo {
@@ -60,6 +65,7 @@ function kind<S extends z.ZodType>(
 
 const GATEWAY = 'gateway.networking.k8s.io';
 const FLAGGER = 'flagger.app';
+const POLICY = 'policy.linkerd.io';
 
 export const kinds: Record<string, KindInfo> = {
   Service: kind({
@@ -142,6 +148,47 @@ export const kinds: Record<string, KindInfo> = {
     version: 'v1beta1',
     plural: 'alertproviders',
     schema: alertProviderSchema,
+  }),
+  // Linkerd's inbound authorization kinds (engine/policy compiles them per workload port)
+  Server: kind({
+    kind: 'Server',
+    group: POLICY,
+    version: 'v1beta3',
+    plural: 'servers',
+    schema: serverSchema,
+    warnings: serverWarnings,
+    shortNames: ['srv'],
+  }),
+  AuthorizationPolicy: kind({
+    kind: 'AuthorizationPolicy',
+    group: POLICY,
+    version: 'v1alpha1',
+    plural: 'authorizationpolicies',
+    schema: authorizationPolicySchema,
+    shortNames: ['authzpolicy'],
+  }),
+  MeshTLSAuthentication: kind({
+    kind: 'MeshTLSAuthentication',
+    group: POLICY,
+    version: 'v1alpha1',
+    plural: 'meshtlsauthentications',
+    schema: meshTLSAuthenticationSchema,
+    shortNames: ['meshtlsauthn'],
+  }),
+  NetworkAuthentication: kind({
+    kind: 'NetworkAuthentication',
+    group: POLICY,
+    version: 'v1alpha1',
+    plural: 'networkauthentications',
+    schema: networkAuthenticationSchema,
+    shortNames: ['netauthn'],
+  }),
+  HTTPLocalRateLimitPolicy: kind({
+    kind: 'HTTPLocalRateLimitPolicy',
+    group: POLICY,
+    version: 'v1alpha1',
+    plural: 'httplocalratelimitpolicies',
+    schema: httpLocalRateLimitPolicySchema,
   }),
 };
 

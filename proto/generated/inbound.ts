@@ -3,6 +3,8 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { Authn as _weir_inbound_v1_Authn, Authn__Output as _weir_inbound_v1_Authn__Output } from './weir/inbound/v1/Authn.js';
 import type { Authz as _weir_inbound_v1_Authz, Authz__Output as _weir_inbound_v1_Authz__Output } from './weir/inbound/v1/Authz.js';
+import type { HttpLocalRateLimit as _weir_inbound_v1_HttpLocalRateLimit, HttpLocalRateLimit__Output as _weir_inbound_v1_HttpLocalRateLimit__Output } from './weir/inbound/v1/HttpLocalRateLimit.js';
+import type { HttpRoute as _weir_inbound_v1_HttpRoute, HttpRoute__Output as _weir_inbound_v1_HttpRoute__Output } from './weir/inbound/v1/HttpRoute.js';
 import type { InboundServerPoliciesClient as _weir_inbound_v1_InboundServerPoliciesClient, InboundServerPoliciesDefinition as _weir_inbound_v1_InboundServerPoliciesDefinition } from './weir/inbound/v1/InboundServerPolicies.js';
 import type { Network as _weir_inbound_v1_Network, Network__Output as _weir_inbound_v1_Network__Output } from './weir/inbound/v1/Network.js';
 import type { PortSpec as _weir_inbound_v1_PortSpec, PortSpec__Output as _weir_inbound_v1_PortSpec__Output } from './weir/inbound/v1/PortSpec.js';
@@ -19,6 +21,8 @@ export interface ProtoGrpcType {
       v1: {
         Authn: MessageTypeDefinition<_weir_inbound_v1_Authn, _weir_inbound_v1_Authn__Output>
         Authz: MessageTypeDefinition<_weir_inbound_v1_Authz, _weir_inbound_v1_Authz__Output>
+        HttpLocalRateLimit: MessageTypeDefinition<_weir_inbound_v1_HttpLocalRateLimit, _weir_inbound_v1_HttpLocalRateLimit__Output>
+        HttpRoute: MessageTypeDefinition<_weir_inbound_v1_HttpRoute, _weir_inbound_v1_HttpRoute__Output>
         InboundServerPolicies: SubtypeConstructor<typeof grpc.Client, _weir_inbound_v1_InboundServerPoliciesClient> & { service: _weir_inbound_v1_InboundServerPoliciesDefinition }
         Network: MessageTypeDefinition<_weir_inbound_v1_Network, _weir_inbound_v1_Network__Output>
         PortSpec: MessageTypeDefinition<_weir_inbound_v1_PortSpec, _weir_inbound_v1_PortSpec__Output>

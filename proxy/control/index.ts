@@ -3,3 +3,4 @@ export { certifyOverGrpc, CertifyCallError, type CertifyRequest, type CertifyRes
 export { Backoff, type BackoffOptions } from './backoff.js';
 export { checkAddress } from './clients.js';
 export { realTimers, type Timers } from './timers.js';
+export { GrpcPolicySource, type GrpcPolicySourceOptions } from './grpc-policy-source.js';

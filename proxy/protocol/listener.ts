@@ -28,6 +28,11 @@ export interface FrontHandlers {
    * bytes detection read; a decrypted stream comes back through `serveDecrypted`. Absent: opaque.
    */
   tls?: ((socket: Socket, prefix: Buffer) => void) | undefined;
+  /**
+   * whether the port is opaque by policy (a Server's `proxyProtocol: opaque`): HTTP is then not looked
+   * for, every connection (after mTLS, when terminated) goes to `opaque`. Asked per connection.
+   */
+  opaqueOnly?: () => boolean;
   /** how long to wait for the first bytes before treating a connection as opaque */
   detectTimeoutMs?: number | undefined;
 }
@@ -83,7 +88,7 @@ export class FrontServer {
         this.handlers.tls(socket, prefix);
         return;
       }
-      if (protocol === 'opaque' || protocol === 'tls') {
+      if (protocol === 'opaque' || protocol === 'tls' || this.handlers.opaqueOnly?.() === true) {
         this.handlers.opaque(socket, prefix);
         return;
       }
@@ -97,7 +102,8 @@ export class FrontServer {
    * detected as a plaintext connection is (HTTP/1.1 or opaque TCP).
    */
   serveDecrypted(socket: Socket, alpn: string | false): void {
-    if (alpn === 'h2') this.serveHttp(socket, 'h2', EMPTY);
+    if (this.handlers.opaqueOnly?.() === true) this.handlers.opaque(socket, EMPTY);
+    else if (alpn === 'h2') this.serveHttp(socket, 'h2', EMPTY);
     else if (alpn === 'http/1.1') this.serveHttp(socket, 'http1', EMPTY);
     else
       detectProtocol(socket, { timeoutMs: this.handlers.detectTimeoutMs }, (protocol, prefix) => {

@@ -7,10 +7,26 @@ export interface Authz {
   'networks'?: (_weir_inbound_v1_Network)[];
   'authentication'?: (_weir_inbound_v1_Authn | null);
   'labels'?: ({[key: string]: string});
+  /**
+   * only GET requests to these paths (the probe rule); empty: every request
+   */
+  'paths'?: (string)[];
+  /**
+   * admitted, but counted and logged as a request the policy would deny (`audit`)
+   */
+  'audit'?: (boolean);
 }
 
 export interface Authz__Output {
   'networks': (_weir_inbound_v1_Network__Output)[];
   'authentication': (_weir_inbound_v1_Authn__Output | null);
   'labels': ({[key: string]: string});
+  /**
+   * only GET requests to these paths (the probe rule); empty: every request
+   */
+  'paths': (string)[];
+  /**
+   * admitted, but counted and logged as a request the policy would deny (`audit`)
+   */
+  'audit': (boolean);
 }

@@ -1,0 +1,4 @@
+export * from './types.js';
+export * from './cidr.js';
+export * from './defaults.js';
+export * from './compile.js';
