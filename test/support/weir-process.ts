@@ -61,7 +61,7 @@ export function startWeirUp(args: string[], env: Record<string, string> = {}, ti
           stop: () =>
             new Promise((done) => {
               if (child.exitCode !== null) return done(child.exitCode);
-              const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
+              const kill = setTimeout(() => child.kill('SIGKILL'), 45_000);
               child.once('exit', (code) => {
                 clearTimeout(kill);
                 done(code);
