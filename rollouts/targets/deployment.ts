@@ -18,7 +18,9 @@ import {
 } from '../../engine/resources/index.js';
 import type { ResourceStore } from '../../controlplane/store/resource-store.js';
 import { GeneratedServices, type ServiceTarget, type TargetContainer } from './generated-services.js';
-import { sameJson, withoutStatus } from './objects.js';
+import { apexServiceName, sameJson, withoutStatus } from './objects.js';
+
+export { apexServiceName };
 import type { TargetAdapter } from './target-adapter.js';
 
 /** Flagger's `-selector-labels` default: the first of these found in the target's selector names the app. */
@@ -48,10 +50,6 @@ export function revisionId(template: unknown, tracked: Record<string, string>): 
 
 export function primaryName(canary: Canary): string {
   return `${canary.spec.targetRef.name}-primary`;
-}
-
-export function apexServiceName(canary: Canary): string {
-  return canary.spec.service.name ?? canary.spec.targetRef.name;
 }
 
 /** The label that identifies the app and its value, e.g. `app: podinfo` (Flagger `GetMetadata`). */

@@ -1,6 +1,6 @@
 import { ANNOTATION_MANAGED_BY, type Canary, type Service } from '../../engine/resources/index.js';
 import type { ResourceStore } from '../../controlplane/store/resource-store.js';
-import { meta, sameJson, withoutStatus } from './objects.js';
+import { apexServiceName, meta, sameJson, withoutStatus } from './objects.js';
 
 type ServicePort = Service['spec']['ports'][number];
 
@@ -54,7 +54,7 @@ export class GeneratedServices {
   ) {}
 
   async reconcile(canary: Canary, target: ServiceTarget): Promise<void> {
-    const apex = apexName(canary);
+    const apex = apexServiceName(canary);
     const svc = canary.spec.service;
     const { label } = target;
     await this.ensure(canary, this.want(canary, target, `${apex}-primary`, `${label.value}-primary`, svc.primary));
@@ -62,7 +62,7 @@ export class GeneratedServices {
   }
 
   async reconcileApex(canary: Canary, target: ServiceTarget): Promise<void> {
-    const name = apexName(canary);
+    const name = apexServiceName(canary);
     const want = this.want(canary, target, name, `${target.label.value}-primary`, canary.spec.service.apex);
     await this.ensure(canary, want);
   }
@@ -72,7 +72,7 @@ export class GeneratedServices {
    * a Service it created is reconciled to the target's label value; Weir does the same for a user's).
    */
   async releaseApex(canary: Canary, target: ServiceTarget): Promise<void> {
-    const name = apexName(canary);
+    const name = apexServiceName(canary);
     const have = this.store.get<Service>('Service', canary.metadata.namespace, name);
     if (!have) return;
     const selector = { [target.label.key]: target.label.value };
@@ -84,7 +84,7 @@ export class GeneratedServices {
 
   /** `revertOnDeletion`: the generated `-primary` and `-canary` Services go with the canary */
   async remove(canary: Canary): Promise<void> {
-    const apex = apexName(canary);
+    const apex = apexServiceName(canary);
     for (const name of [`${apex}-primary`, `${apex}-canary`]) {
       const have = this.store.get<Service>('Service', canary.metadata.namespace, name);
       if (have?.metadata.annotations?.[ANNOTATION_MANAGED_BY] === this.managedBy)
@@ -155,10 +155,6 @@ export class GeneratedServices {
     }
     await this.store.apply(want, { manager: this.managedBy });
   }
-}
-
-function apexName(canary: Canary): string {
-  return canary.spec.service.name ?? canary.spec.targetRef.name;
 }
 
 function portsOf(s: Service): unknown[] {

@@ -1,4 +1,9 @@
-import type { KubeObject } from '../../engine/resources/index.js';
+import type { Canary, KubeObject } from '../../engine/resources/index.js';
+
+/** the apex Service of a canary: `service.name`, else the target's name (Flagger `GetServiceNames`) */
+export function apexServiceName(canary: Canary): string {
+  return canary.spec.service.name ?? canary.spec.targetRef.name;
+}
 
 /** a copy of `o` to write back: no status, no resourceVersion (the store's to set) */
 export function withoutStatus<T extends KubeObject>(o: T): T {

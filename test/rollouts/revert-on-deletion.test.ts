@@ -14,10 +14,6 @@ describe('revertOnDeletion (Flagger finalizer.flagger.app)', () => {
   let controller: CanaryController | undefined;
   const tick = () => clock.advance(INTERVAL);
   const get = () => store.get<Canary>('Canary', NS, 'podinfo');
-  const settle = async () => {
-    for (let i = 0; i < 20; i++) await Promise.resolve();
-    await new Promise((r) => setImmediate(r));
-  };
 
   beforeEach(async () => {
     clock = new ManualClock(Date.UTC(2026, 0, 1));
@@ -46,7 +42,8 @@ describe('revertOnDeletion (Flagger finalizer.flagger.app)', () => {
     runtime.hold.add('podinfo');
 
     await store.delete('Canary', NS, 'podinfo');
-    await settle();
+    // the deletion starts a tick at once; this waits for that tick (or runs one when none is left to run)
+    await controller!.tick(NS, 'podinfo');
     // Terminating while the target scales back up to the primary's replicas
     expect(get()?.status?.phase).toBe('Terminating');
     expect(replicas(store, 'podinfo')).toBe(2);
@@ -73,7 +70,8 @@ describe('revertOnDeletion (Flagger finalizer.flagger.app)', () => {
     await initialized(false);
     expect(get()?.metadata.finalizers).toBeUndefined();
     await store.delete('Canary', NS, 'podinfo');
-    await settle();
+    // the deletion starts a tick at once; this waits for that tick (or runs one when none is left to run)
+    await controller!.tick(NS, 'podinfo');
     expect(get()).toBeUndefined();
     expect(store.get<Deployment>('Deployment', NS, 'podinfo-primary')).toBeDefined();
   });
