@@ -19,7 +19,7 @@ import { finalizerStep, withFinalizer } from './finalizer.js';
 import { errorMessage, silentLogger, type Logger } from './logger.js';
 import { observeMetrics } from './metrics/observe.js';
 import type { MetricsProvider } from './metrics/provider.js';
-import { GatewayHTTPRouteRouter } from './routers/gateway-httproute.js';
+import { GatewayRouter } from './routers/gateway-router.js';
 import type { Router } from './routers/router.js';
 import { DeploymentTarget } from './targets/deployment.js';
 import type { TargetAdapter } from './targets/target-adapter.js';
@@ -142,7 +142,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
   const providers =
     options.metrics === undefined ? [] : Array.isArray(options.metrics) ? options.metrics : [options.metrics];
   const targets: Record<string, TargetAdapter> = options.targets ?? { Deployment: new DeploymentTarget(store) };
-  const router = options.router ?? new GatewayHTTPRouteRouter(store);
+  const router = options.router ?? new GatewayRouter(store);
   const webhooks = options.webhooks ?? new HttpWebhookRunner();
   const events = new EventRecorder({ clock, logger, capacity: options.eventCapacity, store });
   const recorder = options.controllerMetrics ?? new ControllerMetrics();

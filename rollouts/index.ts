@@ -23,5 +23,8 @@ export {
 } from './targets/deployment.js';
 export type { Router } from './routers/router.js';
 export { GatewayHTTPRouteRouter, toGatewayMatch } from './routers/gateway-httproute.js';
+export { GatewayGRPCRouteRouter, toGrpcMatch } from './routers/gateway-grpcroute.js';
+export { GatewayRouter } from './routers/gateway-router.js';
+export { routedPorts, type RoutedPort } from './routers/routed-ports.js';
 export { HttpWebhookRunner, canaryChecksum, type WebhookRunner, type WebhookPayload } from './webhooks.js';
 export { ControllerMetrics } from './recorder.js';

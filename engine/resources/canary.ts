@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { fieldIssue, backendObjectReference, parentReference } from './httproute.js';
+import { grpcRouteWarnings } from './canary-grpc-warnings.js';
 import { goDuration, intOrStringPort, objectMeta, stringMap, type FieldWarning } from './meta.js';
 
 /**
@@ -211,62 +212,103 @@ const headerOperations = z.looseObject({
   remove: z.array(z.string()).optional(),
 });
 
-export const canaryService = z.looseObject({
-  name: z.string().optional(),
+/**
+ * One port of `service.ports`, the explicit multi-port form of Flagger's open PR #1809 (issues #927, #1543):
+ * the generated Services carry exactly these ports, and each is routed on its own (an HTTPRoute, or a
+ * GRPCRoute where `appProtocol` is `grpc`).
+ */
+export const canaryServicePort = z.looseObject({
+  name: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a DNS label (lower case letters, digits and -)')
+    .max(15),
   port: z.number().int().min(1).max(65535),
-  portName: z.string().default('http'),
   targetPort: intOrStringPort.optional(),
+  protocol: z.enum(['TCP']).default('TCP'),
   appProtocol: z.string().optional(),
-  trafficDistribution: z.enum(['PreferClose', 'PreferSameZone', 'PreferSameNode']).optional(),
-  portDiscovery: z.boolean().optional(),
-  headless: z.boolean().optional(),
-  timeout: goDuration.optional(),
-  backendTimeout: goDuration.optional(),
-  meshName: z.string().optional(),
-  backends: z.array(z.string()).optional(),
-  gateways: z.array(z.string()).optional(),
-  gatewayRefs: z.array(parentReference).max(32).optional(),
-  hosts: z.array(z.string()).optional(),
-  delegation: z.boolean().optional(),
-  trafficPolicy: z
-    .looseObject({
-      connectionPool: z.looseObject({}).optional(),
-      loadBalancer: z.looseObject({}).optional(),
-      outlierDetection: z.looseObject({}).optional(),
-      tls: z.looseObject({ mode: z.enum(['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL']).optional() }).optional(),
-    })
-    .optional(),
-  match: z.array(serviceMatch).optional(),
-  rewrite: z
-    .looseObject({ uri: z.string().optional(), authority: z.string().optional(), type: z.string().optional() })
-    .optional(),
-  retries: z
-    .looseObject({
-      attempts: z.number().int().optional(),
-      perTryTimeout: z.string().optional(),
-      retryOn: z.string().optional(),
-    })
-    .optional(),
-  headers: z.looseObject({ request: headerOperations.optional(), response: headerOperations.optional() }).optional(),
-  mirror: z.array(z.looseObject({ backendRef: backendObjectReference })).optional(),
-  corsPolicy: z
-    .looseObject({
-      allowCredentials: z.boolean().optional(),
-      allowHeaders: z.array(z.string()).optional(),
-      allowMethods: z.array(z.string()).optional(),
-      allowOrigin: z.array(z.string()).optional(),
-      allowOrigins: z.array(stringMatchOf(['exact', 'prefix', 'regex'], true)).optional(),
-      exposeHeaders: z.array(z.string()).optional(),
-      maxAge: z.string().optional(),
-    })
-    .optional(),
-  apex: serviceMetadata.optional(),
-  primary: serviceMetadata.optional(),
-  canary: serviceMetadata.optional(),
-  unmanagedMetadata: z
-    .looseObject({ annotations: z.array(z.string()).optional(), labels: z.array(z.string()).optional() })
-    .optional(),
 });
+export type CanaryServicePort = z.infer<typeof canaryServicePort>;
+
+export const canaryService = z
+  .looseObject({
+    name: z.string().optional(),
+    port: z.number().int().min(1).max(65535),
+    portName: z.string().default('http'),
+    targetPort: intOrStringPort.optional(),
+    appProtocol: z.string().optional(),
+    trafficDistribution: z.enum(['PreferClose', 'PreferSameZone', 'PreferSameNode']).optional(),
+    portDiscovery: z.boolean().optional(),
+    ports: z
+      .array(canaryServicePort)
+      .min(1)
+      .max(16)
+      .optional()
+      .superRefine((ports, ctx) => {
+        const names = new Set<string>();
+        const numbers = new Set<number>();
+        ports?.forEach((p, i) => {
+          if (names.has(p.name)) fieldIssue(ctx, [i, 'name'], `duplicate port name ${JSON.stringify(p.name)}`);
+          if (numbers.has(p.port)) fieldIssue(ctx, [i, 'port'], `duplicate port ${p.port}`);
+          names.add(p.name);
+          numbers.add(p.port);
+        });
+      }),
+    headless: z.boolean().optional(),
+    timeout: goDuration.optional(),
+    backendTimeout: goDuration.optional(),
+    meshName: z.string().optional(),
+    backends: z.array(z.string()).optional(),
+    gateways: z.array(z.string()).optional(),
+    gatewayRefs: z.array(parentReference).max(32).optional(),
+    hosts: z.array(z.string()).optional(),
+    delegation: z.boolean().optional(),
+    trafficPolicy: z
+      .looseObject({
+        connectionPool: z.looseObject({}).optional(),
+        loadBalancer: z.looseObject({}).optional(),
+        outlierDetection: z.looseObject({}).optional(),
+        tls: z.looseObject({ mode: z.enum(['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL']).optional() }).optional(),
+      })
+      .optional(),
+    match: z.array(serviceMatch).optional(),
+    rewrite: z
+      .looseObject({ uri: z.string().optional(), authority: z.string().optional(), type: z.string().optional() })
+      .optional(),
+    retries: z
+      .looseObject({
+        attempts: z.number().int().optional(),
+        perTryTimeout: z.string().optional(),
+        retryOn: z.string().optional(),
+      })
+      .optional(),
+    headers: z.looseObject({ request: headerOperations.optional(), response: headerOperations.optional() }).optional(),
+    mirror: z.array(z.looseObject({ backendRef: backendObjectReference })).optional(),
+    corsPolicy: z
+      .looseObject({
+        allowCredentials: z.boolean().optional(),
+        allowHeaders: z.array(z.string()).optional(),
+        allowMethods: z.array(z.string()).optional(),
+        allowOrigin: z.array(z.string()).optional(),
+        allowOrigins: z.array(stringMatchOf(['exact', 'prefix', 'regex'], true)).optional(),
+        exposeHeaders: z.array(z.string()).optional(),
+        maxAge: z.string().optional(),
+      })
+      .optional(),
+    apex: serviceMetadata.optional(),
+    primary: serviceMetadata.optional(),
+    canary: serviceMetadata.optional(),
+    unmanagedMetadata: z
+      .looseObject({ annotations: z.array(z.string()).optional(), labels: z.array(z.string()).optional() })
+      .optional(),
+  })
+  .superRefine((svc, ctx) => {
+    if (svc.ports !== undefined && !svc.ports.some((p) => p.port === svc.port))
+      fieldIssue(
+        ctx,
+        ['port'],
+        `must be one of ports[].port (${svc.ports.map((p) => p.port).join(', ')}): it names the route the weights are read from`,
+      );
+  });
 export type CanaryService = z.infer<typeof canaryService>;
 
 export const canaryPhases = [
@@ -408,6 +450,7 @@ export function canaryWarnings(canary: Canary): FieldWarning[] {
       path: 'spec.service.corsPolicy.allowOrigins',
       message: `${compat} the Gateway API CORS filter takes plain origins: use corsPolicy.allowOrigin`,
     });
+  out.push(...grpcRouteWarnings(canary));
   const fromAlias = spec.canaryAnalysis !== undefined && spec.analysis === spec.canaryAnalysis;
   if (fromAlias)
     out.push({ path: 'spec.canaryAnalysis', message: 'is deprecated: it is read as spec.analysis, rename it' });

@@ -1,4 +1,3 @@
-import { decodeResource } from '../../engine/resources/index.js';
 import type { RouteWeights, SessionCookies } from '../../engine/canary/index.js';
 import {
   analysisIntervalMs,
@@ -21,8 +20,10 @@ import {
   type ParentReference,
 } from '../../engine/resources/index.js';
 import type { ResourceStore } from '../../controlplane/store/resource-store.js';
-import { apexServiceName, MANAGED_BY } from '../targets/deployment.js';
+import { apexServiceName } from '../targets/deployment.js';
 import type { Router } from './router.js';
+import { mainPort, type RoutedPort } from './routed-ports.js';
+import { readWeights, routesToPrimary, writeRoute } from './route-object.js';
 import { serviceFilters, withResponseHeader } from './service-filters.js';
 
 type StringMatch = { exact?: string; prefix?: string; suffix?: string; regex?: string };
@@ -118,15 +119,20 @@ const defaultMatch: HTTPRouteMatch = { path: { type: 'PathPrefix', value: '/' } 
  * kind: Service`), where Flagger refuses ("GatewayRefs must be specified").
  */
 export class GatewayHTTPRouteRouter implements Router {
-  constructor(private readonly store: ResourceStore) {}
+  constructor(
+    private readonly store: ResourceStore,
+    /** the Service port this router splits (default `service.port`; see `routedPorts` for multi-port canaries) */
+    private readonly portOf: (canary: Canary) => RoutedPort = mainPort,
+  ) {}
 
-  private names(canary: Canary): { apex: string; primary: string; canary: string; port: number } {
+  private names(canary: Canary): { apex: string; route: string; primary: string; canary: string; port: number } {
     const apex = apexServiceName(canary);
-    return { apex, primary: `${apex}-primary`, canary: `${apex}-canary`, port: canary.spec.service.port };
+    const { port, routeName } = this.portOf(canary);
+    return { apex, route: routeName, primary: `${apex}-primary`, canary: `${apex}-canary`, port };
   }
 
   private current(canary: Canary): HTTPRoute | undefined {
-    return this.store.get<HTTPRoute>('HTTPRoute', canary.metadata.namespace, this.names(canary).apex);
+    return this.store.get<HTTPRoute>('HTTPRoute', canary.metadata.namespace, this.names(canary).route);
   }
 
   /**
@@ -237,7 +243,7 @@ export class GatewayHTTPRouteRouter implements Router {
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'HTTPRoute',
       metadata: {
-        name: n.apex,
+        name: n.route,
         namespace: canary.metadata.namespace,
         labels: { ...existing?.metadata.labels, ...apexMeta.labels },
         // foreign annotations are preserved, as Flagger does
@@ -251,29 +257,15 @@ export class GatewayHTTPRouteRouter implements Router {
     };
   }
 
-  private async write(want: HTTPRoute, have: HTTPRoute | undefined): Promise<void> {
-    const decoded = decodeResource(structuredClone(want));
-    const normal = decoded.ok ? (decoded.object as HTTPRoute) : want;
-    if (
-      have &&
-      JSON.stringify(have.spec) === JSON.stringify(normal.spec) &&
-      JSON.stringify(have.metadata.labels ?? {}) === JSON.stringify(normal.metadata.labels ?? {}) &&
-      JSON.stringify(have.metadata.annotations ?? {}) === JSON.stringify(normal.metadata.annotations ?? {})
-    ) {
-      return;
-    }
-    await this.store.apply(want, { manager: MANAGED_BY });
-  }
-
   async reconcile(canary: Canary): Promise<void> {
     const have = this.current(canary);
     const weights = this.getRoutes(canary) ?? { primary: 100, canary: 0 };
-    await this.write(this.desired(canary, weights, have, sessionCookiesOf(canary.status)), have);
+    await writeRoute(this.store, this.desired(canary, weights, have, sessionCookiesOf(canary.status)), have);
   }
 
   async setRoutes(canary: Canary, weights: RouteWeights, cookies?: SessionCookies): Promise<void> {
     const have = this.current(canary);
-    await this.write(this.desired(canary, weights, have, cookies ?? sessionCookiesOf(canary.status)), have);
+    await writeRoute(this.store, this.desired(canary, weights, have, cookies ?? sessionCookiesOf(canary.status)), have);
   }
 
   /**
@@ -285,31 +277,14 @@ export class GatewayHTTPRouteRouter implements Router {
     const route = this.current(canary);
     if (!route) return;
     const { primary } = this.names(canary);
-    if (!route.spec.rules.some((r) => (r.backendRefs ?? []).some((b) => b.name === primary))) return;
+    if (!routesToPrimary(route.spec.rules, primary)) return;
     await this.store.delete('HTTPRoute', canary.metadata.namespace, route.metadata.name);
   }
 
-  /**
-   * Weights and mirroring read back from the weighted rule: the last rule with both the primary and the
-   * canary backendRef (session-affinity rules come before it, the A/B primary-only rule after it).
-   */
+  /** weights and mirroring read back from the route's weighted rule (`readWeights`) */
   getRoutes(canary: Canary): RouteWeights | undefined {
     const route = this.current(canary);
-    if (!route) return undefined;
-    const n = this.names(canary);
-    const both = route.spec.rules.filter((r) => {
-      const names = (r.backendRefs ?? []).map((b) => b.name);
-      return names.includes(n.primary) && names.includes(n.canary);
-    });
-    const rule = both[both.length - 1] ?? route.spec.rules[0];
-    const refs = rule?.backendRefs ?? [];
-    const primary = refs.find((r) => r.name === n.primary);
-    const canaryRef = refs.find((r) => r.name === n.canary);
-    if (!primary && !canaryRef) return undefined;
-    const mirrors = (filters: HTTPRouteFilter[] | undefined) =>
-      (filters ?? []).some((f) => f.type === 'RequestMirror' && f.requestMirror?.backendRef.name === n.canary);
-    const mirrored = mirrors(rule?.filters) || mirrors(primary?.filters);
-    return { primary: primary?.weight ?? 0, canary: canaryRef?.weight ?? 0, ...(mirrored ? { mirrored } : {}) };
+    return route ? readWeights(route.spec.rules, this.names(canary)) : undefined;
   }
 }
 

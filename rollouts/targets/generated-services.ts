@@ -39,10 +39,21 @@ export function discoveredPorts(canary: Canary, containers: readonly TargetConta
     .map(([name, port]) => ({ name, port, targetPort: port, protocol: 'TCP' as const }));
 }
 
+/** one of `service.ports` (Flagger's PR #1809) as a Service port */
+function listedPort(p: NonNullable<Canary['spec']['service']['ports']>[number]): ServicePort {
+  return {
+    name: p.name,
+    port: p.port,
+    targetPort: p.targetPort ?? p.port,
+    protocol: p.protocol,
+    ...(p.appProtocol !== undefined ? { appProtocol: p.appProtocol } : {}),
+  };
+}
+
 /**
  * The Services Flagger generates for a canary (`KubernetesDefaultRouter.reconcileService`): `<apex>-primary`
  * and `<apex>-canary`, and the apex itself pointed at the primary pods. Each has the canary's port (plus
- * the discovered ones with `portDiscovery`), `clusterIP: None` with `headless`, the
+ * the discovered ones with `portDiscovery`; exactly `service.ports` when given), `clusterIP: None` with `headless`, the
  * `trafficDistribution`, and the labels and annotations of `service.primary|canary|apex`. On a Service
  * the controller owns, the keys listed in `service.unmanagedMetadata` keep the values others gave them.
  */
@@ -101,7 +112,11 @@ export class GeneratedServices {
       protocol: 'TCP',
       ...(svc.appProtocol !== undefined ? { appProtocol: svc.appProtocol } : {}),
     };
-    const ports = svc.portDiscovery ? [port, ...discoveredPorts(canary, target.containers)] : [port];
+    const ports = svc.ports
+      ? svc.ports.map(listedPort)
+      : svc.portDiscovery
+        ? [port, ...discoveredPorts(canary, target.containers)]
+        : [port];
     const m = meta(extra);
     const { key } = target.label;
     return {

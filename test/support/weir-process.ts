@@ -5,6 +5,7 @@ import { join } from 'node:path';
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const WEIR_BIN = join(ROOT, 'bin', 'weir.js');
 export const SAMPLE_APP = join(ROOT, 'dist', 'samples', 'app', 'server.js');
+export const SAMPLE_GREETER = join(ROOT, 'dist', 'samples', 'app', 'greeter.js');
 
 export interface RunResult {
   code: number | null;

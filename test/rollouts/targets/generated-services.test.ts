@@ -41,6 +41,22 @@ describe("generated Services (Flagger's KubernetesDefaultRouter)", () => {
     }
   });
 
+  it('service.ports: the generated Services carry exactly the listed ports, over portDiscovery', async () => {
+    const { get } = await setup({
+      portDiscovery: true,
+      ports: [
+        { name: 'http', port: 9898 },
+        { name: 'grpc', port: 9999, targetPort: 'grpc', appProtocol: 'grpc' },
+      ],
+    });
+    for (const name of ['podinfo', 'podinfo-primary', 'podinfo-canary']) {
+      expect(get(name).spec.ports.map((p) => [p.name, p.port, p.targetPort, p.appProtocol])).toEqual([
+        ['http', 9898, 9898, undefined],
+        ['grpc', 9999, 'grpc', 'grpc'],
+      ]);
+    }
+  });
+
   it('without portDiscovery only the service port', async () => {
     const { get } = await setup({});
     expect(get('podinfo-canary').spec.ports.map((p) => p.name)).toEqual(['http']);
