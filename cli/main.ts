@@ -86,6 +86,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .option('--pod <name>')
     .option('--deployment <name>')
+    .option('--pod-labels <key=value,...>', "the pod's labels, which source-label route rules select on")
     .option('--service-account <name>', "the workload's service account, part of its identity", 'default')
     .option(
       '--identity-token-file <file>',

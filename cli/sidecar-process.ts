@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { podLabelsFlag } from './proxy/pod-labels.js';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -77,6 +78,7 @@ export function sidecarProcesses(options: SidecarProcessesOptions): SidecarProce
       '--namespace', pod.namespace,
       '--deployment', pod.deployment,
       '--pod', pod.name,
+      '--pod-labels', podLabelsFlag(pod.labels),
       '--service-account', pod.serviceAccount,
       '--identity-token-file', tokenFile,
       '--trust-anchors', anchors,

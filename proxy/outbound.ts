@@ -53,6 +53,8 @@ export interface OutboundProxyOptions {
   namespace?: string;
   deployment?: string;
   pod?: string;
+  /** the proxy's own workload's pod labels: route rules scoped by source labels (`weir.io/source-labels`) */
+  workloadLabels?: Readonly<Record<string, string>>;
   /** admin server (default 127.0.0.1, port 0 = a free port) */
   adminHost?: string;
   adminPort?: number;
@@ -320,7 +322,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
   }
 
   async function apply(snapshot: MeshSnapshot): Promise<void> {
-    const tables = compileRoutingTables(snapshot, options.namespace);
+    const tables = compileRoutingTables(snapshot, { namespace: options.namespace, labels: options.workloadLabels });
     const services = new ServiceIndex(snapshot.services);
     const endpoints = new Map<string, ServicePortEndpoints>();
     for (const e of snapshot.endpoints) endpoints.set(endpointsKey(e.namespace, e.service, e.port), e);

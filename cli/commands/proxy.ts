@@ -1,3 +1,4 @@
+import { parsePodLabels } from '../proxy/pod-labels.js';
 import {
   startInboundProxy,
   startOutboundProxy,
@@ -43,6 +44,8 @@ export interface ProxyOptions {
   outboundProxyPort?: string;
   /** where `weir up` listens for Services without a cluster IP (what the forward proxy maps from) */
   serviceHost?: string;
+  /** `key=value,...`: the pod's labels, which source-label route rules select on */
+  podLabels?: string;
 }
 
 interface Ports {
@@ -104,6 +107,11 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
   const port = ports(opts);
   if (typeof port === 'string') {
     warn(port);
+    return 2;
+  }
+  const podLabels = parsePodLabels(opts.podLabels);
+  if (typeof podLabels === 'string') {
+    warn(podLabels);
     return 2;
   }
   const workload = { namespace: opts.namespace, deployment: opts.deployment, pod: opts.pod };
@@ -175,6 +183,7 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
       configSource: source,
       host: opts.outboundHost,
       ...workload,
+      ...(podLabels !== undefined ? { workloadLabels: podLabels } : {}),
       ...tracing,
       ...identityOptions,
       ...(port.outboundProxy !== undefined ? { ephemeralPorts: true } : {}),

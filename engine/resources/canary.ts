@@ -462,12 +462,5 @@ export function canaryWarnings(canary: Canary): FieldWarning[] {
         message: `"${m.name}" is not a builtin metric and has neither query nor templateRef: its check will fail`,
       });
   });
-  spec.analysis?.match?.forEach((m, i) => {
-    if (m.sourceLabels !== undefined)
-      out.push({
-        path: `spec.${where}.match[${i}].sourceLabels`,
-        message: `${compat} not matched yet: Weir's proxies do not know the calling workload's labels`,
-      });
-  });
   return out;
 }

@@ -11,3 +11,4 @@ export * from './cors.js';
 export * from './filters.js';
 export * from './policy.js';
 export * from './grpc.js';
+export * from './source-labels.js';

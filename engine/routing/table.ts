@@ -7,6 +7,7 @@ import { compilePolicy, describePolicy, type RoutePolicy } from './policy.js';
 import { comparePrecedence, creationTime, type RankedMatch } from './precedence.js';
 import { LazyQuery, pathEnd, type RoutableRequest } from './request.js';
 import { SmoothWeighted } from './weighted.js';
+import { ruleAppliesTo, sourceSelectors, type ClientWorkload } from './source-labels.js';
 
 /** A backendRef of a rule with its own filters (applied only when it is picked). */
 export interface RoutedBackend extends RuleBackend {
@@ -198,16 +199,17 @@ function compileRule(
 }
 
 /**
- * Compile the routing table of one Service port. `clientNamespace` is the namespace of the proxy's own
- * workload: consumer routes in that namespace replace the Service's producer routes (GAMMA).
+ * Compile the routing table of one Service port for a client: the proxy's own workload, whose namespace's
+ * consumer routes replace the Service's producer routes (GAMMA) and whose labels select the rules scoped by
+ * source labels (`source-labels.ts`).
  */
 export function compileRoutingTable(
   parent: ServicePortRef,
   inputs: RoutingInputs,
-  clientNamespace?: string,
+  client?: ClientWorkload,
   services: ServiceIndex = new ServiceIndex(inputs.services),
 ): RoutingTable {
-  const routes = routesForServicePort(inputs.httpRoutes, parent, clientNamespace);
+  const routes = routesForServicePort(inputs.httpRoutes, parent, client?.namespace);
   const targets = new BackendResolver(services);
   const warnings: string[] = [];
   if (routes.length === 0) {
@@ -237,7 +239,9 @@ export function compileRoutingTable(
     const ns = routeNamespace(route);
     const routeKey = `${ns}/${route.metadata.name}`;
     const created = creationTime(route.metadata.creationTimestamp);
+    const selectors = sourceSelectors(route, warnings);
     route.spec.rules.forEach((rule, ruleIndex) => {
+      if (!ruleAppliesTo(rule, selectors, client)) return;
       const compiled = compileRule(routeKey, ruleIndex, rule, ns, parent.port, targets, warnings);
       rules.push(compiled);
       const matches = rule.matches && rule.matches.length > 0 ? rule.matches : [undefined];
@@ -254,7 +258,7 @@ export function compileRoutingTable(
 }
 
 /** One table per port of every Service in `inputs`. */
-export function compileRoutingTables(inputs: RoutingInputs, clientNamespace?: string): RoutingTable[] {
+export function compileRoutingTables(inputs: RoutingInputs, client?: ClientWorkload): RoutingTable[] {
   const services = new ServiceIndex(inputs.services);
-  return servicePorts(inputs.services).map((parent) => compileRoutingTable(parent, inputs, clientNamespace, services));
+  return servicePorts(inputs.services).map((parent) => compileRoutingTable(parent, inputs, client, services));
 }

@@ -21,6 +21,7 @@ import {
 } from '../../engine/resources/index.js';
 import type { ResourceStore } from '../../controlplane/store/resource-store.js';
 import { apexServiceName } from '../targets/deployment.js';
+import { SOURCE_LABELS_ANNOTATION } from '../../engine/routing/index.js';
 import type { Router } from './router.js';
 import { mainPort, type RoutedPort } from './routed-ports.js';
 import { readWeights, routesToPrimary, writeRoute } from './route-object.js';
@@ -229,8 +230,20 @@ export class GatewayHTTPRouteRouter implements Router {
       ruleFilters,
     );
     const rules: HTTPRouteRule[] = [...sticky, weighted];
+    const sources: Record<string, Record<string, string>> = {};
     if (strategy === 'ab-testing' && analysis?.match?.length) {
-      weighted.matches = mergeMatches(analysis.match.map(toGatewayMatch), serviceMatches);
+      if (analysis.match.some((m) => m.sourceLabels !== undefined)) {
+        // Istio's sourceLabels scope one match each: a weighted rule per match, named, and the scoped ones listed
+        // for the client proxies (engine/routing/source-labels.ts)
+        rules.splice(rules.indexOf(weighted), 1);
+        analysis.match.forEach((m, i) => {
+          const name = `ab-match-${i}`;
+          if (m.sourceLabels !== undefined) sources[name] = { ...m.sourceLabels };
+          rules.push({ name, ...weighted, matches: mergeMatches([toGatewayMatch(m)], serviceMatches) });
+        });
+      } else {
+        weighted.matches = mergeMatches(analysis.match.map(toGatewayMatch), serviceMatches);
+      }
       rules.push({
         matches,
         ...(svcFilters.length > 0 ? { filters: svcFilters } : {}),
@@ -247,7 +260,7 @@ export class GatewayHTTPRouteRouter implements Router {
         namespace: canary.metadata.namespace,
         labels: { ...existing?.metadata.labels, ...apexMeta.labels },
         // foreign annotations are preserved, as Flagger does
-        annotations: { ...existing?.metadata.annotations, ...apexMeta.annotations },
+        annotations: withSourceLabels({ ...existing?.metadata.annotations, ...apexMeta.annotations }, sources),
       },
       spec: {
         parentRefs,
@@ -286,6 +299,15 @@ export class GatewayHTTPRouteRouter implements Router {
     const route = this.current(canary);
     return route ? readWeights(route.spec.rules, this.names(canary)) : undefined;
   }
+}
+
+/** the route's annotations with the source-label scopes of its rules (none: the annotation goes) */
+function withSourceLabels(
+  annotations: Record<string, string>,
+  sources: Record<string, Record<string, string>>,
+): Record<string, string> {
+  const { [SOURCE_LABELS_ANNOTATION]: _old, ...rest } = annotations;
+  return Object.keys(sources).length > 0 ? { ...rest, [SOURCE_LABELS_ANNOTATION]: JSON.stringify(sources) } : rest;
 }
 
 /** a `Cookie` header regex match for one `name=value` cookie */
