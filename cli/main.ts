@@ -1,15 +1,15 @@
 import { Command, CommanderError } from 'commander';
-import { applyCommand } from './commands/apply.js';
-import { addControlCommands } from './commands/control.js';
+import { addControlCommands } from './commands/canary-actions.js';
 import { addLoadtesterCommand } from './commands/loadtester.js';
-import { deleteCommand, type DeleteOptions } from './commands/delete.js';
-import { describeCommand } from './commands/describe.js';
-import { gateCommand, type GateOptions } from './commands/gate.js';
-import { logsCommand, type LogsOptions } from './commands/logs.js';
-import { getCommand } from './commands/get.js';
-import { DEFAULT_TIMEOUT, waitCommand, type WaitOptions } from './commands/wait.js';
-import { validateCommand } from './commands/validate.js';
+import type { DeleteOptions } from './commands/delete.js';
+import type { GateOptions } from './commands/gate.js';
+import type { getCommand as GetCommand } from './commands/get.js';
+import type { LogsOptions } from './commands/logs.js';
+import type { WaitOptions } from './commands/wait.js';
 import { weirVersion } from './version.js';
+
+// Each command's module is imported when it runs: a `weir proxy` sidecar starts without loading the rest
+// of the CLI (README, "The mesh": start-up time).
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -41,6 +41,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--issuer-cert <file>', 'the identity issuer certificate, signed by the trust anchor (PEM)')
     .option('--issuer-key <file>', "the issuer's ECDSA P-256 private key (PEM)")
     .option(
+      '--identity-cert-lifetime <duration>',
+      "lifetime of the sidecars' certificates, a Go duration of at least 1s (default 24h; short ones for tests)",
+    )
+    .option(
       '--sidecars <mode>',
       'process: a weir proxy process per pod with identity and mTLS (default); in-process: inbound proxies in this process',
     )
@@ -58,6 +62,7 @@ export async function main(argv: string[]): Promise<number> {
           issuerCert?: string;
           issuerKey?: string;
           sidecars?: string;
+          identityCertLifetime?: string;
         },
       ) => {
         const { upCommand } = await import('./commands/up.js');
@@ -94,6 +99,10 @@ export async function main(argv: string[]): Promise<number> {
     )
     .option('--trust-anchors <file>', 'the PEM roots that certificates are checked against')
     .option(
+      '--identity-min-refresh <duration>',
+      'renew the certificate no sooner than this (default 10s; weir up lowers it for short --identity-cert-lifetime)',
+    )
+    .option(
       '--outbound-proxy-port <port>',
       "serve the app's HTTP_PROXY on 127.0.0.1:PORT (0: a free port); Service listeners then take free ports",
     )
@@ -110,6 +119,7 @@ export async function main(argv: string[]): Promise<number> {
     .requiredOption('-f, --filename <file>', 'manifest file or folder (repeatable; - for stdin)', collect, [])
     .option(...apiOption)
     .action(async (opts: { filename: string[]; api?: string }) => {
+      const { applyCommand } = await import('./commands/apply.js');
       code = await applyCommand(opts.filename, opts);
     });
 
@@ -124,7 +134,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('-o, --output <format>', 'json | yaml | wide | name')
     .option('-w, --watch', 'after the list, print one line per change until interrupted')
     .option(...apiOption)
-    .action(async (kind: string, name: string | undefined, opts: Parameters<typeof getCommand>[2]) => {
+    .action(async (kind: string, name: string | undefined, opts: Parameters<typeof GetCommand>[2]) => {
+      const { getCommand } = await import('./commands/get.js');
       code = await getCommand(kind, name, opts);
     });
 
@@ -136,6 +147,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-n, --namespace <ns>', 'namespace', 'default')
     .option(...apiOption)
     .action(async (kind: string, name: string, opts: { namespace?: string; api?: string }) => {
+      const { describeCommand } = await import('./commands/describe.js');
       code = await describeCommand(kind, name, opts);
     });
 
@@ -147,10 +159,11 @@ export async function main(argv: string[]): Promise<number> {
       "block until the Canary's run of the current template is promoted, failed or in a phase: exit 0 met, 1 opposite outcome, 2 timeout",
     )
     .requiredOption('--for <condition>', 'promoted | failed | phase=P')
-    .option('--timeout <duration>', 'how long to wait (a Go duration)', DEFAULT_TIMEOUT)
+    .option('--timeout <duration>', 'how long to wait (a Go duration)', '10m')
     .option('-n, --namespace <ns>', 'namespace', 'default')
     .option(...apiOption)
     .action(async (kind: string, name: string, opts: WaitOptions) => {
+      const { waitCommand } = await import('./commands/wait.js');
       code = await waitCommand(kind, name, opts);
     });
 
@@ -163,6 +176,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--ignore-not-found', 'an object that does not exist is not an error')
     .option(...apiOption)
     .action(async (args: string[], opts: DeleteOptions) => {
+      const { deleteCommand } = await import('./commands/delete.js');
       code = await deleteCommand(args, opts);
     });
 
@@ -175,6 +189,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--tail <lines>', 'only the last N lines')
     .option(...apiOption)
     .action(async (pod: string, opts: LogsOptions) => {
+      const { logsCommand } = await import('./commands/logs.js');
       code = await logsCommand(pod, opts);
     });
 
@@ -188,6 +203,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--loadtester <url>', "the loadtester (default: $WEIR_LOADTESTER, else the running instance's)")
     .option(...apiOption)
     .action(async (action: string, name: string, opts: GateOptions) => {
+      const { gateCommand } = await import('./commands/gate.js');
       code = await gateCommand(action, name, opts);
     });
 
@@ -196,6 +212,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('check manifests; exit non-zero on any error, one line per error naming the file and field path')
     .requiredOption('-f, --filename <file>', 'manifest file or folder (repeatable)', collect, [])
     .action(async (opts: { filename: string[] }) => {
+      const { validateCommand } = await import('./commands/validate.js');
       code = await validateCommand(opts.filename);
     });
 

@@ -115,6 +115,10 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
             stateDir: store.stateDir,
             identity,
             serviceHost: options.serviceHost ?? '127.0.0.1',
+            // a certificate shorter-lived than the proxy's min refresh (10 s) is renewed at 70 % of its life all the same
+            ...(options.leafLifetimeMs !== undefined
+              ? { identityMinRefreshMs: Math.max(100, Math.min(10_000, Math.floor(options.leafLifetimeMs / 10))) }
+              : {}),
             logger: logger.child('sidecars'),
           })
         : undefined;

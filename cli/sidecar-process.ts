@@ -4,7 +4,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ProcessLedger } from '../controlplane/runtime/process-ledger.js';
-import type { Sidecar, SidecarFactory, SidecarPod } from '../controlplane/runtime/types.js';
+import type { Sidecar, SidecarContainerStatus, SidecarFactory, SidecarPod } from '../controlplane/runtime/types.js';
 import type { Logger } from './logger.js';
 import type { MeshIdentity } from './mesh-identity.js';
 import { projectRoot } from './project-root.js';
@@ -20,6 +20,8 @@ export interface SidecarProcessesOptions {
   logger: Logger;
   /** a sidecar's first `ready` line (certified, configured): default 30 s */
   readyTimeoutMs?: number;
+  /** `--identity-min-refresh` of every sidecar (default: the proxy's, 10 s); lower with short certificates */
+  identityMinRefreshMs?: number;
   /** restart back-off after a sidecar died: doubles from initialMs up to maxMs; default 1 s to 10 s */
   backoff?: { initialMs?: number; maxMs?: number };
 }
@@ -71,6 +73,12 @@ export function sidecarProcesses(options: SidecarProcessesOptions): SidecarProce
     let stopped = false;
     let backoffMs = options.backoff?.initialMs ?? 1000;
     let restartTimer: NodeJS.Timeout | undefined;
+    // what the Pod shows of this container (containerStatuses[] `weir-proxy`), as the kubelet counts
+    let up = false;
+    let restartCount = 0;
+    let startedAt = new Date().toISOString();
+    let waiting: { reason: string; message: string } | undefined;
+    let lastTermination: Record<string, unknown> | undefined;
 
     const args = (): string[] => [
       'proxy',
@@ -87,6 +95,9 @@ export function sidecarProcesses(options: SidecarProcessesOptions): SidecarProce
       '--admin-port', String(ports.admin),
       '--outbound-proxy-port', String(ports.outboundProxy),
       '--service-host', options.serviceHost,
+      ...(options.identityMinRefreshMs !== undefined
+        ? ['--identity-min-refresh', `${options.identityMinRefreshMs}ms`]
+        : []),
     ]; // prettier-ignore
 
     /** one run: resolves once it printed its ready line, rejects if it exits or times out first */
@@ -95,6 +106,8 @@ export function sidecarProcesses(options: SidecarProcessesOptions): SidecarProce
         log.write(`${new Date().toISOString()} --- starting weir ${args().join(' ')}\n`);
         const c = spawn(process.execPath, [bin, ...args()], { stdio: ['ignore', 'pipe', 'pipe'] });
         child = c;
+        startedAt = new Date().toISOString();
+        waiting = undefined;
         running.add(c);
         if (c.pid !== undefined) ledger.add(c.pid);
         let out = '';
@@ -128,6 +141,14 @@ export function sidecarProcesses(options: SidecarProcessesOptions): SidecarProce
         });
         c.once('exit', (code, signal) => {
           running.delete(c);
+          up = false;
+          lastTermination = {
+            exitCode: code ?? 137,
+            reason: code === 0 ? 'Completed' : 'Error',
+            startedAt,
+            finishedAt: new Date().toISOString(),
+            ...(signal ? { signal } : {}),
+          };
           if (c.pid !== undefined) ledger.remove(c.pid);
           log.write(
             `${new Date().toISOString()} --- sidecar ${signal ? `killed by ${signal}` : `exited with code ${code}`}\n`,
@@ -139,18 +160,21 @@ export function sidecarProcesses(options: SidecarProcessesOptions): SidecarProce
         });
       });
 
-    const tell = (up: boolean): void => {
-      for (const l of healthListeners) l(up);
+    const tell = (isUp: boolean): void => {
+      up = isUp;
+      for (const l of healthListeners) l(isUp);
     };
     /** a sidecar that dies is restarted like a container: back-off, same ports; down meanwhile */
     const died = (): void => {
       tell(false);
       const delay = backoffMs;
       backoffMs = Math.min(backoffMs * 2, options.backoff?.maxMs ?? 10_000);
+      waiting = { reason: 'CrashLoopBackOff', message: `back-off ${delay} ms restarting failed container weir-proxy` };
       options.logger.warn(`${pod.namespace}/${pod.name}: sidecar exited; restarting in ${delay} ms`);
       restartTimer = setTimeout(() => {
         restartTimer = undefined;
         if (stopped) return;
+        restartCount++;
         run().then(
           () => {
             if (stopped) return;
@@ -183,11 +207,20 @@ export function sidecarProcesses(options: SidecarProcessesOptions): SidecarProce
 
     try {
       await run();
+      up = true;
     } catch (err) {
       await stop();
       throw err;
     }
+    const status = (): SidecarContainerStatus => ({
+      ready: up,
+      started: child !== undefined && child.exitCode === null && child.signalCode === null,
+      restartCount,
+      state: waiting !== undefined ? { waiting: { ...waiting } } : { running: { startedAt } },
+      ...(lastTermination !== undefined ? { lastState: { terminated: { ...lastTermination } } } : {}),
+    });
     const sidecar: Sidecar = {
+      status,
       inboundPort: ports.inbound,
       adminPort: ports.admin,
       outboundProxy: `127.0.0.1:${ports.outboundProxy}`,

@@ -1,16 +1,11 @@
-import type { Command } from 'commander';
 import type { ResourceStore } from '../../controlplane/store/resource-store.js';
 import { ACTION_ANNOTATION, isManualAction, withManualRequest, withSuspend } from '../../engine/canary/index.js';
 import type { Canary } from '../../engine/resources/index.js';
 import { ApiClient, ApiError } from '../api-client.js';
 import { resolveApiUrl } from '../instance-file.js';
+import type { CanaryAction } from './canary-actions.js';
 
-export const canaryActions = ['promote', 'abort', 'pause', 'resume', 'retry'] as const;
-export type CanaryAction = (typeof canaryActions)[number];
-
-export function isCanaryAction(s: string): s is CanaryAction {
-  return (canaryActions as readonly string[]).includes(s);
-}
+export { canaryActions, isCanaryAction, type CanaryAction } from './canary-actions.js';
 
 export interface ActionRequested {
   action: CanaryAction;
@@ -86,32 +81,5 @@ export async function controlCommand(
     }
     console.error(`weir ${action}: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
-  }
-}
-
-const descriptions: Record<CanaryAction, string> = {
-  promote: 'promote the canary now, skipping the remaining analysis steps and gates',
-  abort: 'roll the canary back now (Failed); the revision is not retried until its template changes',
-  pause: 'pause the canary (spec.suspend: true): weights and phase stay where they are',
-  resume: 'resume a paused canary (spec.suspend: false)',
-  retry: 'run the analysis of a Failed revision again, without changing its template',
-};
-
-/** the five commands, for cli/main.ts */
-export function addControlCommands(
-  program: Command,
-  apiOption: readonly [string, string],
-  setCode: (code: number) => void,
-): void {
-  for (const action of canaryActions) {
-    program
-      .command(action)
-      .argument('<name>', 'the Canary')
-      .description(descriptions[action])
-      .option('-n, --namespace <ns>', 'namespace', 'default')
-      .option(...apiOption)
-      .action(async (name: string, opts: { namespace?: string; api?: string }) => {
-        setCode(await controlCommand(action, name, opts));
-      });
   }
 }

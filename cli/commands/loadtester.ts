@@ -1,8 +1,5 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { fileGatePersistence } from '../../rollouts/loadtester/gates.js';
-import { startLoadTester } from '../../rollouts/loadtester/server.js';
-import { createLogger } from '../logger.js';
 
 export interface LoadtesterOptions {
   port: number;
@@ -18,6 +15,12 @@ export async function loadtesterCommand(opts: LoadtesterOptions): Promise<number
     console.error(`weir loadtester: --port must be a port number, got ${String(opts.port)}`);
     return 2;
   }
+  // imported here: cli/main.ts registers this command without loading the loadtester (express)
+  const [{ fileGatePersistence }, { startLoadTester }, { createLogger }] = await Promise.all([
+    import('../../rollouts/loadtester/gates.js'),
+    import('../../rollouts/loadtester/server.js'),
+    import('../logger.js'),
+  ]);
   const logger = createLogger();
   const lt = await startLoadTester({
     host: opts.host,

@@ -40,6 +40,8 @@ export interface ProxyOptions {
   trustAnchors?: string;
   /** the inbound side refuses clients that prove no mesh identity */
   requireIdentity?: boolean;
+  /** the shortest wait before renewing the certificate, a Go duration (default 10s) */
+  identityMinRefresh?: string;
   /** serve the app's HTTP_PROXY here (0: a free port); the Service listeners then take free ports */
   outboundProxyPort?: string;
   /** where `weir up` listens for Services without a cluster IP (what the forward proxy maps from) */
@@ -70,6 +72,24 @@ function warn(line: string): void {
 
 function listenerName(l: ListenerInfo): string {
   return `${l.namespace}/${l.service}:${l.port}`;
+}
+
+/** Linkerd's proxy identity metrics: certificates obtained so far, and when the one in use expires */
+function identityMetrics(identity: WorkloadIdentity, refreshes: number): string {
+  const current = identity.current();
+  return [
+    '# HELP identity_cert_refresh_count The number of certificates this proxy got from the identity service.',
+    '# TYPE identity_cert_refresh_count counter',
+    `identity_cert_refresh_count ${refreshes}`,
+    ...(current !== undefined
+      ? [
+          '# HELP identity_cert_expiration_timestamp_seconds When the certificate in use expires.',
+          '# TYPE identity_cert_expiration_timestamp_seconds gauge',
+          `identity_cert_expiration_timestamp_seconds ${current.notAfter / 1000}`,
+        ]
+      : []),
+    '',
+  ].join('\n');
 }
 
 /** the port flags as numbers, or what is wrong with them */
@@ -137,12 +157,6 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
     settled: () => outbound?.settled() ?? Promise.resolve(),
     announceListeners,
   };
-  const origin: ConfigOrigin | undefined =
-    opts.controlPlane !== undefined
-      ? await openControlPlaneOrigin(opts.controlPlane, workload, hooks)
-      : await openFileOrigin(opts.config!, hooks);
-  if (origin === undefined) return 2;
-  const source = origin.source;
 
   let identity: WorkloadIdentity | undefined;
   if (opts.identityTokenFile !== undefined) {
@@ -158,11 +172,26 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
       );
     } catch (err) {
       warn((err as Error).message);
-      origin.close();
       return 2;
     }
   }
+  // the identity is asked for first: its key, CSR and certificate are made while the configuration comes
+  const origin: ConfigOrigin | undefined =
+    opts.controlPlane !== undefined
+      ? await openControlPlaneOrigin(opts.controlPlane, workload, hooks)
+      : await openFileOrigin(opts.config!, hooks);
+  if (origin === undefined) {
+    identity?.close();
+    return 2;
+  }
+  const source = origin.source;
   const identityOptions = identity !== undefined ? { identity } : {};
+  // certificates obtained (the first included), as linkerd2-proxy's identity_cert_refresh_count
+  let refreshes = identity?.current() !== undefined ? 1 : 0;
+  identity?.onUpdate((m) => {
+    refreshes++;
+    if (refreshes > 1) say(`identity ${m.identity} renewed (valid until ${new Date(m.notAfter).toISOString()})`);
+  });
 
   let inbound: InboundProxy | undefined;
   let forward: ForwardProxy | undefined;
@@ -220,6 +249,7 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
       host: HOST,
       port: port.admin ?? 0,
       sides: () => sides,
+      ...(identity !== undefined ? { metrics: () => identityMetrics(identity!, refreshes) } : {}),
       // not ready until certified: a sidecar without its certificate cannot take meshed traffic
       ready: () => !draining && (identity === undefined || identity.current() !== undefined),
       config: () => ({

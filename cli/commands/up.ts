@@ -5,6 +5,7 @@ import { kubeconfigFor } from '../../controlplane/api/kubeconfig.js';
 import { selfSignedServingCert } from '../../controlplane/api/serving-cert.js';
 import { AuthorityError } from '../../controlplane/identity/index.js';
 import { writeFileAtomic } from '../../controlplane/store/atomic.js';
+import { parseDurationMs } from '../../engine/resources/meta.js';
 import { forgetInstance, recordInstance } from '../instance-file.js';
 import { createLogger } from '../logger.js';
 import { startMesh } from '../mesh.js';
@@ -23,6 +24,8 @@ export interface UpOptions {
   issuerKey?: string;
   /** `process` (default): a sidecar process per pod with identity and mTLS; `in-process`: the former in-process inbound proxies */
   sidecars?: string;
+  /** lifetime of the sidecars' certificates, a Go duration (default 24h; at least 1s) */
+  identityCertLifetime?: string;
 }
 
 /** the three authority files, none, or what is wrong */
@@ -50,6 +53,16 @@ export async function upCommand(dir: string, opts: UpOptions): Promise<number> {
     console.error(`weir up: --sidecars must be process or in-process, got ${JSON.stringify(opts.sidecars)}`);
     return 2;
   }
+  let leafLifetimeMs: number | undefined;
+  if (opts.identityCertLifetime !== undefined) {
+    leafLifetimeMs = parseDurationMs(opts.identityCertLifetime);
+    if (leafLifetimeMs === undefined || !(leafLifetimeMs >= 1000)) {
+      console.error(
+        `weir up: --identity-cert-lifetime must be a Go duration of at least 1s (for example 30s or 24h), got ${JSON.stringify(opts.identityCertLifetime)}`,
+      );
+      return 2;
+    }
+  }
   const files = authorityFiles(opts);
   if (typeof files === 'string') {
     console.error(`weir up: ${files}`);
@@ -76,6 +89,7 @@ export async function upCommand(dir: string, opts: UpOptions): Promise<number> {
       logger,
       ...(opts.loadtesterPort !== undefined ? { loadtesterPort: opts.loadtesterPort } : {}),
       ...(files !== undefined ? { authorityFiles: files } : {}),
+      ...(leafLifetimeMs !== undefined ? { leafLifetimeMs } : {}),
       ...(opts.sidecars !== undefined ? { sidecars: opts.sidecars as 'process' | 'in-process' } : {}),
     });
   } catch (err) {

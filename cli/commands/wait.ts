@@ -15,6 +15,7 @@ export interface WaitOptions {
   api?: string;
 }
 
+/** the default of --timeout (cli/main.ts says it too) */
 const DEFAULT_TIMEOUT = '10m';
 
 /** `weir wait canary NAME --for=promoted|failed|phase=P [--timeout D]`: 0 met, 1 opposite/not found, 2 timeout/usage */

@@ -1,6 +1,9 @@
-import { FileConfigSource, MeshFileError, type FileReload } from '../../controlplane/discovery/index.js';
+import type { FileConfigSource, FileReload } from '../../controlplane/discovery/index.js';
 import type { ConfigSource, MeshSnapshot } from '../../engine/mesh/snapshot.js';
 import { checkAddress, GrpcConfigSource } from '../../proxy/control/index.js';
+
+// the file's reader (discovery, a memory store) is imported only by `--config`: a sidecar of weir up
+// (`--control-plane`) starts without it
 
 /** Where `weir proxy` gets its configuration: a file, or the control plane. */
 export interface ConfigOrigin {
@@ -50,6 +53,7 @@ export async function openFileOrigin(file: string, hooks: OriginHooks): Promise<
       hooks.say(`config ${r.file} applied (version ${r.version}, ${r.objects} objects)`);
     });
   };
+  const { FileConfigSource, MeshFileError } = await import('../../controlplane/discovery/index.js');
   let source: FileConfigSource;
   try {
     source = await FileConfigSource.open(file, { onReload });

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { identityName, isValidWorkload } from '../../controlplane/identity/names.js';
+import { parseDurationMs } from '../../engine/resources/meta.js';
 import { certifyOverGrpc } from '../../proxy/control/index.js';
 import type { WorkloadIdentity } from '../../proxy/identity/workload-identity.js';
 
@@ -11,12 +12,24 @@ export interface IdentityFlags {
   identityTokenFile?: string;
   trustAnchors?: string;
   requireIdentity?: boolean;
+  /** the shortest wait before a renewal, a Go duration (default 10s, Linkerd's min refresh) */
+  identityMinRefresh?: string;
+}
+
+/** `--identity-min-refresh` in ms, undefined when not given, NaN when malformed */
+function minRefreshMs(opts: IdentityFlags): number | undefined {
+  if (opts.identityMinRefresh === undefined) return undefined;
+  const ms = parseDurationMs(opts.identityMinRefresh);
+  return ms !== undefined && ms >= 1 ? ms : NaN;
 }
 
 /** what is wrong with the identity flags, or undefined */
 export function checkIdentityFlags(opts: IdentityFlags): string | undefined {
+  if (Number.isNaN(minRefreshMs(opts)))
+    return `--identity-min-refresh must be a positive Go duration (for example 500ms or 10s), got ${JSON.stringify(opts.identityMinRefresh)}`;
   if (opts.identityTokenFile === undefined) {
     if (opts.trustAnchors !== undefined) return '--trust-anchors needs --identity-token-file';
+    if (opts.identityMinRefresh !== undefined) return '--identity-min-refresh needs --identity-token-file';
     if (opts.requireIdentity === true) return '--require-identity needs an identity (--identity-token-file)';
     return undefined;
   }
@@ -52,6 +65,7 @@ export async function openWorkloadIdentity(
   }
   const tokenFile = opts.identityTokenFile;
   const { WorkloadIdentity } = await import('../../proxy/identity/workload-identity.js');
+  const minRefresh = minRefreshMs(opts);
   let source: WorkloadIdentity;
   try {
     source = new WorkloadIdentity({
@@ -67,6 +81,7 @@ export async function openWorkloadIdentity(
         }
       },
       certify: certifyOverGrpc(opts.controlPlane),
+      ...(minRefresh !== undefined ? { minRefreshMs: minRefresh } : {}),
       onError,
     });
   } catch (err) {

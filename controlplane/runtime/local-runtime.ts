@@ -25,6 +25,9 @@ import type { Sidecar, SidecarFactory } from './types.js';
 export const RUNTIME_MANAGER = 'runtime';
 /** Kubernetes' FallbackToLogsOnError: the last 2048 bytes or 80 lines of output, whichever is smaller. */
 const TERMINATION_MESSAGE_BYTES = 2048;
+/** the sidecar container of a meshed Pod (`linkerd-proxy` in an injected pod on a cluster) */
+export const SIDECAR_CONTAINER = 'weir-proxy';
+const SIDECAR_IMAGE = 'weir-proxy';
 function terminationMessage(tail: string): string {
   return tail.split('\n').slice(-81).join('\n').trim();
 }
@@ -446,7 +449,8 @@ export class LocalRuntime {
           if (inst.state === 'terminating') return;
           this.logLine(inst, up ? '--- sidecar ready again' : '--- sidecar died (restarting it)');
           inst.sidecarDown = !up;
-          this.applyReady(inst);
+          // the Pod shows the sidecar container's status (restarts) even when its readiness is unchanged
+          if (!this.applyReady(inst)) this.writePod(inst);
         });
         if (stopping(inst)) await inst.sidecar.close().catch(() => {});
       }
@@ -626,15 +630,17 @@ export class LocalRuntime {
     this.applyReady(inst);
   }
 
-  private applyReady(inst: Instance): void {
+  /** true when the pod's readiness changed (and the Pod was written) */
+  private applyReady(inst: Instance): boolean {
     const ready = inst.appReady && !inst.sidecarDown && inst.state !== 'terminating';
-    if (inst.ready === ready) return;
+    if (inst.ready === ready) return false;
     inst.ready = ready;
     inst.readySince = ready ? Date.now() : undefined;
     inst.readyTransition = Date.now();
     this.logLine(inst, `--- ${ready ? 'ready' : 'not ready'}`);
     this.writePod(inst);
     this.reconcileSoon();
+    return true;
   }
 
   /**
@@ -744,17 +750,26 @@ export class LocalRuntime {
     const containerStatus: Record<string, unknown> = {
       name: inst.container.name,
       image: inst.container.image ?? '',
-      ready: inst.ready,
+      // the app container's own readiness (its probe); the pod's also needs the sidecar container's
+      ready: inst.appReady && inst.state !== 'terminating',
       started: inst.child !== undefined,
       restartCount: inst.restartCount,
       state,
     };
     if (inst.lastTermination) containerStatus.lastState = { terminated: { ...inst.lastTermination } };
+    const spec = structuredClone(inst.template.spec) as Pod['spec'];
+    const statuses = [containerStatus as { name: string; restartCount: number; ready: boolean }];
+    // a sidecar process is the pod's second container, as `linkerd-proxy` in an injected pod (README, "The mesh")
+    const sidecar = inst.sidecar?.status?.();
+    if (sidecar !== undefined) {
+      spec.containers = [...spec.containers, { name: SIDECAR_CONTAINER, image: SIDECAR_IMAGE }];
+      statuses.push({ name: SIDECAR_CONTAINER, image: SIDECAR_IMAGE, ...sidecar } as (typeof statuses)[number]);
+    }
     const pod: Pod = {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: metadata as Pod['metadata'],
-      spec: structuredClone(inst.template.spec) as Pod['spec'],
+      spec,
       status: {
         phase: inst.child || inst.lastTermination ? 'Running' : 'Pending',
         podIP: '127.0.0.1',
@@ -766,7 +781,7 @@ export class LocalRuntime {
           { type: 'ContainersReady', status: readyStatus, lastTransitionTime: transition },
           { type: 'Ready', status: readyStatus, lastTransitionTime: transition },
         ],
-        containerStatuses: [containerStatus as { name: string; restartCount: number; ready: boolean }],
+        containerStatuses: statuses,
       },
     };
     return pod;

@@ -21,6 +21,11 @@ export interface Sidecar {
   meshed?: boolean;
   /** told when the sidecar dies (false; it is being restarted) and when it is back (true) */
   onHealth?(listener: (up: boolean) => void): void;
+  /**
+   * a sidecar that is a container of its own (a process): its entry in the Pod's `containerStatuses`, as the
+   * kubelet reports the `linkerd-proxy` container of an injected pod; the Pod then lists it as a second container
+   */
+  status?(): SidecarContainerStatus;
   close(): Promise<void>;
 }
 
@@ -29,3 +34,14 @@ export interface Sidecar {
  * or nothing (then traffic goes straight to the app and no admin port is announced).
  */
 export type SidecarFactory = (pod: SidecarPod) => Promise<Sidecar>;
+
+/** The `containerStatuses[]` entry of a sidecar container (`weir-proxy`), less its name and image. */
+export interface SidecarContainerStatus {
+  ready: boolean;
+  started: boolean;
+  restartCount: number;
+  /** `{ running: { startedAt } }`, or `{ waiting: { reason, message } }` between a death and the next start */
+  state: Record<string, unknown>;
+  /** `{ terminated: { exitCode, reason, finishedAt, signal? } }` once it has died */
+  lastState?: Record<string, unknown>;
+}

@@ -183,11 +183,12 @@ describe('the operator CLI over a running weir up', () => {
         return /CrashLoopBackOff\s+[1-9]\d* \(\d+s ago\)/.test(r.stdout) ? r.stdout : undefined;
       });
       expect(rows.split('\n')[0]).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/);
-      expect(rows).toMatch(/^crasher-\S+\s+0\/1\s+CrashLoopBackOff\s+\d+ \(\d+s ago\)\s+\d+s$/m);
+      // the app's container and its weir-proxy sidecar container (ready: 1 of 2), as a Linkerd-injected pod
+      expect(rows).toMatch(/^crasher-\S+\s+1\/2\s+CrashLoopBackOff\s+\d+ \(\d+s ago\)\s+\d+s$/m);
       // never started: no restarts counted, as the kubelet
-      expect(rows).toMatch(/^noconfig-\S+\s+0\/1\s+CreateContainerConfigError\s+0\s+\d+s$/m);
+      expect(rows).toMatch(/^noconfig-\S+\s+1\/2\s+CreateContainerConfigError\s+0\s+\d+s$/m);
       const ok = await weir('get', 'pods', '-n', 'test');
-      expect(ok.stdout).toMatch(/^podinfo-primary-\S+\s+1\/1\s+Running\s+0\s+\d+s$/m);
+      expect(ok.stdout).toMatch(/^podinfo-primary-\S+\s+2\/2\s+Running\s+0\s+\d+s$/m);
     });
 
     it('prints Deployments with READY, UP-TO-DATE and AVAILABLE', async () => {

@@ -5,10 +5,21 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_APP, eventually, freePort, runWeir, startWeirUp, type WeirUp } from '../support/weir-process.js';
 
+interface ContainerStatusLike {
+  name: string;
+  ready: boolean;
+  restartCount: number;
+  state?: Record<string, unknown>;
+}
+
 interface PodLike {
   metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> };
-  status?: { conditions?: Array<{ type: string; status: string }> };
+  spec?: { containers: Array<{ name: string }> };
+  status?: { conditions?: Array<{ type: string; status: string }>; containerStatuses?: ContainerStatusLike[] };
 }
+
+const proxyStatus = (p: PodLike): ContainerStatusLike | undefined =>
+  p.status?.containerStatuses?.find((c) => c.name === 'weir-proxy');
 
 const WEB_ID = 'web.test.serviceaccount.identity.weir.cluster.local';
 const FRONT_ID = 'default.test.serviceaccount.identity.weir.cluster.local';
@@ -152,6 +163,16 @@ describe('weir up: a sidecar process per pod', () => {
     const [head, row] = wide.stdout.split('\n');
     expect(head).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+PROXY-INBOUND\s+PROXY-ADMIN$/);
     expect(row).toContain(`${inbound!}   ${admin!}`);
+    // the sidecar is the pod's second container, as linkerd-proxy in an injected pod
+    expect(row).toMatch(new RegExp(`^${web.metadata.name}\\s+2/2\\s+Running\\s+0\\s`));
+    const json = await runWeir(['get', 'pod', web.metadata.name, '-n', 'test', '-o', 'json', '--api', up!.api]);
+    const pod = JSON.parse(json.stdout) as PodLike;
+    expect(pod.spec?.containers.map((c) => c.name)).toEqual(['web', 'weir-proxy']);
+    expect(pod.status?.containerStatuses?.map((c) => [c.name, c.ready, c.restartCount])).toEqual([
+      ['web', true, 0],
+      ['weir-proxy', true, 0],
+    ]);
+    expect(proxyStatus(pod)?.state).toHaveProperty('running');
   }, 60_000);
 
   it("an app reaches a Service through its own sidecar, over mTLS to the other pod's sidecar", async () => {
@@ -180,9 +201,14 @@ describe('weir up: a sidecar process per pod', () => {
     const [pid] = sidecarPids(web.metadata.name);
     expect(pid).toBeDefined();
     process.kill(pid!, 'SIGKILL');
-    await eventually('the web pod to be not ready', 10_000, async () =>
-      (await pods('web')).some((p) => p.metadata.name === web.metadata.name && !isReady(p)) ? true : undefined,
+    const down = await eventually('the web pod to be not ready', 10_000, async () =>
+      (await pods('web')).find((p) => p.metadata.name === web.metadata.name && !isReady(p)),
     );
+    // READY 1/2 while the sidecar container is restarted; the app's container stays ready
+    expect(down.status?.containerStatuses?.map((c) => [c.name, c.ready])).toEqual([
+      ['web', true],
+      ['weir-proxy', false],
+    ]);
     const back = await readyPod('web', 30_000);
     expect(back.metadata.name).toBe(web.metadata.name);
     expect(back.metadata.annotations?.['weir.io/proxy-inbound']).toBe(
@@ -190,6 +216,9 @@ describe('weir up: a sidecar process per pod', () => {
     );
     const [again] = sidecarPids(web.metadata.name);
     expect(again).not.toBe(pid);
+    expect(proxyStatus(back)).toMatchObject({ ready: true, restartCount: 1 });
+    const row = await runWeir(['get', 'pods', '-n', 'test', '-l', 'app=web', '--api', up!.api]);
+    expect(row.stdout).toMatch(new RegExp(`^${back.metadata.name}\\s+2/2\\s+Running\\s+1 \\(\\d+s ago\\)\\s`, 'm'));
     const r = await eventually('web through front again', 30_000, async () => {
       const x = await get(`http://127.0.0.1:${frontPort}/version`);
       return x.status === 200 ? x : undefined;
