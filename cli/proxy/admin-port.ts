@@ -19,6 +19,8 @@ export interface ProcessAdminOptions {
   config: () => Record<string, unknown>;
   /** called once the `/shutdown` response has been sent */
   shutdown: () => void;
+  /** metrics the process keeps itself (egress), rendered with the sides' */
+  metrics?: () => string;
 }
 
 export interface ProcessAdmin {
@@ -55,6 +57,7 @@ export async function startProcessAdmin(options: ProcessAdminOptions): Promise<P
     switch (path) {
       case '/metrics': {
         const texts = await Promise.all(options.sides().map(async (s) => (await fromSide(s, '/metrics')).body));
+        if (options.metrics !== undefined) texts.push(options.metrics());
         return reply(res, 200, 'text/plain; version=0.0.4; charset=utf-8', mergeMetricsText(texts));
       }
       case '/live':
