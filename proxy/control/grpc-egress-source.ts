@@ -1,5 +1,5 @@
 import type { StatusObject } from '@grpc/grpc-js';
-import { credentials } from '@grpc/grpc-js';
+import { credentials, status } from '@grpc/grpc-js';
 import { EgressPolicy } from '../../engine/policy/egress.js';
 import { egressNetworkSchema, httpRouteSchema, tcpRouteSchema, tlsRouteSchema } from '../../engine/resources/index.js';
 import type { EgressPoliciesClient } from '../../proto/generated/weir/egress/v1/EgressPolicies.js';
@@ -68,7 +68,11 @@ export class GrpcEgressSource implements EgressPolicySource {
       () => this.client.Watch({ contextToken }),
       {
         onMessage: (m) => this.apply(m),
-        onDown: (reason, retryInMs) => options.onDown?.(reason, retryInMs),
+        onDown: (reason, retryInMs) => {
+          // a control plane without the API: nothing to wait for (egress stays uncontrolled; retried anyway)
+          if (reason.code === status.UNIMPLEMENTED) this.resolveReady();
+          options.onDown?.(reason, retryInMs);
+        },
       },
       new Backoff(options.backoff),
       options.timers ?? realTimers,
@@ -90,7 +94,7 @@ export class GrpcEgressSource implements EgressPolicySource {
     return this.policy;
   }
 
-  /** resolves with the first policy */
+  /** resolves with the first policy (or once the control plane says it has no EgressPolicies API) */
   ready(): Promise<void> {
     return this.readyPromise;
   }

@@ -109,11 +109,11 @@ describe('egress over weir up: an app calls servers outside the mesh through its
     await writeFile(join(dir, 'app.yaml'), manifests(app, port, denied));
     up = await startWeirUp([dir, '--state-dir', join(dir, 'state')]);
     // the caller is up (through its Service) and its sidecar has the egress policy (it waits for it before ready)
-    await eventually('the caller to answer', 40_000, async () => {
+    await eventually('the caller to answer', 90_000, async () => {
       const r = await call(`${allowed.url}/ping`);
       return r.startsWith('200 ') ? r : undefined;
     });
-  }, 90_000);
+  }, 150_000);
 
   afterAll(async () => {
     await up?.stop();
@@ -156,5 +156,21 @@ describe('egress over weir up: an app calls servers outside the mesh through its
     expect(log).toContain(
       `egress audit: would deny GET ${audited.url}/peek to EgressNetwork shop/watched (route default http-egress-deny)`,
     );
+  }, 60_000);
+
+  it('a change of policy applies to the next request (the file weir up watches: open becomes Deny)', async () => {
+    const file = join(dir, 'app.yaml');
+    const text = await readFile(file, 'utf8');
+    const changed = text.replace(
+      'metadata: { name: open, namespace: shop }\nspec: { trafficPolicy: Allow',
+      'metadata: { name: open, namespace: shop }\nspec: { trafficPolicy: Deny',
+    );
+    expect(changed).not.toBe(text);
+    await writeFile(file, changed);
+    const r = await eventually('the open network to deny', 30_000, async () => {
+      const x = await call(`${allowed.url}/b`);
+      return x.startsWith('403 ') ? x : undefined;
+    });
+    expect(r).toBe('403 traffic not allowed\n');
   }, 60_000);
 });
