@@ -1,3 +1,4 @@
+import { StoreEgressInputs } from '../controlplane/egress/inputs.js';
 import { resolve } from 'node:path';
 import { startHttpApi, type HttpApi } from '../controlplane/api/http-api.js';
 import { createDiscovery } from '../controlplane/discovery/index.js';
@@ -99,9 +100,12 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       ...(options.authorityFiles !== undefined ? { files: options.authorityFiles } : {}),
       ...(options.leafLifetimeMs !== undefined ? { leafLifetimeMs: options.leafLifetimeMs } : {}),
     });
+    const egressInputs = new StoreEgressInputs(store);
+    closers.push(async () => egressInputs.close());
     const controlPlane = await startControlPlane({
       configSource: discovery,
       certifier: identity.certifier,
+      egressInputs,
       host: '127.0.0.1',
       port: 0,
       onOverflow: (rpc, what) => logger.warn(`control plane: ${rpc} ${what}: client too slow, stream closed`),

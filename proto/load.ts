@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { loadPackageDefinition } from '@grpc/grpc-js';
 import { loadSync, type Options } from '@grpc/proto-loader';
 import type { ProtoGrpcType as DestinationProto } from './generated/destination.js';
+import type { ProtoGrpcType as EgressProto } from './generated/egress.js';
 import type { ProtoGrpcType as IdentityProto } from './generated/identity.js';
 import type { ProtoGrpcType as InboundProto } from './generated/inbound.js';
 
@@ -25,16 +26,19 @@ export function protoDir(): string {
   throw new Error(`the .proto files are neither in ${here} nor in a proto/ folder above it`);
 }
 
-let loaded: (DestinationProto & IdentityProto & InboundProto)['weir'] | undefined;
+let loaded: (DestinationProto & IdentityProto & InboundProto & EgressProto)['weir'] | undefined;
 
-/** The Weir gRPC API (`weir.destination.v1`, `weir.inbound.v1`, `weir.identity.v1`), loaded once. */
-export function weirApi(): (DestinationProto & IdentityProto & InboundProto)['weir'] {
+/** The Weir gRPC API (`weir.destination.v1`, `weir.inbound.v1`, `weir.identity.v1`, `weir.egress.v1`), loaded once. */
+export function weirApi(): (DestinationProto & IdentityProto & InboundProto & EgressProto)['weir'] {
   if (loaded === undefined) {
-    const definition = loadSync(['destination.proto', 'inbound.proto', 'identity.proto'], {
+    const definition = loadSync(['destination.proto', 'inbound.proto', 'identity.proto', 'egress.proto'], {
       ...LOADER_OPTIONS,
       includeDirs: [protoDir()],
     });
-    const root = loadPackageDefinition(definition) as unknown as DestinationProto & IdentityProto & InboundProto;
+    const root = loadPackageDefinition(definition) as unknown as DestinationProto &
+      IdentityProto &
+      InboundProto &
+      EgressProto;
     loaded = root.weir;
   }
   return loaded;

@@ -15,6 +15,8 @@ import {
   type OriginHooks,
 } from '../proxy/config-origin.js';
 import { startForwardProxy, type ForwardProxy } from '../proxy/forward-proxy.js';
+import { GrpcEgressSource } from '../../proxy/control/grpc-egress-source.js';
+import { EgressMetrics } from '../../proxy/egress/metrics.js';
 import { checkIdentityFlags, openWorkloadIdentity } from '../proxy/workload-identity-origin.js';
 import type { WorkloadIdentity } from '../../proxy/identity/workload-identity.js';
 
@@ -193,6 +195,19 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
     if (refreshes > 1) say(`identity ${m.identity} renewed (valid until ${new Date(m.notAfter).toISOString()})`);
   });
 
+  // egress: the EgressNetworks of the pod's namespace, from the control plane (with a file: not controlled)
+  const egressMetrics = new EgressMetrics();
+  const egressSource =
+    opts.controlPlane !== undefined && port.outboundProxy !== undefined
+      ? new GrpcEgressSource({
+          address: opts.controlPlane,
+          namespace: opts.namespace ?? 'default',
+          ...(opts.pod !== undefined ? { pod: opts.pod } : {}),
+          onRejected: (errors) => warn(`egress policy rejected: ${errors.join('; ')}`),
+          onApplied: (p) => say(`egress policy applied (${p.networks.length} EgressNetworks)`),
+        })
+      : undefined;
+
   let inbound: InboundProxy | undefined;
   let forward: ForwardProxy | undefined;
   let admin: ProcessAdmin | undefined;
@@ -200,6 +215,7 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
   const close = async (): Promise<void> => {
     origin.close();
     identity?.close();
+    egressSource?.close();
     await Promise.all([
       forward?.close(),
       outbound?.close({ drainMs: DRAIN_MS }),
@@ -228,6 +244,17 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
         services: () => source.current().services,
         namespace: opts.namespace ?? 'default',
         serviceHost: opts.serviceHost ?? HOST,
+        ...(egressSource !== undefined
+          ? {
+              egress: {
+                source: egressSource,
+                metrics: egressMetrics,
+                onAudit: warn,
+                isMeshAddress: (ip: string, p: number) =>
+                  source.current().endpoints.some((s) => s.endpoints.some((e) => e.address === ip && e.port === p)),
+              },
+            }
+          : {}),
       });
     }
     if (port.app !== undefined) {
@@ -249,7 +276,8 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
       host: HOST,
       port: port.admin ?? 0,
       sides: () => sides,
-      ...(identity !== undefined ? { metrics: () => identityMetrics(identity!, refreshes) } : {}),
+      // the process's own metrics: its identity's (certificates) and egress's
+      metrics: () => (identity !== undefined ? identityMetrics(identity, refreshes) : '') + egressMetrics.render(),
       // not ready until certified: a sidecar without its certificate cannot take meshed traffic
       ready: () => !draining && (identity === undefined || identity.current() !== undefined),
       config: () => ({
@@ -269,6 +297,8 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   await outbound.settled();
+  // the pod's egress policy before ready: the app's first calls out are already under it
+  if (egressSource !== undefined) await Promise.race([egressSource.ready(), stopped]);
   announceListeners();
   if (forward !== undefined) say(`outbound proxy on ${HOST}:${forward.port}`);
   if (inbound !== undefined) say(`inbound on ${HOST}:${inbound.port} -> app ${HOST}:${String(port.app)}`);

@@ -15,7 +15,7 @@ export interface ProcessAdminOptions {
   sides: () => readonly AdminSide[];
   /** false while the process drains */
   ready: () => boolean;
-  /** metrics of the process itself (its identity), in the text format, merged with the sides' */
+  /** metrics of the process itself (its identity, egress), in the text format, merged with the sides' */
   metrics?: () => string;
   /** what `/config` shows besides each side's own `/config` */
   config: () => Record<string, unknown>;
@@ -57,7 +57,7 @@ export async function startProcessAdmin(options: ProcessAdminOptions): Promise<P
     switch (path) {
       case '/metrics': {
         const texts = await Promise.all(options.sides().map(async (s) => (await fromSide(s, '/metrics')).body));
-        if (options.metrics) texts.push(options.metrics());
+        if (options.metrics !== undefined) texts.push(options.metrics());
         return reply(res, 200, 'text/plain; version=0.0.4; charset=utf-8', mergeMetricsText(texts));
       }
       case '/live':

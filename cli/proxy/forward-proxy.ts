@@ -1,6 +1,9 @@
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Service } from '../../engine/resources/index.js';
+import { EgressForwarder, pipeConnect, pipeRequest } from '../../proxy/egress/forward.js';
+import type { EgressMetrics } from '../../proxy/egress/metrics.js';
+import type { EgressPolicySource } from '../../proxy/egress/source.js';
 import type { ListenerInfo } from '../../proxy/index.js';
 
 export interface ForwardProxyOptions {
@@ -14,6 +17,18 @@ export interface ForwardProxyOptions {
   namespace: string;
   /** where `weir up` listens for Services without a cluster IP (127.0.0.1) */
   serviceHost: string;
+  /**
+   * egress control (proxy/egress/): what is not a mesh Service is matched against the EgressNetworks of the
+   * pod's namespace; without it, or without any EgressNetwork, it passes straight through
+   */
+  egress?: {
+    source: EgressPolicySource;
+    metrics: EgressMetrics;
+    onAudit: (line: string) => void;
+    /** an endpoint address of the mesh (never egress) */
+    isMeshAddress?: (ip: string, port: number) => boolean;
+    resolve?: (host: string) => Promise<string>;
+  };
 }
 
 export interface ForwardProxy {
@@ -28,11 +43,12 @@ const NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)(?:\.([a-z0-9]([-a-z0-9]*[a-z0-9])
  * a Service (`http://web.shop:80/...`, `http://web:80/...` in the pod's namespace, or the Service's address as
  * `weir up` prints it) to the outbound listener of that Service port, where it is routed, balanced, measured and
  * sent over mTLS. `CONNECT host:port` tunnels the same way (opaque TCP, TLS of the app's own). Anything that is
- * not a mesh Service is passed straight through.
+ * not a mesh Service is egress: passed straight through, or, with `egress`, allowed, denied or routed by the
+ * EgressNetworks that apply (proxy/egress/forward.ts).
  */
 export async function startForwardProxy(options: ForwardProxyOptions): Promise<ForwardProxy> {
-  /** the sidecar listener for `host:port`, else the address itself */
-  const resolveTarget = (hostname: string, port: number): { host: string; port: number } => {
+  /** the sidecar listener for `host:port` when it names a mesh Service port */
+  const serviceListener = (hostname: string, port: number): { host: string; port: number } | undefined => {
     const host = hostname
       .toLowerCase()
       .replace(/\.$/, '')
@@ -53,8 +69,15 @@ export async function startForwardProxy(options: ForwardProxyOptions): Promise<F
       );
       if (l !== undefined) return { host: l.host, port: l.listenPort };
     }
-    return { host, port };
+    return undefined;
   };
+  const listenerOf = (namespace: string, service: string, port: number) => {
+    const l = options.listeners().find((x) => x.service === service && x.namespace === namespace && x.port === port);
+    return l === undefined ? undefined : { host: l.host, port: l.listenPort };
+  };
+  const egress =
+    options.egress === undefined ? undefined : new EgressForwarder({ ...options.egress, serviceTarget: listenerOf });
+  const bare = (hostname: string) => hostname.replace(/^\[|\]$/g, '');
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     let url: URL;
@@ -65,22 +88,15 @@ export async function startForwardProxy(options: ForwardProxyOptions): Promise<F
       res.writeHead(400, { 'content-type': 'text/plain' }).end('forward proxy: an absolute http:// URL is required\n');
       return;
     }
-    const target = resolveTarget(url.hostname, Number(url.port || 80));
-    const headers = { ...req.headers };
-    delete headers['proxy-connection'];
-    delete headers['proxy-authorization'];
-    const upstream = request(
-      { host: target.host, port: target.port, method: req.method, path: `${url.pathname}${url.search}`, headers },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.rawHeaders);
-        up.pipe(res);
-      },
-    );
-    upstream.on('error', (err) => {
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end(`forward proxy: ${err.message}\n`);
+    const port = Number(url.port || 80);
+    const path = `${url.pathname}${url.search}`;
+    const target = serviceListener(url.hostname, port);
+    if (target !== undefined) return pipeRequest(req, res, target, path);
+    if (egress === undefined) return pipeRequest(req, res, { host: bare(url.hostname), port }, path);
+    egress.request(req, res, url).catch((err: unknown) => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end(`forward proxy: ${String(err)}\n`);
       else res.destroy();
     });
-    req.pipe(upstream);
   };
 
   const onConnect = (req: IncomingMessage, client: Socket, head: Buffer): void => {
@@ -89,18 +105,11 @@ export async function startForwardProxy(options: ForwardProxyOptions): Promise<F
       client.end('HTTP/1.1 400 Bad Request\r\n\r\n');
       return;
     }
-    const target = resolveTarget(m[1]!, Number(m[2]));
-    const upstream = connect(target.port, target.host, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length > 0) upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    upstream.on('error', () => {
-      if (client.writable) client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
-      client.destroy();
-    });
-    client.on('error', () => upstream.destroy());
+    const port = Number(m[2]);
+    const target = serviceListener(m[1]!, port);
+    if (target !== undefined) return pipeConnect(client, head, target);
+    if (egress === undefined) return pipeConnect(client, head, { host: bare(m[1]!), port });
+    egress.connect(client, head, m[1]!, port).catch(() => client.destroy());
   };
 
   const server: Server = createServer(onRequest);

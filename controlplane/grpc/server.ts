@@ -2,6 +2,8 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { ConfigSource } from '../../engine/mesh/snapshot.js';
 import { weirApi } from '../../proto/load.js';
 import { destinationService } from '../destination/service.js';
+import type { EgressInputsSource } from '../egress/inputs.js';
+import { egressPolicyService } from '../egress/service.js';
 import type { PolicyInputsSource } from '../policy/inputs.js';
 import { inboundPolicyService } from '../policy/service.js';
 import { identityService, type Certifier } from './identity-service.js';
@@ -23,6 +25,10 @@ export interface ControlPlaneOptions {
    * port gets the mesh default policy, all-unauthenticated
    */
   policyInputs?: PolicyInputsSource;
+  /** what egress policies are made of (`StoreEgressInputs` over the store); default none: egress is not controlled */
+  egressInputs?: EgressInputsSource;
+  /** the global egress namespace (default Linkerd's `linkerd-egress`) */
+  globalEgressNamespace?: string;
   /** a stream closed because its client did not keep up */
   onOverflow?: (rpc: string, what: string) => void;
 }
@@ -50,6 +56,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   server.addService(
     api.inbound.v1.InboundServerPolicies.service,
     inboundPolicyService({ ...watch, policyInputs: options.policyInputs }),
+  );
+  server.addService(
+    api.egress.v1.EgressPolicies.service,
+    egressPolicyService({
+      ...watch,
+      ...(options.egressInputs !== undefined ? { egressInputs: options.egressInputs } : {}),
+      ...(options.globalEgressNamespace !== undefined ? { globalNamespace: options.globalEgressNamespace } : {}),
+    }),
   );
   server.addService(api.identity.v1.Identity.service, identityService(options.certifier));
   const port = await new Promise<number>((resolve, reject) =>

@@ -16,6 +16,8 @@ export * from './authorizationpolicy.js';
 export * from './meshtlsauthentication.js';
 export * from './networkauthentication.js';
 export * from './ratelimitpolicy.js';
+export * from './egress-network.js';
+export * from './l4-routes.js';
 export * from './generic.js';
 export * from './registry.js';
 export * from './decode.js';

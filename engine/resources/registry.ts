@@ -17,6 +17,8 @@ import { authorizationPolicySchema } from './authorizationpolicy.js';
 import { meshTLSAuthenticationSchema } from './meshtlsauthentication.js';
 import { networkAuthenticationSchema } from './networkauthentication.js';
 import { httpLocalRateLimitPolicySchema } from './ratelimitpolicy.js';
+import { egressNetworkSchema } from './egress-network.js';
+import { tcpRouteSchema, tlsRouteSchema } from './l4-routes.js';
 
 /** Everything Weir knows about a kind: its schema and where it lives on the Kubernetes REST API. */
 export interface KindInfo {
@@ -189,6 +191,28 @@ export const kinds: Record<string, KindInfo> = {
     version: 'v1alpha1',
     plural: 'httplocalratelimitpolicies',
     schema: httpLocalRateLimitPolicySchema,
+  }),
+  // egress (engine/policy/egress.ts): EgressNetwork, and the layer-4 routes that can be parented to one
+  EgressNetwork: kind({
+    kind: 'EgressNetwork',
+    group: POLICY,
+    version: 'v1alpha1',
+    plural: 'egressnetworks',
+    schema: egressNetworkSchema,
+  }),
+  TCPRoute: kind({
+    kind: 'TCPRoute',
+    group: GATEWAY,
+    version: 'v1alpha2',
+    plural: 'tcproutes',
+    schema: tcpRouteSchema,
+  }),
+  TLSRoute: kind({
+    kind: 'TLSRoute',
+    group: GATEWAY,
+    version: 'v1alpha2',
+    plural: 'tlsroutes',
+    schema: tlsRouteSchema,
   }),
 };
 

@@ -23,7 +23,7 @@ export class WireError extends Error {
 }
 
 /** Resources as the control plane sends them, validated once here by the engine's schemas. */
-function decodeAll<S extends z.ZodType>(kind: string, schema: S, resources: Resource__Output[]): z.infer<S>[] {
+export function decodeAll<S extends z.ZodType>(kind: string, schema: S, resources: Resource__Output[]): z.infer<S>[] {
   const out: z.infer<S>[] = [];
   const errors: string[] = [];
   for (const r of resources) {
