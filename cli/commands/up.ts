@@ -23,7 +23,15 @@ export interface UpOptions {
   issuerKey?: string;
   /** `process` (default): a sidecar process per pod with identity and mTLS; `in-process`: the former in-process inbound proxies */
   sidecars?: string;
+  /** port of the controller's `/metrics` (default: a free port) */
+  metricsPort?: number;
+  /** port of the dashboard (default: a free port) */
+  dashboardPort?: number;
+  /** false with `--no-dashboard` */
+  dashboard?: boolean;
 }
+
+const isPort = (v: number | undefined): boolean => v === undefined || (Number.isInteger(v) && v >= 0 && v < 65536);
 
 /** the three authority files, none, or what is wrong */
 function authorityFiles(
@@ -45,6 +53,15 @@ export async function upCommand(dir: string, opts: UpOptions): Promise<number> {
   if (opts.apiPort !== undefined && !(Number.isInteger(opts.apiPort) && opts.apiPort >= 0 && opts.apiPort < 65536)) {
     console.error(`weir up: --api-port must be a port number, got ${String(opts.apiPort)}`);
     return 2;
+  }
+  for (const [flag, v] of [
+    ['--metrics-port', opts.metricsPort],
+    ['--dashboard-port', opts.dashboardPort],
+  ] as const) {
+    if (!isPort(v)) {
+      console.error(`weir up: ${flag} must be a port number, got ${String(v)}`);
+      return 2;
+    }
   }
   if (opts.sidecars !== undefined && opts.sidecars !== 'process' && opts.sidecars !== 'in-process') {
     console.error(`weir up: --sidecars must be process or in-process, got ${JSON.stringify(opts.sidecars)}`);
@@ -77,6 +94,8 @@ export async function upCommand(dir: string, opts: UpOptions): Promise<number> {
       ...(opts.loadtesterPort !== undefined ? { loadtesterPort: opts.loadtesterPort } : {}),
       ...(files !== undefined ? { authorityFiles: files } : {}),
       ...(opts.sidecars !== undefined ? { sidecars: opts.sidecars as 'process' | 'in-process' } : {}),
+      metricsPort: opts.metricsPort ?? 0,
+      ...(opts.dashboard !== false ? { dashboardPort: opts.dashboardPort ?? 0 } : {}),
     });
   } catch (err) {
     // a bad trust anchor or issuer names its file
@@ -104,6 +123,8 @@ export async function upCommand(dir: string, opts: UpOptions): Promise<number> {
   for (const e of mesh.store.rejected())
     console.error(`rejected: ${e.file ?? ''}${e.doc ? `[${e.doc}]` : ''} ${e.path}: ${e.message}`);
   console.log(`control plane: grpc://${mesh.controlPlane.address}`);
+  if (mesh.metricsServer) console.log(`metrics: ${mesh.metricsServer.url}/metrics`);
+  if (mesh.dashboard) console.log(`dashboard: ${mesh.dashboard.url}`);
   await recordInstance({ api: mesh.api.url, pid: process.pid, dir: resolve(dir), startedAt: new Date().toISOString() });
 
   await new Promise<void>((done) => {
