@@ -86,6 +86,11 @@ export function timeline(events: readonly KubeEvent[]): TimelineEntry[] {
   return out;
 }
 
+/** phases in which nothing moves: the sidecars are not scraped for the charts unless a page is open */
+const RESTING_PHASES: ReadonlySet<string> = new Set(['Initialized', 'Succeeded', 'Failed']);
+/** a page polled the API within this long: keep the mesh figures fresh */
+const VIEWED_MS = 60_000;
+
 const STRATEGY_NAMES = { canary: 'canary', 'blue-green': 'blue/green', 'ab-testing': 'A/B' } as const;
 
 function summary(c: Canary, golden: (ns: string, d: string) => Golden) {
@@ -121,7 +126,8 @@ function summary(c: Canary, golden: (ns: string, d: string) => Golden) {
  * | `POST /api/canaries/NS/NAME/ACTION` | promote, abort, pause, resume, retry (header `x-weir-dashboard: 1`) |
  * | `GET /api/mesh` | per Deployment and per edge: success rate, RPS, p50/p99, from the sidecars' `/metrics` |
  *
- * A background loop scrapes the sidecars and records a chart point per Canary every `sampleIntervalMs`.
+ * A background loop records a chart point per Canary every `sampleIntervalMs`, scraping the sidecars for it while
+ * a Canary is not at rest (Initialized, Succeeded, Failed) or while a page has polled the API in the last minute.
  */
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const { store } = options;
@@ -134,9 +140,13 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let sampling: Promise<void> = Promise.resolve();
+  // the sidecars are scraped while a rollout moves or while someone looks; the weights are recorded always
+  let lastViewed = 0;
   const sampleOnce = async (): Promise<void> => {
-    await mesh.sample();
-    history.record(store.list<Canary>('Canary'), golden);
+    const canaries = store.list<Canary>('Canary');
+    const moving = canaries.some((c) => !RESTING_PHASES.has(c.status?.phase ?? 'Pending'));
+    if (moving || Date.now() - lastViewed < VIEWED_MS) await mesh.sample();
+    history.record(canaries, golden);
   };
   const loop = (): void => {
     if (closed) return;
@@ -160,6 +170,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     next();
   });
   app.use(express.json({ limit: '16kb' }));
+  app.use('/api', (_req, _res, next) => {
+    lastViewed = Date.now();
+    next();
+  });
 
   app.get('/api/canaries', (_req, res) => {
     const items = store
