@@ -85,6 +85,37 @@ export default tseslint.config(
     },
   },
   {
+    files: ['dashboard/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/proxy/**', '**/cli/**'],
+              message: 'dashboard/ imports rollouts/, controlplane/ and engine/ only',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // the dashboard's page runs in the browser, with uPlot loaded before it
+    files: ['dashboard/static/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        location: 'readonly',
+        fetch: 'readonly',
+        AbortSignal: 'readonly',
+        uPlot: 'readonly',
+      },
+    },
+  },
+  {
     files: ['rollouts/**/*.ts'],
     rules: {
       'no-restricted-imports': [

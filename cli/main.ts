@@ -48,6 +48,11 @@ export async function main(argv: string[]): Promise<number> {
       '--sidecars <mode>',
       'process: a weir proxy process per pod with identity and mTLS (default); in-process: inbound proxies in this process',
     )
+    .option('--metrics-port <port>', "port of the controller's /metrics on 127.0.0.1 (default: a free port)", (v) =>
+      Number(v),
+    )
+    .option('--dashboard-port <port>', 'port of the dashboard on 127.0.0.1 (default: a free port)', (v) => Number(v))
+    .option('--no-dashboard', 'do not serve the dashboard')
     .action(
       async (
         dir: string,
@@ -63,6 +68,9 @@ export async function main(argv: string[]): Promise<number> {
           issuerKey?: string;
           sidecars?: string;
           identityCertLifetime?: string;
+          metricsPort?: number;
+          dashboardPort?: number;
+          dashboard: boolean;
         },
       ) => {
         const { upCommand } = await import('./commands/up.js');

@@ -10,12 +10,17 @@ import { MeshMetricsProvider, startCanaryController, type CanaryController } fro
 import { PrometheusMetricsProvider } from '../rollouts/metrics/prometheus-provider.js';
 import { kvGatePersistence } from '../rollouts/loadtester/gates.js';
 import { startLoadTester, type LoadTester } from '../rollouts/loadtester/server.js';
+import { processMetricsRegistry, startMetricsServer, type MetricsServer } from '../rollouts/metrics-server.js';
+import { startDashboard, type Dashboard } from '../dashboard/server.js';
 import type { AuthorityPaths } from '../controlplane/identity/index.js';
+import { failureReason } from './canary-failure.js';
+import { requestCanaryAction } from './commands/control.js';
 import { controlApi } from './control-api.js';
 import { instanceApi } from './instance-api.js';
 import { createLogger, type Logger } from './logger.js';
 import { startMeshIdentity, type MeshIdentity } from './mesh-identity.js';
 import { sidecarProcesses } from './sidecar-process.js';
+import { weirVersion } from './version.js';
 
 export interface MeshOptions {
   dir: string;
@@ -42,6 +47,10 @@ export interface MeshOptions {
    * (mTLS between pods); `in-process`: each pod's inbound proxy inside this process, without identity
    */
   sidecars?: 'process' | 'in-process';
+  /** serve the controller's Flagger metrics and process metrics at `/metrics` on this loopback port (0: a free one); none when undefined */
+  metricsPort?: number;
+  /** serve the dashboard on this loopback port (0: a free one); none when undefined */
+  dashboardPort?: number;
 }
 
 export interface Mesh {
@@ -57,6 +66,9 @@ export interface Mesh {
   api: HttpApi;
   /** the flagger-loadtester compatible gate and load service; gates kept in the state directory */
   loadtester?: LoadTester;
+  /** the admin port: `/metrics` (flagger_*, process), `/healthz` */
+  metricsServer?: MetricsServer;
+  dashboard?: Dashboard;
   close(): Promise<void>;
 }
 
@@ -157,6 +169,16 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
     if (options.controller !== false) {
       controller = startCanaryController({ store, metrics: [prometheus, metrics], logger: logger.child('controller') });
       closers.push(async () => controller!.close());
+      // Flagger's flagger_info: Weir routes with Gateway API HTTPRoutes
+      controller.metrics.setInfo(weirVersion(), 'gatewayapi:v1');
+    }
+    let metricsServer: MetricsServer | undefined;
+    if (options.metricsPort !== undefined) {
+      metricsServer = await startMetricsServer({
+        registries: [...(controller ? [controller.metrics.registry] : []), processMetricsRegistry()],
+        port: options.metricsPort,
+      });
+      closers.push(() => metricsServer!.close());
     }
 
     const loadtester = await startLoadTester({
@@ -185,7 +207,32 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       ],
     });
     closers.push(() => api.close());
-    return { store, runtime, outbound, controlPlane, identity, controller, metrics, api, loadtester, close };
+    let dashboard: Dashboard | undefined;
+    if (options.dashboardPort !== undefined) {
+      dashboard = await startDashboard({
+        store,
+        port: options.dashboardPort,
+        failureReason,
+        ...(controller
+          ? { act: (ns: string, name: string, action) => requestCanaryAction(store, ns, name, action, new Date()) }
+          : {}),
+      });
+      closers.push(() => dashboard!.close());
+    }
+    return {
+      store,
+      runtime,
+      outbound,
+      controlPlane,
+      identity,
+      controller,
+      metrics,
+      api,
+      loadtester,
+      metricsServer,
+      dashboard,
+      close,
+    };
   } catch (err) {
     await close();
     throw err;

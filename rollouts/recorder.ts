@@ -22,9 +22,16 @@ export class ControllerMetrics {
   private readonly duration: Histogram;
   private readonly successes: Counter;
   private readonly failures: Counter;
+  private readonly info: Gauge;
 
   constructor(registry = new Registry()) {
     this.registry = registry;
+    this.info = new Gauge({
+      name: 'flagger_info',
+      help: 'Flagger version and mesh provider information',
+      labelNames: ['version', 'mesh_provider'],
+      registers: [registry],
+    });
     this.total = new Gauge({
       name: 'flagger_canary_total',
       help: 'Total number of canary objects',
@@ -67,6 +74,12 @@ export class ControllerMetrics {
       labelNames: ['name', 'namespace', 'deployment_strategy', 'analysis_status'],
       registers: [registry],
     });
+  }
+
+  /** `flagger_info{version, mesh_provider} 1`: the running version and the router it drives */
+  setInfo(version: string, meshProvider: string): void {
+    this.info.reset();
+    this.info.set({ version, mesh_provider: meshProvider }, 1);
   }
 
   setTotal(canaries: readonly Canary[]): void {

@@ -26,7 +26,15 @@ export interface UpOptions {
   sidecars?: string;
   /** lifetime of the sidecars' certificates, a Go duration (default 24h; at least 1s) */
   identityCertLifetime?: string;
+  /** port of the controller's `/metrics` (default: a free port) */
+  metricsPort?: number;
+  /** port of the dashboard (default: a free port) */
+  dashboardPort?: number;
+  /** false with `--no-dashboard` */
+  dashboard?: boolean;
 }
+
+const isPort = (v: number | undefined): boolean => v === undefined || (Number.isInteger(v) && v >= 0 && v < 65536);
 
 /** the three authority files, none, or what is wrong */
 function authorityFiles(
@@ -48,6 +56,15 @@ export async function upCommand(dir: string, opts: UpOptions): Promise<number> {
   if (opts.apiPort !== undefined && !(Number.isInteger(opts.apiPort) && opts.apiPort >= 0 && opts.apiPort < 65536)) {
     console.error(`weir up: --api-port must be a port number, got ${String(opts.apiPort)}`);
     return 2;
+  }
+  for (const [flag, v] of [
+    ['--metrics-port', opts.metricsPort],
+    ['--dashboard-port', opts.dashboardPort],
+  ] as const) {
+    if (!isPort(v)) {
+      console.error(`weir up: ${flag} must be a port number, got ${String(v)}`);
+      return 2;
+    }
   }
   if (opts.sidecars !== undefined && opts.sidecars !== 'process' && opts.sidecars !== 'in-process') {
     console.error(`weir up: --sidecars must be process or in-process, got ${JSON.stringify(opts.sidecars)}`);
@@ -91,6 +108,8 @@ export async function upCommand(dir: string, opts: UpOptions): Promise<number> {
       ...(files !== undefined ? { authorityFiles: files } : {}),
       ...(leafLifetimeMs !== undefined ? { leafLifetimeMs } : {}),
       ...(opts.sidecars !== undefined ? { sidecars: opts.sidecars as 'process' | 'in-process' } : {}),
+      metricsPort: opts.metricsPort ?? 0,
+      ...(opts.dashboard !== false ? { dashboardPort: opts.dashboardPort ?? 0 } : {}),
     });
   } catch (err) {
     // a bad trust anchor or issuer names its file
@@ -118,6 +137,8 @@ export async function upCommand(dir: string, opts: UpOptions): Promise<number> {
   for (const e of mesh.store.rejected())
     console.error(`rejected: ${e.file ?? ''}${e.doc ? `[${e.doc}]` : ''} ${e.path}: ${e.message}`);
   console.log(`control plane: grpc://${mesh.controlPlane.address}`);
+  if (mesh.metricsServer) console.log(`metrics: ${mesh.metricsServer.url}/metrics`);
+  if (mesh.dashboard) console.log(`dashboard: ${mesh.dashboard.url}`);
   await recordInstance({ api: mesh.api.url, pid: process.pid, dir: resolve(dir), startedAt: new Date().toISOString() });
 
   await new Promise<void>((done) => {

@@ -13,6 +13,7 @@ import {
   type LoadSpec,
   type LoadStats,
 } from './load.js';
+import { LoadTesterMetrics } from './metrics.js';
 
 /**
  * A flagger-loadtester compatible service (reference 4.3, `pkg/loadtester/server.go`): manual gates and
@@ -28,6 +29,7 @@ import {
  * | `POST /rollback/open`, `/rollback/close` | set it, 202 |
  * | `POST /` | start a task from `metadata.type` (see below) |
  * | `GET /healthz` | 200 |
+ * | `GET /metrics` | Prometheus text: process metrics and requests per task (metrics.ts) |
  * | `GET /gates`, `GET /tasks` | Weir: the gates and the running load tasks, as JSON |
  *
  * Tasks (`POST /` with the webhook payload): `type: load` (Weir's HTTP load generator, load.ts), and `cmd`
@@ -99,6 +101,7 @@ export async function startLoadTester(options: LoadTesterOptions = {}): Promise<
   const nsRe = options.namespaceRegexp ? new RegExp(options.namespaceRegexp) : undefined;
   const running = new Map<string, Running>();
   const blocking = new Set<() => void>();
+  const metrics = new LoadTesterMetrics(() => [...running.values()].map((r) => r.task));
 
   const app = express();
   app.disable('x-powered-by');
@@ -121,6 +124,9 @@ export async function startLoadTester(options: LoadTesterOptions = {}): Promise<
   const text = (res: Response, code: number, body: string) => res.status(code).type('text').send(body);
 
   app.get('/healthz', (_req, res) => text(res, 200, 'OK'));
+  app.get('/metrics', (_req, res, next) => {
+    metrics.registry.metrics().then((body) => res.type(metrics.registry.contentType).send(body), next);
+  });
   app.all('/gate/approve', (_req, res) => text(res, 200, 'OK'));
   app.all('/gate/halt', (_req, res) => text(res, 403, 'Forbidden'));
 
@@ -163,8 +169,10 @@ export async function startLoadTester(options: LoadTesterOptions = {}): Promise<
       stats: gen.stats,
     };
     running.set(id, { task, stop: () => gen.stop() });
+    metrics.taskStarted(task);
     logger.info(`${canary}: load started: ${description}`);
     void gen.done.then(() => {
+      metrics.taskFinished(task);
       running.delete(id);
       logger.info(`${canary}: load done: ${JSON.stringify(gen.stats)}`);
     });
@@ -174,6 +182,7 @@ export async function startLoadTester(options: LoadTesterOptions = {}): Promise<
     const child = spawn('/bin/sh', ['-c', cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
     const task: LoadTask = { id, canary, kind: 'cmd', description: cmd, startedAt: new Date().toISOString() };
     const exited = new Promise<void>((r) => child.once('close', () => r()));
+    metrics.taskStarted(task);
     running.set(id, {
       task,
       stop: async () => {
@@ -184,7 +193,10 @@ export async function startLoadTester(options: LoadTesterOptions = {}): Promise<
     child.stdout.on('data', (d: Buffer) => logger.info(`${canary}: ${d.toString().trimEnd()}`));
     child.stderr.on('data', (d: Buffer) => logger.warn(`${canary}: ${d.toString().trimEnd()}`));
     child.once('error', (err) => logger.warn(`${canary}: command failed: ${err.message}`));
-    void exited.then(() => running.delete(id));
+    void exited.then(() => {
+      metrics.taskFinished(task);
+      running.delete(id);
+    });
   };
 
   const runBlocking = (cmd: string): Promise<{ ok: boolean; stdout: string; error: string }> =>

@@ -146,6 +146,27 @@ describe('load tester: tasks', () => {
     expect(hits).toBeLessThanOrEqual(75);
   });
 
+  it('GET /metrics: requests per task by status (kept after the task ends), tasks started and running, process metrics', async () => {
+    lt = await startLoadTester();
+    const before = await (await fetch(`${lt.url}/metrics`)).text();
+    expect(before).toContain('weir_loadtester_tasks_started_total{kind="load"} 0');
+    expect(before).not.toContain('weir_loadtester_requests_total{');
+    expect((await post(lt.url, { ...payload, metadata: { cmd: `hey -n 7 -c 1 ${targetUrl}` } })).status).toBe(202);
+    const deadline = Date.now() + 10_000;
+    while (lt.tasks().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(lt.tasks()).toHaveLength(0);
+    const res = await fetch(`${lt.url}/metrics`);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(
+      /^weir_loadtester_requests_total\{canary="podinfo\.test",task="[0-9a-f]{16}",kind="load",status="200"\} 7$/m,
+    );
+    expect(text).toContain('weir_loadtester_tasks_started_total{kind="load"} 1');
+    expect(text).toContain('weir_loadtester_tasks_running{kind="load"} 0');
+    expect(text).toMatch(/^process_cpu_user_seconds_total \d/m);
+    expect(text).toMatch(/^nodejs_heap_size_used_bytes \d/m);
+  });
+
   it('a hey cmd runs on the built-in generator; other commands need --enable-cmd', async () => {
     lt = await startLoadTester();
     expect((await post(lt.url, { ...payload, metadata: { cmd: `hey -n 7 -c 1 ${targetUrl}` } })).status).toBe(202);
