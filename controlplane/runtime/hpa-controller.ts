@@ -31,7 +31,8 @@ export function cpuTarget(hpa: HorizontalPodAutoscaler): CpuTarget | undefined {
   for (const m of metrics) {
     if (m.type !== 'Resource' || m.resource?.name !== 'cpu') continue;
     const t = m.resource.target;
-    if (t.type === 'Utilization' && t.averageUtilization !== undefined) return { averageUtilization: t.averageUtilization };
+    if (t.type === 'Utilization' && t.averageUtilization !== undefined)
+      return { averageUtilization: t.averageUtilization };
     if (t.type === 'AverageValue') {
       const v = cpuMillis(t.averageValue);
       if (v !== undefined) return { averageValueMillis: v };
@@ -112,7 +113,9 @@ export class HpaController {
       await this.writeStatus(hpa, {
         currentReplicas: 0,
         desiredReplicas: 0,
-        conditions: [cond('AbleToScale', 'False', 'FailedGetScale', `the local runtime does not scale ${ref.kind}`, nowIso)],
+        conditions: [
+          cond('AbleToScale', 'False', 'FailedGetScale', `the local runtime does not scale ${ref.kind}`, nowIso),
+        ],
       });
       return;
     }
@@ -122,7 +125,13 @@ export class HpaController {
         currentReplicas: 0,
         desiredReplicas: 0,
         conditions: [
-          cond('AbleToScale', 'False', 'FailedGetScale', `${ref.kind.toLowerCase()}s.apps "${ref.name}" not found`, nowIso),
+          cond(
+            'AbleToScale',
+            'False',
+            'FailedGetScale',
+            `${ref.kind.toLowerCase()}s.apps "${ref.name}" not found`,
+            nowIso,
+          ),
         ],
       });
       return;
@@ -161,7 +170,9 @@ export class HpaController {
       next.spec.replicas = decision.desiredReplicas;
       await this.options.store.apply(next, { manager: HPA_MANAGER });
       lastScaleTime = nowIso;
-      this.logger.info(`hpa ${key}: ${ref.kind.toLowerCase()} ${ref.name} scaled from ${current} to ${decision.desiredReplicas}`);
+      this.logger.info(
+        `hpa ${key}: ${ref.kind.toLowerCase()} ${ref.name} scaled from ${current} to ${decision.desiredReplicas}`,
+      );
     }
     const currentMetrics =
       decision.currentAverageMillis === undefined
@@ -182,10 +193,22 @@ export class HpaController {
           ];
     const active = decision.inactive
       ? cond('ScalingActive', 'False', decision.inactive.reason, decision.inactive.message, nowIso)
-      : cond('ScalingActive', 'True', 'ValidMetricFound', 'the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)', nowIso);
+      : cond(
+          'ScalingActive',
+          'True',
+          'ValidMetricFound',
+          'the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)',
+          nowIso,
+        );
     const limited = decision.limited
       ? cond('ScalingLimited', 'True', decision.limited.reason, decision.limited.message, nowIso)
-      : cond('ScalingLimited', 'False', 'DesiredWithinRange', 'the desired count is within the acceptable range', nowIso);
+      : cond(
+          'ScalingLimited',
+          'False',
+          'DesiredWithinRange',
+          'the desired count is within the acceptable range',
+          nowIso,
+        );
     await this.writeStatus(hpa, {
       observedGeneration: hpa.metadata.generation,
       ...(lastScaleTime !== undefined ? { lastScaleTime } : {}),
@@ -193,7 +216,13 @@ export class HpaController {
       desiredReplicas: decision.desiredReplicas,
       currentMetrics,
       conditions: [
-        cond('AbleToScale', 'True', 'SucceededRescale', 'the HPA controller was able to update the target scale', nowIso),
+        cond(
+          'AbleToScale',
+          'True',
+          'SucceededRescale',
+          'the HPA controller was able to update the target scale',
+          nowIso,
+        ),
         active,
         limited,
       ],

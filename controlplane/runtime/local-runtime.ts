@@ -278,7 +278,9 @@ export class LocalRuntime {
       try {
         this.reconcileWorkload(w, key);
       } catch (err) {
-        this.logger.error(`${w.kind.toLowerCase()} ${w.namespace}/${w.name}: ${err instanceof Error ? err.message : String(err)}`);
+        this.logger.error(
+          `${w.kind.toLowerCase()} ${w.namespace}/${w.name}: ${err instanceof Error ? err.message : String(err)}`,
+        );
       }
     }
     for (const [key, run] of this.runs) {

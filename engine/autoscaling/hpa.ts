@@ -79,7 +79,10 @@ export function computeDesiredReplicas(input: HpaInput): HpaDecision {
       desiredReplicas: 0,
       recommended: 0,
       recommendations: history,
-      inactive: { reason: 'ScalingDisabled', message: 'scaling is disabled since the replica count of the target is zero' },
+      inactive: {
+        reason: 'ScalingDisabled',
+        message: 'scaling is disabled since the replica count of the target is zero',
+      },
     };
   }
   let recommended = currentReplicas;
@@ -123,10 +126,16 @@ export function computeDesiredReplicas(input: HpaInput): HpaDecision {
   if (desired > downLimit) desired = downLimit;
   if (out.inactive) desired = currentReplicas;
   if (desired < minReplicas) {
-    out.limited = { reason: 'TooFewReplicas', message: 'the desired replica count is less than the minimum replica count' };
+    out.limited = {
+      reason: 'TooFewReplicas',
+      message: 'the desired replica count is less than the minimum replica count',
+    };
     desired = minReplicas;
   } else if (desired > maxReplicas) {
-    out.limited = { reason: 'TooManyReplicas', message: 'the desired replica count is more than the maximum replica count' };
+    out.limited = {
+      reason: 'TooManyReplicas',
+      message: 'the desired replica count is more than the maximum replica count',
+    };
     desired = maxReplicas;
   }
   const recommendations = out.inactive ? history : [...history, { at: now, replicas: recommended }];

@@ -391,7 +391,7 @@ export function canaryWarnings(canary: Canary): FieldWarning[] {
   else if (spec.targetRef.kind === 'StatefulSet')
     out.push({
       path: 'spec.targetRef.kind',
-      message: 'StatefulSet is a Weir addition: Flagger\'s Canary CRD on a cluster refuses it',
+      message: "StatefulSet is a Weir addition: Flagger's Canary CRD on a cluster refuses it",
     });
   if (spec.autoscalerRef !== undefined && spec.autoscalerRef.kind !== 'HorizontalPodAutoscaler')
     out.push({

@@ -68,7 +68,11 @@ export const horizontalPodAutoscalerSchema = z.looseObject({
           fieldIssue(ctx, ['metrics', i, field], `required for type ${m.type}`);
         const t = m.resource?.target ?? m.containerResource?.target;
         if (t?.type === 'Utilization' && t.averageUtilization === undefined)
-          fieldIssue(ctx, ['metrics', i, field ?? 'resource', 'target', 'averageUtilization'], 'required for Utilization');
+          fieldIssue(
+            ctx,
+            ['metrics', i, field ?? 'resource', 'target', 'averageUtilization'],
+            'required for Utilization',
+          );
       });
     }),
   status: z

@@ -140,10 +140,13 @@ export const kinds: Record<string, KindInfo> = {
     schema: horizontalPodAutoscalerSchema,
     warnings: hpaWarnings,
     shortNames: ['hpa'],
+    // kubectl's HPA columns as far as a plain JSONPath reaches (REFERENCE is the target's name, no TARGETS)
     printerColumns: [
+      { name: 'Reference', type: 'string', jsonPath: '.spec.scaleTargetRef.name' },
       { name: 'MinPods', type: 'integer', jsonPath: '.spec.minReplicas' },
       { name: 'MaxPods', type: 'integer', jsonPath: '.spec.maxReplicas' },
       { name: 'Replicas', type: 'integer', jsonPath: '.status.currentReplicas' },
+      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     ],
   }),
   HTTPRoute: kind({ kind: 'HTTPRoute', group: GATEWAY, version: 'v1', plural: 'httproutes', schema: httpRouteSchema }),

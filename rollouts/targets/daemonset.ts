@@ -103,7 +103,12 @@ export class DaemonSetTarget extends WorkloadTarget<DaemonSet> {
     return next;
   }
 
-  protected newPrimarySpec(d: DaemonSet, selector: LabelSelector, template: PodTemplate, canary: Canary): DaemonSet['spec'] {
+  protected newPrimarySpec(
+    d: DaemonSet,
+    selector: LabelSelector,
+    template: PodTemplate,
+    canary: Canary,
+  ): DaemonSet['spec'] {
     if (d.spec.updateStrategy?.type !== undefined && d.spec.updateStrategy.type !== 'RollingUpdate')
       throw new Error(
         `daemonset ${d.metadata.name}.${canary.metadata.namespace} must have RollingUpdate strategy but have ${d.spec.updateStrategy.type}`,

@@ -187,4 +187,3 @@ export function secretData(secret: Secret): Record<string, string> | undefined {
   for (const [k, v] of Object.entries(secret.stringData)) out[k] = Buffer.from(v, 'utf8').toString('base64');
   return out;
 }
-

@@ -82,7 +82,11 @@ export class ServiceTarget implements TargetAdapter {
       return {
         exists: false,
         replicas: 0,
-        readiness: { ready: false, retriable: true, message: `${name}.${canary.metadata.namespace} not ready: not found` },
+        readiness: {
+          ready: false,
+          retriable: true,
+          message: `${name}.${canary.metadata.namespace} not ready: not found`,
+        },
       };
     }
     return { exists: true, replicas: 1, readiness: { ready: true } };

@@ -76,7 +76,12 @@ export class StatefulSetTarget extends WorkloadTarget<StatefulSet> {
     return { ...structuredClone(s.spec), replicas: s.spec.replicas > 0 ? s.spec.replicas : 1, selector, template };
   }
 
-  protected promotedSpec(primary: StatefulSet, s: StatefulSet, template: PodTemplate, canary: Canary): StatefulSet['spec'] {
+  protected promotedSpec(
+    primary: StatefulSet,
+    s: StatefulSet,
+    template: PodTemplate,
+    canary: Canary,
+  ): StatefulSet['spec'] {
     const spec = structuredClone(primary.spec);
     spec.template = template;
     if (canary.spec.autoscalerRef === undefined && s.spec.replicas > 0) spec.replicas = s.spec.replicas;

@@ -63,7 +63,12 @@ export abstract class WorkloadTarget<W extends PodWorkload> implements TargetAda
   /** the target with `replicas` instances, or undefined when it already has them */
   protected abstract withReplicas(w: W, replicas: number): W | undefined;
   /** the spec of a new primary from the target (selector and template already Flagger's) */
-  protected abstract newPrimarySpec(target: W, selector: LabelSelector, template: PodTemplate, canary: Canary): W['spec'];
+  protected abstract newPrimarySpec(
+    target: W,
+    selector: LabelSelector,
+    template: PodTemplate,
+    canary: Canary,
+  ): W['spec'];
   /** the primary's spec after promotion: the target's template and the fields Flagger copies */
   protected abstract promotedSpec(primary: W, target: W, template: PodTemplate, canary: Canary): W['spec'];
   /** the template a revision is the hash of (a DaemonSet's without the scale-to-zero node selector) */

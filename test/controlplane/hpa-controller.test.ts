@@ -86,10 +86,15 @@ describe('the local HPA controller', () => {
     expect(st).toMatchObject({
       currentReplicas: 2,
       desiredReplicas: 4,
-      currentMetrics: [{ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: 150, averageValue: '150m' } } }],
+      currentMetrics: [
+        { type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: 150, averageValue: '150m' } } },
+      ],
     });
     expect(st.lastScaleTime).toBe(new Date(now).toISOString());
-    expect(st.conditions?.find((c) => c.type === 'ScalingLimited')).toMatchObject({ status: 'True', reason: 'TooManyReplicas' });
+    expect(st.conditions?.find((c) => c.type === 'ScalingLimited')).toMatchObject({
+      status: 'True',
+      reason: 'TooManyReplicas',
+    });
 
     // idle: 5 millicores each, a 0 s scale-down window -> minReplicas
     now += 10_000;
@@ -103,9 +108,9 @@ describe('the local HPA controller', () => {
     await hpaController.sync();
     expect(store.get<Deployment>('Deployment', NS, 'web')!.spec.replicas).toBe(0);
     expect(
-      store.get<HorizontalPodAutoscaler>('HorizontalPodAutoscaler', NS, 'web')!.status?.conditions?.find(
-        (c) => c.type === 'ScalingActive',
-      ),
+      store
+        .get<HorizontalPodAutoscaler>('HorizontalPodAutoscaler', NS, 'web')!
+        .status?.conditions?.find((c) => c.type === 'ScalingActive'),
     ).toMatchObject({ status: 'False', reason: 'ScalingDisabled' });
     await hpaController.close();
   });

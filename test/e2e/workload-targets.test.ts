@@ -54,7 +54,9 @@ async function getJson<T>(url: string, init?: RequestInit): Promise<T> {
 }
 
 async function phase(api: string, canary: string): Promise<string | undefined> {
-  const c = await getJson<{ status?: { phase?: string } }>(`${api}/apis/flagger.app/v1beta1/namespaces/test/canaries/${canary}`);
+  const c = await getJson<{ status?: { phase?: string } }>(
+    `${api}/apis/flagger.app/v1beta1/namespaces/test/canaries/${canary}`,
+  );
   return c.status?.phase;
 }
 
@@ -165,14 +167,18 @@ ${serviceAndCanary(port, 'StatefulSet', '{ interval: 1s, threshold: 3, stepWeigh
       return names.length === 2 ? names : undefined;
     });
     expect(canaryPods).toEqual(['podinfo-0', 'podinfo-1']);
-    await waitFor('Succeeded', 90_000, async () => ((await canaryStatus(api)).phase === 'Succeeded' ? true : undefined));
+    await waitFor('Succeeded', 90_000, async () =>
+      (await canaryStatus(api)).phase === 'Succeeded' ? true : undefined,
+    );
     await waitFor('the primary to serve 2.0.0', 30_000, async () =>
       (await getOnce(`http://127.0.0.1:${port}/`)).version === '2.0.0' ? true : undefined,
     );
     const { versions, failures } = await load.stop();
     expect(failures).toEqual([]);
     expect(versions.get('2.0.0')).toBeGreaterThan(0);
-    const primary = await getJson<{ spec: { replicas: number } }>(`${api}/apis/apps/v1/namespaces/test/statefulsets/podinfo-primary`);
+    const primary = await getJson<{ spec: { replicas: number } }>(
+      `${api}/apis/apps/v1/namespaces/test/statefulsets/podinfo-primary`,
+    );
     expect(primary.spec.replicas).toBe(2);
     expect(await podNames(api, 'podinfo-primary')).toEqual(['podinfo-primary-0', 'podinfo-primary-1']);
     await waitFor('the target scaled to zero again', 30_000, async () =>
@@ -203,8 +209,12 @@ ${serviceAndCanary(port, 'DaemonSet', '{ interval: 1s, threshold: 3, stepWeight:
 
     const load = traffic(port);
     await update(dsUrl, (o) => setVersion(o, '2.0.0'));
-    await waitFor('a canary pod', 45_000, async () => ((await podNames(api, 'podinfo')).length === 1 ? true : undefined));
-    await waitFor('Succeeded', 90_000, async () => ((await canaryStatus(api)).phase === 'Succeeded' ? true : undefined));
+    await waitFor('a canary pod', 45_000, async () =>
+      (await podNames(api, 'podinfo')).length === 1 ? true : undefined,
+    );
+    await waitFor('Succeeded', 90_000, async () =>
+      (await canaryStatus(api)).phase === 'Succeeded' ? true : undefined,
+    );
     await waitFor('the primary to serve 2.0.0', 30_000, async () =>
       (await getOnce(`http://127.0.0.1:${port}/`)).version === '2.0.0' ? true : undefined,
     );
@@ -228,7 +238,8 @@ ${serviceAndCanary(port, 'DaemonSet', '{ interval: 1s, threshold: 3, stepWeight:
     const v1 = await upstream('1.0.0');
     const v2 = await upstream('2.0.0');
     const port = await freePort();
-    const api = await start(`apiVersion: v1
+    const api = await start(
+      `apiVersion: v1
 kind: Service
 metadata: { name: backend, namespace: test }
 spec:

@@ -9,7 +9,10 @@ function targets(h: HorizontalPodAutoscaler): string {
     resource?: { name?: string; current?: { averageUtilization?: number; averageValue?: string } };
   }>;
   const specs = h.spec.metrics ?? [
-    { type: 'Resource' as const, resource: { name: 'cpu', target: { type: 'Utilization' as const, averageUtilization: 80 } } },
+    {
+      type: 'Resource' as const,
+      resource: { name: 'cpu', target: { type: 'Utilization' as const, averageUtilization: 80 } },
+    },
   ];
   const parts = specs.map((m) => {
     if (m.type !== 'Resource' || !m.resource) return `${m.type}: <unknown>`;

@@ -46,8 +46,11 @@ describe('the HPA replica calculation (Kubernetes podautoscaler)', () => {
   });
 
   it('scales down only to the highest recommendation of the stabilization window', () => {
-    let recommendations = computeDesiredReplicas({ ...base, currentReplicas: 4, usageMillis: [300, 300, 300, 300] })
-      .recommendations;
+    let recommendations = computeDesiredReplicas({
+      ...base,
+      currentReplicas: 4,
+      usageMillis: [300, 300, 300, 300],
+    }).recommendations;
     // load gone one minute later: the metric says 0, the window (5 min) still holds 12: stays at 4
     const later = computeDesiredReplicas({
       ...base,
@@ -77,13 +80,17 @@ describe('the HPA replica calculation (Kubernetes podautoscaler)', () => {
         usageMillis: [0, 0, 0, 0],
         recommendations,
         scaleDownWindowMs: 0,
-      })
-        .desiredReplicas,
+      }).desiredReplicas,
     ).toBe(1);
   });
 
   it('an AverageValue target compares the average usage with it', () => {
-    const d = computeDesiredReplicas({ ...base, target: { averageValueMillis: 100 }, usageMillis: [250, 250], requestMillis: 0 });
+    const d = computeDesiredReplicas({
+      ...base,
+      target: { averageValueMillis: 100 },
+      usageMillis: [250, 250],
+      requestMillis: 0,
+    });
     expect(d.currentAverageMillis).toBe(250);
     expect(d.desiredReplicas).toBe(5);
   });

@@ -36,7 +36,12 @@ function statefulSet(image: string, replicas = 2): KubeObject {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
     metadata: { name: 'podinfo', namespace: NS, labels: { app: 'podinfo' } },
-    spec: { replicas, serviceName: 'podinfo', selector: { matchLabels: { app: 'podinfo' } }, template: template(image) },
+    spec: {
+      replicas,
+      serviceName: 'podinfo',
+      selector: { matchLabels: { app: 'podinfo' } },
+      template: template(image),
+    },
   };
 }
 
@@ -56,7 +61,8 @@ function fakeSets(store: MemoryStore): () => void {
       const s = o as StatefulSet;
       const r = s.spec.replicas;
       const st = { observedGeneration: gen, replicas: r, updatedReplicas: r, readyReplicas: r, availableReplicas: r };
-      if (JSON.stringify(s.status) !== JSON.stringify(st)) void store.patchStatus('StatefulSet', NS, s.metadata.name, st);
+      if (JSON.stringify(s.status) !== JSON.stringify(st))
+        void store.patchStatus('StatefulSet', NS, s.metadata.name, st);
     }
   });
 }
@@ -124,7 +130,9 @@ describe('canary targets of every kind (Flagger canary.Factory)', () => {
     expect(status(store)?.phase).toBe('Progressing');
     expect(scaledDown()).toBeUndefined();
     expect(await until('Succeeded')).toEqual([50, 0]);
-    expect(get<DaemonSet>('DaemonSet', 'podinfo-primary')!.spec.template.spec.containers[0]!.image).toBe('podinfo:6.0.1');
+    expect(get<DaemonSet>('DaemonSet', 'podinfo-primary')!.spec.template.spec.containers[0]!.image).toBe(
+      'podinfo:6.0.1',
+    );
     expect(scaledDown()).toEqual({ 'flagger.app/scale-to-zero': 'true' });
   });
 
@@ -161,7 +169,9 @@ describe('canary targets of every kind (Flagger canary.Factory)', () => {
         scaleTargetRef: { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'podinfo' },
         minReplicas: 2,
         maxReplicas: 4,
-        metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }],
+        metrics: [
+          { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } },
+        ],
       },
     });
     await store.apply(
@@ -256,7 +266,9 @@ describe('canary targets of every kind (Flagger canary.Factory)', () => {
     it('a target without a selector: its EndpointSlices are copied, and a slice change is a new revision', async () => {
       await store.apply(backend(undefined));
       await store.apply(slice('10.0.0.1'));
-      await store.apply(canary({ stepWeight: 50, maxWeight: 50 }, { ...targetRef('Service', 'v1'), revertOnDeletion: true }));
+      await store.apply(
+        canary({ stepWeight: 50, maxWeight: 50 }, { ...targetRef('Service', 'v1'), revertOnDeletion: true }),
+      );
       await start();
       expect(status(store)?.phase).toBe('Initialized');
       const copyOf = (svc: string) =>
@@ -289,7 +301,10 @@ describe('canary targets of every kind (Flagger canary.Factory)', () => {
 
   it('a Knative Service target is refused with an event on every tick', async () => {
     await store.apply(
-      canary({}, { provider: 'knative', targetRef: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: 'podinfo' } }),
+      canary(
+        {},
+        { provider: 'knative', targetRef: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: 'podinfo' } },
+      ),
     );
     const c = await start();
     expect(c.events.messages(NS, 'podinfo').at(-1)).toMatch(/^target kind Knative Service is not supported/);
