@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { startHttpApi, type HttpApi } from '../controlplane/api/http-api.js';
 import { createDiscovery } from '../controlplane/discovery/index.js';
 import { startControlPlane, type ControlPlane } from '../controlplane/grpc/server.js';
-import { startRuntime, type LocalRuntime } from '../controlplane/runtime/index.js';
+import { HpaController, startRuntime, type LocalRuntime } from '../controlplane/runtime/index.js';
 import { LocalStore } from '../controlplane/store/local-store.js';
 import { startInboundProxy, startOutboundProxy, type OutboundProxy } from '../proxy/index.js';
 import { MeshMetricsProvider, startCanaryController, type CanaryController } from '../rollouts/index.js';
@@ -159,6 +159,16 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
         }),
     });
     closers.push(() => runtime.close());
+    // HorizontalPodAutoscalers over the runtime's processes (Kubernetes' 15 s sync period; WEIR_HPA_SYNC_MS)
+    const hpaSyncMs = Number(process.env.WEIR_HPA_SYNC_MS);
+    const hpa = new HpaController({
+      store,
+      pods: () => runtime.pods(),
+      syncMs: Number.isFinite(hpaSyncMs) && hpaSyncMs >= 100 ? hpaSyncMs : 15_000,
+      logger: logger.child('hpa'),
+    });
+    hpa.start();
+    closers.push(() => hpa.close());
 
     const metrics = new MeshMetricsProvider({ store });
     closers.push(async () => metrics.close());

@@ -15,13 +15,13 @@ import { retryOnConflict, type ResourceStore, type WatchEvent } from '../control
 import { AlertNotifier } from './alerts.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { EventRecorder } from './events.js';
-import { finalizerStep, withFinalizer } from './finalizer.js';
+import { finalizerStep, hasFinalizer, withFinalizer } from './finalizer.js';
 import { errorMessage, silentLogger, type Logger } from './logger.js';
 import { observeMetrics } from './metrics/observe.js';
 import type { MetricsProvider } from './metrics/provider.js';
 import { GatewayRouter } from './routers/gateway-router.js';
 import type { Router } from './routers/router.js';
-import { DeploymentTarget } from './targets/deployment.js';
+import { targetAdapters } from './targets/factory.js';
 import type { TargetAdapter } from './targets/target-adapter.js';
 import { ControllerMetrics } from './recorder.js';
 import { HttpWebhookRunner, type WebhookRunner } from './webhooks.js';
@@ -32,7 +32,7 @@ export interface CanaryControllerOptions {
   metrics?: MetricsProvider | MetricsProvider[];
   clock?: Clock;
   logger?: Logger;
-  /** target adapters by kind (default: Deployment over the store) */
+  /** target adapters by kind (default: `targetAdapters`: Deployment, DaemonSet, StatefulSet, Service over the store) */
   targets?: Record<string, TargetAdapter>;
   /** default: the Gateway API HTTPRoute router over the store */
   router?: Router;
@@ -141,7 +141,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
   const logger = options.logger ?? silentLogger;
   const providers =
     options.metrics === undefined ? [] : Array.isArray(options.metrics) ? options.metrics : [options.metrics];
-  const targets: Record<string, TargetAdapter> = options.targets ?? { Deployment: new DeploymentTarget(store) };
+  const targets: Record<string, TargetAdapter> = options.targets ?? targetAdapters(store);
   const router = options.router ?? new GatewayRouter(store);
   const webhooks = options.webhooks ?? new HttpWebhookRunner();
   const events = new EventRecorder({ clock, logger, capacity: options.eventCapacity, store });
@@ -221,6 +221,8 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
         return adapter.reconcileApexService(canary);
       case 'createPrimary':
         return adapter.createPrimary(canary);
+      case 'reconcilePrimaryScaler':
+        return adapter.reconcilePrimaryScaler?.(canary, action.init);
       case 'reconcileRoute':
         return router.reconcile(canary);
       case 'scaleTarget':
@@ -278,9 +280,12 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
       logger.info(`canary ${names.namespace}/${names.canary}: terminating: target not ready yet: ${readiness.message}`);
       return true;
     }
-    await adapter.release(canary);
+    // the route first: while it exists it may send traffic to the `-primary` Service that release removes
     await router.finalize(canary);
-    const latest = store.get<Canary>('Canary', canary.metadata.namespace, canary.metadata.name) ?? canary;
+    await adapter.release(canary);
+    // a tick that finalized it meanwhile has let it go: writing this tick's copy back would bring it back
+    const latest = store.get<Canary>('Canary', canary.metadata.namespace, canary.metadata.name);
+    if (latest?.metadata.deletionTimestamp === undefined || !hasFinalizer(latest)) return true;
     await writeMeta(latest, withFinalizer(latest, false));
     record(canary, normal(messages.terminated(names)));
     return true;
@@ -289,12 +294,13 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
   async function tick(namespace: string, name: string): Promise<void> {
     const canary = store.get<Canary>('Canary', namespace, name);
     if (!canary) return;
-    const adapter = targets[canary.spec.targetRef.kind];
+    const knative = canary.spec.targetRef.apiVersion.startsWith('serving.knative.dev/');
+    const adapter = knative ? undefined : targets[canary.spec.targetRef.kind];
     if (!adapter) {
       record(
         canary,
         warning(
-          `target kind ${canary.spec.targetRef.kind} is not supported (supported: ${Object.keys(targets).join(', ')})`,
+          `target kind ${knative ? 'Knative ' : ''}${canary.spec.targetRef.kind} is not supported (supported: ${Object.keys(targets).join(', ')})`,
         ),
       );
       return;

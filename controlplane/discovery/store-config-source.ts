@@ -184,12 +184,12 @@ function meshIdentityOf(pod: Pod): string | undefined {
   return isValidWorkload(workload) ? identityName(workload) : undefined;
 }
 
-/** `podinfo-7d9f8c6b5` (ReplicaSet) or `podinfo-7d9f8c6b5-x2kq9` (Pod) -> `podinfo` */
+/** `podinfo-7d9f8c6b5` (ReplicaSet) or `podinfo-7d9f8c6b5-x2kq9` (Pod) -> `podinfo`; a DaemonSet's or StatefulSet's pod -> its owner */
 export function deploymentOf(pod: KubeObject): string | undefined {
   const owners = (pod.metadata as { ownerReferences?: { kind?: string; name?: string }[] }).ownerReferences;
   const rs = owners?.find((o) => o.kind === 'ReplicaSet')?.name;
   if (rs !== undefined) return stripSuffixes(rs, 1);
-  const dep = owners?.find((o) => o.kind === 'Deployment')?.name;
+  const dep = owners?.find((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet' || o.kind === 'StatefulSet')?.name;
   if (dep !== undefined) return dep;
   const hash = pod.metadata.labels?.['pod-template-hash'];
   if (hash !== undefined && pod.metadata.name.includes(`-${hash}-`)) {

@@ -9,7 +9,6 @@ import {
   ANNOTATION_PROXY_INBOUND,
   type ConfigMap,
   type Container,
-  type Deployment,
   type KubeObject,
   type Pod,
   type PodTemplate,
@@ -21,6 +20,16 @@ import { canConnect, freePort, httpProbe } from './net.js';
 import { ProcessLedger } from './process-ledger.js';
 import { processSpec, randomSuffix, secretValues, templateHash, type EnvSources } from './template.js';
 import type { Sidecar, SidecarFactory } from './types.js';
+import {
+  daemonSetStatus,
+  listWorkloads,
+  ordinalOf,
+  statefulSetStatus,
+  WORKLOAD_KINDS,
+  type Workload,
+  type WorkloadCounts,
+  type WorkloadKind,
+} from './workloads.js';
 
 export const RUNTIME_MANAGER = 'runtime';
 /** Kubernetes' FallbackToLogsOnError: the last 2048 bytes or 80 lines of output, whichever is smaller. */
@@ -63,7 +72,9 @@ export interface RuntimeOptions {
 export interface RuntimePod {
   namespace: string;
   name: string;
+  /** the workload's name (a Deployment, DaemonSet or StatefulSet: `kind`) */
   deployment: string;
+  kind: WorkloadKind;
   templateHash: string;
   pid?: number;
   appPort?: number;
@@ -79,7 +90,9 @@ type InstanceState = 'starting' | 'running' | 'backoff' | 'terminating';
 interface Instance {
   name: string;
   namespace: string;
+  /** the workload's name */
   deployment: string;
+  kind: WorkloadKind;
   depKey: string;
   hash: string;
   template: PodTemplate;
@@ -126,6 +139,7 @@ interface ConditionState {
 
 interface DeploymentRun {
   key: string;
+  kind: WorkloadKind;
   namespace: string;
   name: string;
   instances: Set<Instance>;
@@ -141,7 +155,8 @@ interface DeploymentRun {
 }
 
 /**
- * The local runtime: runs every Deployment in the store as `spec.replicas` local processes, each with
+ * The local runtime: runs every Deployment in the store as `spec.replicas` local processes (a StatefulSet
+ * as pods `<name>-0..n-1` with stable names, a DaemonSet as one pod: this machine is its one node), each with
  * its own port (`PORT`), an optional sidecar, and a `Pod` in the store that discovery turns into
  * endpoints. Readiness probes, crash restarts with back-off, rolling updates (maxSurge 1,
  * maxUnavailable 0), scaling, draining stops and Deployment status follow Kubernetes.
@@ -190,6 +205,7 @@ export class LocalRuntime {
           namespace: i.namespace,
           name: i.name,
           deployment: i.deployment,
+          kind: i.kind,
           templateHash: i.hash,
           ready: i.ready,
           restartCount: i.restartCount,
@@ -229,7 +245,7 @@ export class LocalRuntime {
 
   private onEvent(e: WatchEvent): void {
     if (this.closed) return;
-    if (e.object.kind === 'Deployment') this.reconcileSoon();
+    if ((WORKLOAD_KINDS as readonly string[]).includes(e.object.kind)) this.reconcileSoon();
     else if (e.object.kind === 'Pod' && e.type === 'DELETED') {
       // someone deleted one of our Pods: like a kubelet, stop the instance; the Deployment replaces it
       const inst = this.findInstance(e.object.metadata.namespace, e.object.metadata.name);
@@ -259,13 +275,15 @@ export class LocalRuntime {
   private reconcile(): void {
     if (this.closed) return;
     const seen = new Set<string>();
-    for (const dep of this.store.list<Deployment>('Deployment')) {
-      const key = `${dep.metadata.namespace}/${dep.metadata.name}`;
+    for (const w of listWorkloads(this.store)) {
+      const key = `${w.kind}/${w.namespace}/${w.name}`;
       seen.add(key);
       try {
-        this.reconcileDeployment(dep, key);
+        this.reconcileWorkload(w, key);
       } catch (err) {
-        this.logger.error(`deployment ${key}: ${err instanceof Error ? err.message : String(err)}`);
+        this.logger.error(
+          `${w.kind.toLowerCase()} ${w.namespace}/${w.name}: ${err instanceof Error ? err.message : String(err)}`,
+        );
       }
     }
     for (const [key, run] of this.runs) {
@@ -275,14 +293,15 @@ export class LocalRuntime {
     }
   }
 
-  private reconcileDeployment(dep: Deployment, key: string): void {
+  private reconcileWorkload(dep: Workload, key: string): void {
     const now = Date.now();
     let run = this.runs.get(key);
     if (!run) {
       run = {
         key,
-        namespace: dep.metadata.namespace,
-        name: dep.metadata.name,
+        kind: dep.kind,
+        namespace: dep.namespace,
+        name: dep.name,
         instances: new Set(),
         progressMark: now,
         lastUpdated: 0,
@@ -291,13 +310,18 @@ export class LocalRuntime {
       };
       this.runs.set(key, run);
     }
-    const hash = templateHash(dep.spec.template);
-    if (run.hash !== hash || run.generation !== dep.metadata.generation) {
+    const hash = templateHash(dep.template);
+    if (run.hash !== hash || run.generation !== dep.generation) {
       run.hash = hash;
-      run.generation = dep.metadata.generation;
+      run.generation = dep.generation;
       run.progressMark = now;
     }
-    const desired = dep.spec.replicas;
+    if (dep.kind === 'StatefulSet') {
+      this.reconcileOrdinals(run, dep, hash);
+      this.writeStatus(dep, run, hash, now);
+      return;
+    }
+    const desired = dep.replicas;
     const live = () => [...run.instances].filter((i) => i.state !== 'terminating');
     const current = () => live().filter((i) => i.hash === hash);
     const old = () => live().filter((i) => i.hash !== hash);
@@ -314,7 +338,9 @@ export class LocalRuntime {
       // start new ones: all at once when nothing old is left, else one surge instance at a time
       const missing = desired - current().length;
       const room = old().length === 0 ? missing : Math.min(missing, desired + 1 - live().length);
-      for (let n = 0; n < room; n++) this.create(run, dep, hash);
+      // a DaemonSet's pod is `<name>-<suffix>`, a Deployment's `<name>-<template hash>-<suffix>`
+      for (let n = 0; n < room; n++)
+        this.create(run, dep, hash, dep.kind === 'DaemonSet' ? `${dep.name}-${randomSuffix()}` : undefined);
       // old ones go when they are not serving, or when enough others are ready to keep `desired` available
       for (const i of old().filter((x) => !x.ready)) void this.stop(i, true);
       const oldReady = old().sort((a, b) => a.createdAt - b.createdAt);
@@ -328,9 +354,55 @@ export class LocalRuntime {
     this.writeStatus(dep, run, hash, now);
   }
 
-  private writeStatus(dep: Deployment, run: DeploymentRun, hash: string, now: number): void {
-    const desired = dep.spec.replicas;
-    const minReadyMs = dep.spec.minReadySeconds * 1000;
+  /**
+   * A StatefulSet: pod `<name>-<i>` for every ordinal below `replicas`. OrderedReady creates them one at a
+   * time in order, each once the ones before it are ready, and removes the highest first; Parallel creates
+   * and removes them at once. A new template replaces one pod at a time, highest ordinal first, once every
+   * pod is ready; the new pod takes the old one's name when it is gone.
+   */
+  private reconcileOrdinals(run: DeploymentRun, set: Workload, hash: string): void {
+    const all = [...run.instances];
+    const live = all.filter((i) => i.state !== 'terminating');
+    const taken = new Set(all.map((i) => i.name));
+    const ordered = set.ordered !== 'Parallel';
+    const byOrdinal = new Map<number, Instance>();
+    for (const i of live) {
+      const n = ordinalOf(set.name, i.name);
+      if (n !== undefined) byOrdinal.set(n, i);
+    }
+    const busy = all.some((i) => i.state === 'terminating');
+    // scale down: the highest ordinals first
+    const extra = [...byOrdinal.keys()].filter((n) => n >= set.replicas).sort((a, b) => b - a);
+    if (extra.length > 0) {
+      if (ordered) {
+        if (!busy) void this.stop(byOrdinal.get(extra[0]!)!, true);
+      } else for (const n of extra) void this.stop(byOrdinal.get(n)!, true);
+      return;
+    }
+    // scale up: the missing ordinals, in order
+    for (let n = 0; n < set.replicas; n++) {
+      const inst = byOrdinal.get(n);
+      if (inst) {
+        if (ordered && !inst.ready) return;
+        continue;
+      }
+      const name = `${set.name}-${n}`;
+      if (taken.has(name)) {
+        if (ordered) return;
+        continue;
+      }
+      this.create(run, set, hash, name);
+      if (ordered) return;
+    }
+    // rolling update: one pod at a time, the highest ordinal of an old template first
+    if (busy || live.some((i) => !i.ready)) return;
+    const old = [...byOrdinal.entries()].filter(([, i]) => i.hash !== hash).sort(([a], [b]) => b - a);
+    if (old.length > 0) void this.stop(old[0]![1], true);
+  }
+
+  private writeStatus(dep: Workload, run: DeploymentRun, hash: string, now: number): void {
+    const desired = dep.replicas;
+    const minReadyMs = dep.minReadySeconds * 1000;
     const live = [...run.instances].filter((i) => i.state !== 'terminating');
     const updated = live.filter((i) => i.hash === hash);
     const ready = live.filter((i) => i.ready);
@@ -340,7 +412,22 @@ export class LocalRuntime {
     run.lastUpdated = updated.length;
     run.lastUpdatedReady = updatedReady;
 
-    const rsName = `${dep.metadata.name}-${hash}`;
+    const counts: WorkloadCounts = {
+      live: live.length,
+      updated: updated.length,
+      ready: ready.length,
+      available: available.length,
+    };
+    if (dep.kind !== 'Deployment') {
+      const status =
+        dep.kind === 'DaemonSet'
+          ? daemonSetStatus(dep, counts)
+          : statefulSetStatus(dep, counts, hash, run.completeHash);
+      if (updated.length === desired && live.length === desired && counts.ready >= desired) run.completeHash = hash;
+      this.patchStatus(dep, run, status);
+      return;
+    }
+    const rsName = `${dep.name}-${hash}`;
     const complete =
       updated.length === desired &&
       live.length === desired &&
@@ -348,7 +435,8 @@ export class LocalRuntime {
     if (complete) run.completeHash = hash;
     // as in Kubernetes, a finished rollout stays finished (only Available says how it is doing) until a new one starts
     const stillComplete = !complete && run.completeHash === hash && live.length === updated.length;
-    const timedOut = !complete && !stillComplete && now - run.progressMark > dep.spec.progressDeadlineSeconds * 1000;
+    const timedOut =
+      !complete && !stillComplete && now - run.progressMark > (dep.progressDeadlineSeconds ?? 600) * 1000;
     const nowIso = new Date(now).toISOString();
     const set = (type: string, status: string, reason: string, message: string): void => {
       const prev = run.conditions.get(type);
@@ -374,7 +462,7 @@ export class LocalRuntime {
       set('Progressing', 'True', 'ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`);
     }
     const status = {
-      observedGeneration: dep.metadata.generation,
+      observedGeneration: dep.generation,
       replicas: live.length,
       updatedReplicas: updated.length,
       readyReplicas: ready.length,
@@ -382,33 +470,39 @@ export class LocalRuntime {
       unavailableReplicas: Math.max(0, desired - available.length),
       conditions: ['Available', 'Progressing'].map((type) => ({ type, ...run.conditions.get(type)! })),
     };
+    this.patchStatus(dep, run, status);
+  }
+
+  private patchStatus(w: Workload, run: DeploymentRun, status: Record<string, unknown>): void {
     const text = JSON.stringify(status);
-    if (text === run.lastStatus && JSON.stringify(dep.status) === text) return;
+    const current = this.store.get(w.kind, w.namespace, w.name)?.status;
+    if (text === run.lastStatus && JSON.stringify(current) === text) return;
     run.lastStatus = text;
-    this.store.patchStatus('Deployment', dep.metadata.namespace, dep.metadata.name, status).catch((err: unknown) => {
+    this.store.patchStatus(w.kind, w.namespace, w.name, status).catch((err: unknown) => {
       run.lastStatus = undefined;
-      this.logger.warn(`deployment ${run.key}: writing status failed: ${String(err)}`);
+      this.logger.warn(`${w.kind.toLowerCase()} ${run.key}: writing status failed: ${String(err)}`);
     });
   }
 
   // ---- instances -----------------------------------------------------------------------------
 
-  private create(run: DeploymentRun, dep: Deployment, hash: string): void {
-    const template = structuredClone(dep.spec.template);
+  private create(run: DeploymentRun, dep: Workload, hash: string, podName?: string): void {
+    const template = structuredClone(dep.template);
     const container = template.spec.containers[0]!;
-    const name = `${dep.metadata.name}-${hash}-${randomSuffix()}`;
+    const name = podName ?? `${dep.name}-${hash}-${randomSuffix()}`;
     let markExited: () => void = () => {};
     const exited = new Promise<void>((r) => (markExited = r));
     markExited();
     const inst: Instance = {
       name,
-      namespace: dep.metadata.namespace,
-      deployment: dep.metadata.name,
+      namespace: dep.namespace,
+      deployment: dep.name,
+      kind: dep.kind,
       depKey: run.key,
       hash,
       template,
       container,
-      labels: { ...(template.metadata.labels ?? {}), [POD_TEMPLATE_HASH_LABEL]: hash },
+      labels: { ...(template.metadata.labels ?? {}), ...podLabels(dep, hash, name) },
       createdAt: Date.now(),
       runId: 0,
       state: 'starting',
@@ -421,7 +515,7 @@ export class LocalRuntime {
       timers: new Set(),
       exited,
       markExited,
-      log: createWriteStream(this.logFile(dep.metadata.namespace, name), { flags: 'a' }),
+      log: createWriteStream(this.logFile(dep.namespace, name), { flags: 'a' }),
       podWrites: Promise.resolve(),
       podGone: false,
     };
@@ -734,7 +828,9 @@ export class LocalRuntime {
       labels: { ...inst.labels },
       annotations,
       ownerReferences: [
-        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${inst.deployment}-${inst.hash}`, controller: true },
+        inst.kind === 'Deployment'
+          ? { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${inst.deployment}-${inst.hash}`, controller: true }
+          : { apiVersion: 'apps/v1', kind: inst.kind, name: inst.deployment, controller: true },
       ],
     };
     if (inst.deletionTimestamp) metadata.deletionTimestamp = inst.deletionTimestamp;
@@ -828,6 +924,16 @@ export class LocalRuntime {
     for (const t of inst.timers) clearTimeout(t);
     inst.timers.clear();
   }
+}
+
+/**
+ * The labels the workload's controller adds to its pods: `pod-template-hash` (Deployment),
+ * `controller-revision-hash` (DaemonSet, StatefulSet) and `statefulset.kubernetes.io/pod-name`.
+ */
+function podLabels(w: Workload, hash: string, name: string): Record<string, string> {
+  if (w.kind === 'Deployment') return { [POD_TEMPLATE_HASH_LABEL]: hash };
+  const revision = { 'controller-revision-hash': `${w.name}-${hash}` };
+  return w.kind === 'StatefulSet' ? { ...revision, 'statefulset.kubernetes.io/pod-name': name } : revision;
 }
 
 /** start a runtime over `options.store` (as the CLI does); `close()` stops everything it started */

@@ -15,6 +15,11 @@ export type Action =
   | { type: 'reconcileApexService' }
   /** create `<target>-primary` from the target when it is missing (Flagger `Initialize`) */
   | { type: 'createPrimary' }
+  /**
+   * `autoscalerRef`: create the `-primary` copy of the autoscaler, pointed at the primary (Flagger
+   * `ReconcilePrimaryScaler`); `init` false (at promotion) also brings it to the target autoscaler's spec
+   */
+  | { type: 'reconcilePrimaryScaler'; init: boolean }
   /** create or adopt the route (HTTPRoute); a new route starts 100/0, an existing one keeps its weights */
   | { type: 'reconcileRoute' }
   /** set the target (canary) workload's replicas: 0 to scale down, n to scale up from zero */

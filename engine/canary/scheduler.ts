@@ -104,6 +104,7 @@ function runTick(t: Tick): void {
   if ((t.phase === 'Progressing' || t.phase === 'WaitingPromotion') && rollbackSignalled(t)) return;
   // 19. Promoting: shift traffic back to the primary
   if (t.phase === 'Promoting') {
+    if (t.canary.spec.autoscalerRef !== undefined) t.act({ type: 'reconcilePrimaryScaler', init: false });
     runPromotionTrafficShift(t);
     return;
   }
@@ -171,6 +172,8 @@ function initialize(t: Tick): boolean {
       return false;
     }
   }
+  // 6. the `-primary` copy of the autoscaler (created; updated only at promotion)
+  if (t.canary.spec.autoscalerRef !== undefined) t.act({ type: 'reconcilePrimaryScaler', init: true });
   t.act({ type: 'reconcileApexService' });
   if (initializing) t.act({ type: 'scaleTarget', replicas: 0 });
   t.act({ type: 'reconcileRoute' });

@@ -13,7 +13,8 @@ function crossRef<const K extends readonly [string, ...string[]]>(kinds: K) {
   return z.looseObject({ apiVersion: z.string().min(1), kind: z.enum(kinds), name: z.string().min(1) });
 }
 
-export const targetKinds = ['Deployment', 'DaemonSet', 'Service'] as const;
+/** Flagger's `Deployment`, `DaemonSet` and `Service`, and `StatefulSet` (a Weir addition, Flagger #410) */
+export const targetKinds = ['Deployment', 'DaemonSet', 'StatefulSet', 'Service'] as const;
 export const autoscalerKinds = ['HorizontalPodAutoscaler', 'ScaledObject'] as const;
 
 export const canaryProviders = [
@@ -424,14 +425,25 @@ export function canaryWarnings(canary: Canary): FieldWarning[] {
   const { spec } = canary;
   if (spec.provider !== undefined && !weirProviders.includes(spec.provider))
     out.push({ path: 'spec.provider', message: `"${spec.provider}" ${compat} Weir routes with its own mesh` });
-  if (spec.targetRef.kind !== 'Deployment') {
-    const what = isKnative(spec.targetRef) ? 'a Knative Service target' : `"${spec.targetRef.kind}"`;
-    out.push({ path: 'spec.targetRef.kind', message: `${what} ${compat} Weir only rolls out Deployments` });
-  }
-  if (spec.autoscalerRef !== undefined)
+  if (isKnative(spec.targetRef))
+    out.push({
+      path: 'spec.targetRef.kind',
+      message: `a Knative Service target ${compat} Weir rolls out Deployments, DaemonSets, StatefulSets and Services`,
+    });
+  else if (spec.targetRef.kind === 'StatefulSet')
+    out.push({
+      path: 'spec.targetRef.kind',
+      message: "StatefulSet is a Weir addition: Flagger's Canary CRD on a cluster refuses it",
+    });
+  if (spec.autoscalerRef !== undefined && spec.autoscalerRef.kind !== 'HorizontalPodAutoscaler')
     out.push({
       path: 'spec.autoscalerRef',
-      message: `${spec.autoscalerRef.kind} "${spec.autoscalerRef.name}" ${compat} Weir does not manage autoscalers`,
+      message: `${spec.autoscalerRef.kind} "${spec.autoscalerRef.name}" ${compat} Weir manages HorizontalPodAutoscalers only`,
+    });
+  if (spec.autoscalerRef !== undefined && spec.targetRef.kind !== 'Deployment' && spec.targetRef.kind !== 'StatefulSet')
+    out.push({
+      path: 'spec.autoscalerRef',
+      message: `${compat} a ${spec.targetRef.kind} target has no replicas to scale: it is not used`,
     });
   for (const ref of ['ingressRef', 'routeRef', 'upstreamRef'] as const) {
     if (spec[ref] !== undefined) out.push({ path: `spec.${ref}`, message: `${compat} Weir does not use it` });

@@ -2,6 +2,8 @@ export * from './meta.js';
 export * from './service.js';
 export * from './endpointslice.js';
 export * from './deployment.js';
+export * from './workloads.js';
+export * from './hpa.js';
 export * from './httproute.js';
 export * from './grpcroute.js';
 export * from './canary.js';

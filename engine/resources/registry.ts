@@ -19,6 +19,8 @@ import { networkAuthenticationSchema } from './networkauthentication.js';
 import { httpLocalRateLimitPolicySchema } from './ratelimitpolicy.js';
 import { egressNetworkSchema } from './egress-network.js';
 import { tcpRouteSchema, tlsRouteSchema } from './l4-routes.js';
+import { daemonSetSchema, statefulSetSchema } from './workloads.js';
+import { horizontalPodAutoscalerSchema, hpaWarnings } from './hpa.js';
 
 /** Everything Weir knows about a kind: its schema and where it lives on the Kubernetes REST API. */
 export interface KindInfo {
@@ -110,6 +112,44 @@ export const kinds: Record<string, KindInfo> = {
       statusReplicasPath: '.status.replicas',
       labelSelectorPath: '.spec.selector',
     },
+  }),
+  DaemonSet: kind({
+    kind: 'DaemonSet',
+    group: 'apps',
+    version: 'v1',
+    plural: 'daemonsets',
+    schema: daemonSetSchema,
+    shortNames: ['ds'],
+  }),
+  StatefulSet: kind({
+    kind: 'StatefulSet',
+    group: 'apps',
+    version: 'v1',
+    plural: 'statefulsets',
+    schema: statefulSetSchema,
+    shortNames: ['sts'],
+    scale: {
+      specReplicasPath: '.spec.replicas',
+      statusReplicasPath: '.status.replicas',
+      labelSelectorPath: '.spec.selector',
+    },
+  }),
+  HorizontalPodAutoscaler: kind({
+    kind: 'HorizontalPodAutoscaler',
+    group: 'autoscaling',
+    version: 'v2',
+    plural: 'horizontalpodautoscalers',
+    schema: horizontalPodAutoscalerSchema,
+    warnings: hpaWarnings,
+    shortNames: ['hpa'],
+    // kubectl's HPA columns as far as a plain JSONPath reaches (REFERENCE is the target's name, no TARGETS)
+    printerColumns: [
+      { name: 'Reference', type: 'string', jsonPath: '.spec.scaleTargetRef.name' },
+      { name: 'MinPods', type: 'integer', jsonPath: '.spec.minReplicas' },
+      { name: 'MaxPods', type: 'integer', jsonPath: '.spec.maxReplicas' },
+      { name: 'Replicas', type: 'integer', jsonPath: '.status.currentReplicas' },
+      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    ],
   }),
   HTTPRoute: kind({ kind: 'HTTPRoute', group: GATEWAY, version: 'v1', plural: 'httproutes', schema: httpRouteSchema }),
   GRPCRoute: kind({ kind: 'GRPCRoute', group: GATEWAY, version: 'v1', plural: 'grpcroutes', schema: grpcRouteSchema }),

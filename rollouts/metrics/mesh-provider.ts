@@ -18,6 +18,7 @@ import {
   type CanaryMetric,
   type Deployment,
   type Pod,
+  type Service,
 } from '../../engine/resources/index.js';
 import type { ResourceStore } from '../../controlplane/store/resource-store.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
@@ -78,10 +79,26 @@ function matchesSelector(labels: Record<string, string> | undefined, selector: R
   return entries.every(([k, v]) => labels?.[k] === v);
 }
 
+/** the pods of a canary's target: its selector (a workload's `matchLabels`, a Service's `selector`) */
+function targetSelector(store: ResourceStore, canary: Canary): Record<string, string> | undefined {
+  const ref = canary.spec.targetRef;
+  if (ref.kind === 'Service') return store.get<Service>('Service', canary.metadata.namespace, ref.name)?.spec.selector;
+  return store.get<Deployment>(ref.kind, canary.metadata.namespace, ref.name)?.spec.selector.matchLabels;
+}
+
+/** the selector of the Deployment, StatefulSet or DaemonSet called `name` (in that order) */
+function workloadSelector(store: ResourceStore, namespace: string, name: string): Record<string, string> | undefined {
+  for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet']) {
+    const w = store.get<Deployment>(kind, namespace, name);
+    if (w) return w.spec.selector.matchLabels;
+  }
+  return undefined;
+}
+
 /**
  * Builtin metrics (`request-success-rate`, `request-duration`) read straight from the sidecars of the
  * canary's pods, the way Flagger's Linkerd PromQL reads them from Prometheus (reference 3.12):
- * pods selected by the target Deployment's selector, each pod's `weir.dev/admin-port` scraped at
+ * pods selected by the target's selector (a Deployment's, StatefulSet's, DaemonSet's or Service's), each pod's `weir.dev/admin-port` scraped at
  * `/metrics`, inbound `response_total` and `response_latency_ms_bucket` kept as timestamped samples per pod,
  * and the answer computed over the metric's window (oldest sample inside the window to the newest;
  * counter resets handled per pod). No responses in the window = no data.
@@ -106,12 +123,7 @@ export class MeshMetricsProvider implements MetricsProvider {
   }
 
   async query(q: MetricQuery): Promise<number | undefined> {
-    const dep = this.options.store.get<Deployment>(
-      'Deployment',
-      q.canary.metadata.namespace,
-      q.canary.spec.targetRef.name,
-    );
-    const selector = dep?.spec.selector.matchLabels;
+    const selector = targetSelector(this.options.store, q.canary);
     if (!selector) return undefined;
     const increase = await this.windowIncrease(q.canary.metadata.namespace, selector, q.windowMs);
     if (!increase) return undefined;
@@ -122,8 +134,7 @@ export class MeshMetricsProvider implements MetricsProvider {
 
   /** Golden metrics of one Deployment's pods over a window (for the CLI and the API). */
   async golden(q: { namespace: string; deployment: string; windowMs: number }): Promise<Golden> {
-    const dep = this.options.store.get<Deployment>('Deployment', q.namespace, q.deployment);
-    const selector = dep?.spec.selector.matchLabels;
+    const selector = workloadSelector(this.options.store, q.namespace, q.deployment);
     if (!selector) return {};
     const inc = await this.windowIncrease(q.namespace, selector, q.windowMs);
     if (!inc) return {};
@@ -153,12 +164,7 @@ export class MeshMetricsProvider implements MetricsProvider {
     const loop = async (): Promise<void> => {
       if (this.closed || this.polls.get(key) !== entry) return;
       try {
-        const dep = this.options.store.get<Deployment>(
-          'Deployment',
-          entry.canary.metadata.namespace,
-          entry.canary.spec.targetRef.name,
-        );
-        const selector = dep?.spec.selector.matchLabels;
+        const selector = targetSelector(this.options.store, entry.canary);
         if (selector) await this.sample(entry.canary.metadata.namespace, selector);
       } catch (err) {
         this.logger.debug(`mesh metrics poll: ${errorMessage(err)}`);

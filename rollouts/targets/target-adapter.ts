@@ -4,7 +4,7 @@ import type { Canary } from '../../engine/resources/index.js';
 /**
  * The workload side of a canary, as Flagger's `canary.Controller` (reference 3.14): observe the target and
  * its `-primary` copy, create/promote the primary, scale the target, and own the generated Services.
- * One implementation per target kind (Deployment today; a local process adapter can be another file).
+ * One implementation per target kind, one file each (`factory.ts`): Deployment, DaemonSet, StatefulSet, Service.
  */
 export interface TargetAdapter {
   readonly kind: string;
@@ -23,6 +23,8 @@ export interface TargetAdapter {
   createPrimary(canary: Canary): Promise<void>;
   /** copy the target's template (and replicas, strategy, deadlines) to the primary */
   promote(canary: Canary): Promise<void>;
+  /** `autoscalerRef`: the `-primary` copy of the autoscaler (kinds without replicas have none) */
+  reconcilePrimaryScaler?(canary: Canary, init: boolean): Promise<void>;
   /** set the target's replicas */
   scaleTarget(canary: Canary, replicas: number): Promise<void>;
   /**

@@ -181,16 +181,16 @@ describe('Kubernetes API: create, update, delete', () => {
     const ns = await call('GET', '/api/v1/namespaces/test');
     expect(ns.body).toMatchObject({ kind: 'Namespace', metadata: { name: 'test' } });
     expect(ns.body.metadata?.namespace).toBeUndefined();
-    const hpa = {
-      apiVersion: 'autoscaling/v2',
-      kind: 'HorizontalPodAutoscaler',
+    const pdb = {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
       metadata: { name: 'web' },
       spec: { maxReplicas: 3 },
     };
-    expect((await call('POST', '/apis/autoscaling/v2/namespaces/test/horizontalpodautoscalers', hpa)).status).toBe(201);
+    expect((await call('POST', '/apis/policy/v1/namespaces/test/poddisruptionbudgets', pdb)).status).toBe(201);
     const sa = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'web' } };
     expect((await call('POST', '/api/v1/namespaces/test/serviceaccounts', sa)).status).toBe(201);
-    const list = await call('GET', '/apis/autoscaling/v2/horizontalpodautoscalers');
+    const list = await call('GET', '/apis/policy/v1/poddisruptionbudgets');
     expect(list.body.items?.map((i) => (i as { spec: unknown }).spec)).toEqual([{ maxReplicas: 3 }]);
   });
 });

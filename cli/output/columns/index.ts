@@ -3,6 +3,7 @@ import { ageOf } from '../age.js';
 import { canaryColumns } from './canary.js';
 import { deploymentColumns } from './deployment.js';
 import { eventColumns } from './event.js';
+import { hpaColumns } from './hpa.js';
 import { podColumns } from './pod.js';
 import type { Columns, RowContext } from './types.js';
 
@@ -18,6 +19,7 @@ const byKind: Record<string, Columns> = {
   Pod: podColumns,
   Deployment: deploymentColumns,
   Event: eventColumns,
+  HorizontalPodAutoscaler: hpaColumns,
 };
 
 /** the table columns of a kind (NAME AGE when it has none of its own) */

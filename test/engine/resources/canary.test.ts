@@ -294,7 +294,7 @@ describe('Canary: accepted', () => {
     expect(c.status?.phase).toBe('Progressing');
     // Only what Weir does not act on is warned about (provider gatewayapi:v1 is Weir's own).
     expect(r.warnings).toEqual([
-      'canary.yaml[1] spec.autoscalerRef: ScaledObject "podinfo-so" is accepted for Flagger compatibility but Weir does not manage autoscalers',
+      'canary.yaml[1] spec.autoscalerRef: ScaledObject "podinfo-so" is accepted for Flagger compatibility but Weir manages HorizontalPodAutoscalers only',
       'canary.yaml[1] spec.ingressRef: is accepted for Flagger compatibility but Weir does not use it',
       'canary.yaml[1] spec.routeRef: is accepted for Flagger compatibility but Weir does not use it',
       'canary.yaml[1] spec.upstreamRef: is accepted for Flagger compatibility but Weir does not use it',
@@ -453,9 +453,7 @@ spec:
     );
     expect(r.errors).toEqual([]);
     expect(r.objects.map((o) => o.kind)).toEqual(['MetricTemplate', 'MetricTemplate', 'Canary']);
-    expect(r.warnings).toEqual([
-      'podinfo-canary.yaml[3] spec.autoscalerRef: HorizontalPodAutoscaler "podinfo" is accepted for Flagger compatibility but Weir does not manage autoscalers',
-    ]);
+    expect(r.warnings).toEqual([]);
   });
 
   const gatewayApiCanary = `
@@ -737,8 +735,8 @@ describe('Canary: each rule broken once', () => {
     [
       'targetRef.kind enum',
       'spec.targetRef.kind',
-      'StatefulSet',
-      'spec.targetRef.kind: expected one of "Deployment", "DaemonSet", "Service", got "StatefulSet"',
+      'ReplicaSet',
+      'spec.targetRef.kind: expected one of "Deployment", "DaemonSet", "StatefulSet", "Service", got "ReplicaSet"',
     ],
     ['targetRef.name required', 'spec.targetRef.name', undefined, 'spec.targetRef.name: required: expected a string'],
     [
@@ -1225,36 +1223,41 @@ describe('Canary: each rule broken once', () => {
 
 describe('Canary: warnings for what Weir accepts but does not act on', () => {
   it.each([
+    ['a DaemonSet target', { targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' } }, []],
+    ['a plain Service target', { targetRef: { apiVersion: 'v1', kind: 'Service', name: 'podinfo' } }, []],
     [
-      'a DaemonSet target',
-      { targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' } },
-      ['spec.targetRef.kind: "DaemonSet" is accepted for Flagger compatibility but Weir only rolls out Deployments'],
+      'a StatefulSet target (a Weir addition)',
+      { targetRef: { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'podinfo' } },
+      ["spec.targetRef.kind: StatefulSet is a Weir addition: Flagger's Canary CRD on a cluster refuses it"],
     ],
     [
-      'a plain Service target',
-      { targetRef: { apiVersion: 'v1', kind: 'Service', name: 'podinfo' } },
-      ['spec.targetRef.kind: "Service" is accepted for Flagger compatibility but Weir only rolls out Deployments'],
+      'an HPA with a DaemonSet target',
+      {
+        targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' },
+        autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'podinfo' },
+      },
+      [
+        'spec.autoscalerRef: is accepted for Flagger compatibility but a DaemonSet target has no replicas to scale: it is not used',
+      ],
     ],
     [
       'a Knative target',
       { provider: 'knative', targetRef: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: 'podinfo' } },
       [
         'spec.provider: "knative" is accepted for Flagger compatibility but Weir routes with its own mesh',
-        'spec.targetRef.kind: a Knative Service target is accepted for Flagger compatibility but Weir only rolls out Deployments',
+        'spec.targetRef.kind: a Knative Service target is accepted for Flagger compatibility but Weir rolls out Deployments, DaemonSets, StatefulSets and Services',
       ],
     ],
     [
-      'an HPA',
+      'an HPA (managed: no warning)',
       { autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'podinfo' } },
-      [
-        'spec.autoscalerRef: HorizontalPodAutoscaler "podinfo" is accepted for Flagger compatibility but Weir does not manage autoscalers',
-      ],
+      [],
     ],
     [
       'a KEDA ScaledObject',
       { autoscalerRef: { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: 'podinfo-so' } },
       [
-        'spec.autoscalerRef: ScaledObject "podinfo-so" is accepted for Flagger compatibility but Weir does not manage autoscalers',
+        'spec.autoscalerRef: ScaledObject "podinfo-so" is accepted for Flagger compatibility but Weir manages HorizontalPodAutoscalers only',
       ],
     ],
     [

@@ -36,16 +36,16 @@ describe('parseManifests', () => {
     const r = parseManifests(`---\n# only a comment\n---\n${service('a')}---\n---\nkind: Gatewey\n`, 'x.yaml');
     expect(r.objects).toHaveLength(1);
     expect(r.errors.map(formatResourceError)).toEqual([
-      'x.yaml[4] kind: unknown kind "Gatewey": Weir reads AlertProvider, AuthorizationPolicy, Canary, ConfigMap, Deployment, EgressNetwork, EndpointSlice, Event, GRPCRoute, HTTPLocalRateLimitPolicy, HTTPRoute, MeshTLSAuthentication, MetricTemplate, NetworkAuthentication, Pod, Secret, Server, Service, TCPRoute, TLSRoute, and stores other kinds when their apiVersion names a group of their own (example.com/v1)',
+      'x.yaml[4] kind: unknown kind "Gatewey": Weir reads AlertProvider, AuthorizationPolicy, Canary, ConfigMap, DaemonSet, Deployment, EgressNetwork, EndpointSlice, Event, GRPCRoute, HTTPLocalRateLimitPolicy, HTTPRoute, HorizontalPodAutoscaler, MeshTLSAuthentication, MetricTemplate, NetworkAuthentication, Pod, Secret, Server, Service, StatefulSet, TCPRoute, TLSRoute, and stores other kinds when their apiVersion names a group of their own (example.com/v1)',
     ]);
   });
 
-  it('keeps kinds it does not interpret (Namespace, ServiceAccount, HPA, a CRD of another group), with a notice', () => {
+  it('keeps kinds it does not interpret (Namespace, ServiceAccount, PodDisruptionBudget, a CRD of another group), with a notice', () => {
     const r = parseManifests(
       [
         'apiVersion: v1\nkind: Namespace\nmetadata: { name: test }\n',
         'apiVersion: v1\nkind: ServiceAccount\nmetadata: { name: podinfo }\n',
-        'apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: { name: podinfo }\nspec: { maxReplicas: 4 }\n',
+        'apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: { name: podinfo }\nspec: { maxUnavailable: 4 }\n',
         'apiVersion: example.com/v1\nkind: Widget\nmetadata: { name: w }\nspec: { size: 3 }\n',
       ].join('---\n'),
       'app.yaml',
@@ -54,11 +54,11 @@ describe('parseManifests', () => {
     expect(r.objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
       'Namespace//test',
       'ServiceAccount/default/podinfo',
-      'HorizontalPodAutoscaler/default/podinfo',
+      'PodDisruptionBudget/default/podinfo',
       'Widget/default/w',
     ]);
-    expect(r.objects[2]).toMatchObject({ spec: { maxReplicas: 4 } });
-    expect(r.warnings).toContain('app.yaml[3]: HorizontalPodAutoscaler is stored and served; Weir does not act on it');
+    expect(r.objects[2]).toMatchObject({ spec: { maxUnavailable: 4 } });
+    expect(r.warnings).toContain('app.yaml[3]: PodDisruptionBudget is stored and served; Weir does not act on it');
     expect(kindByPlural('example.com', 'widgets')?.kind).toBe('Widget');
   });
 
