@@ -9,6 +9,7 @@ import { logsCommand, type LogsOptions } from './commands/logs.js';
 import { getCommand } from './commands/get.js';
 import { DEFAULT_TIMEOUT, waitCommand, type WaitOptions } from './commands/wait.js';
 import { validateCommand } from './commands/validate.js';
+import { addVizCommands } from './viz/commands.js';
 import { weirVersion } from './version.js';
 
 function collect(value: string, previous: string[]): string[] {
@@ -200,6 +201,7 @@ export async function main(argv: string[]): Promise<number> {
 
   addControlCommands(program, apiOption, (c) => (code = c));
   addLoadtesterCommand(program, (c) => (code = c));
+  addVizCommands(program, apiOption, (c) => (code = c));
 
   program
     .command('version')
