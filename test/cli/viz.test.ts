@@ -88,7 +88,7 @@ function startWeir(args: string[]): Running {
   return {
     child,
     stdout: () => out,
-    until: (what, accept, timeoutMs = 30_000) =>
+    until: (what, accept, timeoutMs = 60_000) =>
       eventually(`weir ${args.join(' ')}: ${what} (stdout so far:\n${out}\nstderr:\n${err})`, timeoutMs, async () =>
         accept(out) ? out : undefined,
       ),
@@ -162,7 +162,7 @@ describe('weir stat, edges, tap and top against weir up with real sidecars', () 
     clearInterval(load);
     await up?.stop();
     await rm(dir, { recursive: true, force: true });
-  }, 60_000);
+  }, 120_000);
 
   it('stat deploy: one row per Deployment with Linkerd columns, measured over the window', async () => {
     const r = await runWeir(['stat', 'deploy', '-n', 'test', '--window', '2s', ...api()]);
@@ -181,7 +181,7 @@ describe('weir stat, edges, tap and top against weir up with real sidecars', () 
     expect(parseFloat(web[2]!)).toBeLessThan(97);
     expect(parseFloat(web[2]!)).toBeGreaterThan(60);
     expect(parseFloat(web[3]!)).toBeGreaterThan(1);
-  }, 60_000);
+  }, 120_000);
 
   it('stat deploy NAME -o json: Linkerd fields, the TLS share of the meshed callers', async () => {
     const r = await runWeir(['stat', 'deploy/web', '-n', 'test', '-o', 'json', '--window', '2s', ...api()]);
@@ -208,7 +208,7 @@ describe('weir stat, edges, tap and top against weir up with real sidecars', () 
     // half of web's requests come from front over mTLS, the rest from outside in plaintext
     expect(row.tls as number).toBeGreaterThan(0.25);
     expect(row.tls as number).toBeLessThan(0.75);
-  }, 60_000);
+  }, 120_000);
 
   it('stat pod, svc and route; -o wide adds TLS; -A adds NAMESPACE', async () => {
     const pods = await runWeir(['stat', 'pod', '-n', 'test', '-o', 'wide', '--window', '1s', ...api()]);
@@ -246,21 +246,23 @@ describe('weir stat, edges, tap and top against weir up with real sidecars', () 
       ['web-route', 'web', 'N%', 'Nrps', 'Nms', 'Nms', 'Nms'],
     ]);
     expect(route.stdout).toContain('100.00%');
-  }, 90_000);
+  }, 120_000);
 
   it('stat: an unknown name is NotFound (1), an unknown type or format a usage error (2)', async () => {
-    const missing = await runWeir(['stat', 'deploy', 'nope', '-n', 'test', '--window', '0', ...api()]);
+    const [missing, type, format, window] = await Promise.all([
+      runWeir(['stat', 'deploy', 'nope', '-n', 'test', '--window', '0', ...api()]),
+      runWeir(['stat', 'canary', ...api()]),
+      runWeir(['stat', 'deploy', '-o', 'yaml', ...api()]),
+      runWeir(['stat', 'deploy', '--window', 'soon', ...api()]),
+    ]);
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim()).toBe('Error from server (NotFound): deployments.apps "nope" not found');
-    const type = await runWeir(['stat', 'canary', ...api()]);
     expect(type.code).toBe(2);
     expect(type.stderr.trim()).toBe('error: unknown resource type "canary" (want deploy, pod, svc, route)');
-    const format = await runWeir(['stat', 'deploy', '-o', 'yaml', ...api()]);
     expect(format.code).toBe(2);
-    const window = await runWeir(['stat', 'deploy', '--window', 'soon', ...api()]);
     expect(window.code).toBe(2);
     expect(window.stderr.trim()).toBe('error: --window must be a duration from 0 to 10m (got "soon")');
-  }, 60_000);
+  }, 120_000);
 
   it('edges: front -> web secured by mTLS, with both identities in -o wide and JSON', async () => {
     const r = await runWeir(['edges', '-n', 'test', ...api()]);
@@ -288,7 +290,7 @@ describe('weir stat, edges, tap and top against weir up with real sidecars', () 
     expect(edges[0]!.src).toMatch(/^front-/);
     expect(edges[0]!.dst).toMatch(/^web-/);
     expect(edges[0]!.requests as number).toBeGreaterThan(0);
-  }, 60_000);
+  }, 120_000);
 
   it('tap deploy/NAME: live requests and responses of its pods, filtered by path and method', async () => {
     const tap = startWeir(['tap', 'deploy/web', '-n', 'test', '--path', '/version', '--method', 'GET', ...api()]);
@@ -331,7 +333,7 @@ describe('weir stat, edges, tap and top against weir up with real sidecars', () 
     } finally {
       expect(await json.stop()).toBe(0);
     }
-  }, 90_000);
+  }, 120_000);
 
   it('tap deploy/front -o wide shows its outbound requests to web, over mTLS, with both ends', async () => {
     const tap = startWeir(['tap', 'deploy/front', '-n', 'test', '-o', 'wide', ...api()]);
@@ -345,16 +347,18 @@ describe('weir stat, edges, tap and top against weir up with real sidecars', () 
     } finally {
       expect(await tap.stop()).toBe(0);
     }
-  }, 90_000);
+  }, 120_000);
 
   it('tap of something that does not exist: NotFound (1); a bad filter: usage (2)', async () => {
-    const missing = await runWeir(['tap', 'deploy/nope', '-n', 'test', ...api()]);
+    const [missing, bad] = await Promise.all([
+      runWeir(['tap', 'deploy/nope', '-n', 'test', ...api()]),
+      runWeir(['tap', 'deploy/web', '--path', 'version', ...api()]),
+    ]);
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim()).toBe('Error from server (NotFound): deployments.apps "nope" not found');
-    const bad = await runWeir(['tap', 'deploy/web', '--path', 'version', ...api()]);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe('error: --path must start with "/" (got "version")');
-  }, 60_000);
+  }, 120_000);
 
   it('top: the busiest path first, printed as plain tables when not a terminal', async () => {
     const top = startWeir(['top', '-n', 'test', '--interval', '500ms', ...api()]);
@@ -381,5 +385,5 @@ describe('weir stat, edges, tap and top against weir up with real sidecars', () 
     } finally {
       expect(await top.stop()).toBe(0);
     }
-  }, 90_000);
+  }, 120_000);
 });
