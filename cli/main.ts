@@ -6,6 +6,7 @@ import type { GateOptions } from './commands/gate.js';
 import type { getCommand as GetCommand } from './commands/get.js';
 import type { LogsOptions } from './commands/logs.js';
 import type { WaitOptions } from './commands/wait.js';
+import { addVizCommands } from './viz/commands.js';
 import { weirVersion } from './version.js';
 
 // Each command's module is imported when it runs: a `weir proxy` sidecar starts without loading the rest
@@ -226,6 +227,7 @@ export async function main(argv: string[]): Promise<number> {
 
   addControlCommands(program, apiOption, (c) => (code = c));
   addLoadtesterCommand(program, (c) => (code = c));
+  addVizCommands(program, apiOption, (c) => (code = c));
 
   program
     .command('version')

@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listen } from './drain.js';
+import type { TapHub } from './tap/hub.js';
+import { serveTap } from './tap/stream.js';
 
 export interface AdminHandlers {
   /** Prometheus text */
@@ -9,6 +11,8 @@ export interface AdminHandlers {
   ready(): boolean;
   /** begin a graceful shutdown (called after the `/shutdown` response has been sent) */
   shutdown(): void;
+  /** the proxy's tap, streamed at `GET /tap` (tap/stream.ts) */
+  tap?: TapHub;
 }
 
 export interface AdminServer {
@@ -26,7 +30,8 @@ const TEXT = 'text/plain; charset=utf-8';
 /**
  * The admin server of one proxy instance (as Linkerd's, on its own port):
  * `GET /metrics` (Prometheus text 0.0.4), `GET /ready`, `GET /live`, `GET /config` (JSON of the
- * routing tables) and `POST /shutdown` (stop accepting, drain in-flight requests, close).
+ * routing tables), `GET /tap` (live requests and responses, newline-delimited JSON, loopback only) and
+ * `POST /shutdown` (stop accepting, drain in-flight requests, close).
  */
 export async function startAdminServer(host: string, port: number, handlers: AdminHandlers): Promise<AdminServer> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -40,6 +45,9 @@ export async function startAdminServer(host: string, port: number, handlers: Adm
         return handlers.ready() ? reply(res, 200, TEXT, 'ready\n') : reply(res, 503, TEXT, 'not ready\n');
       case '/config':
         return reply(res, 200, 'application/json', `${JSON.stringify(handlers.config(), null, 2)}\n`);
+      case '/tap':
+        if (handlers.tap === undefined) return reply(res, 404, TEXT, 'not found\n');
+        return serveTap(handlers.tap, req, res);
       case '/shutdown':
         if (req.method !== 'POST') {
           res.setHeader('allow', 'POST');

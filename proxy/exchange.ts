@@ -24,6 +24,7 @@ import { runFilterSteps } from './filters/run.js';
 import type { RequestState } from './filters/state.js';
 import type { Series } from './metrics.js';
 import { endRequest } from './scope.js';
+import { tapEndpoint } from './tap/open.js';
 import { backoffMs, isIdempotent, mayRetry } from './retry.js';
 import type { RouteBackendMetrics, RuleMetrics } from './route-metrics.js';
 import { answerLocally, answerPreflight, answerRedirect } from './answer.js';
@@ -173,6 +174,7 @@ export class Exchange implements TryOwner, Waiter<Endpoint> {
       return;
     }
     ep.series.request();
+    if (this.tp.ctx.tap !== undefined) tapEndpoint(this.tp.ctx, ep);
     this.sentAt = performance.now();
     const backendMs = this.rule.policy?.backendRequestTimeoutMs ?? 0;
     const t = this.tp.newTry(ep, this, this.rs);

@@ -12,6 +12,7 @@ import { ForwardHandler } from './http1/forward.js';
 import { forwardRequestHeaders, type RequestHeadInfo } from './http1/headers.js';
 import { EndpointPools } from './http1/pools.js';
 import { InboundSeries, type PeerSeries } from './inbound-series.js';
+import { OpenConnections } from './tcp-connections.js';
 import { FrontServer } from './protocol/listener.js';
 import type { RequestScope } from './scope.js';
 import { readHeaderObject, readRawHeader, writeHeaderObject, writeRawHeader } from './tracing/carriers.js';
@@ -30,6 +31,9 @@ import { setClientId, withClientId } from './authz/client-id.js';
 import { InboundAuthz } from './authz/layer.js';
 import { AuthzMetrics } from './authz/metrics.js';
 import type { PolicySource } from './authz/source.js';
+import type { TapPeer } from './tap/event.js';
+import { TapHub, type TapRecord } from './tap/hub.js';
+import { openInboundTap } from './tap/open.js';
 
 export interface InboundProxyOptions {
   /** the local application (default 127.0.0.1) */
@@ -74,12 +78,15 @@ export interface InboundProxyOptions {
   policy?: PolicySource;
   /** where `audit` decisions are logged (default console.error) */
   onAudit?: (line: string) => void;
+  /** the process's tap (shared with its outbound side); default: one of its own, served on the admin port */
+  tap?: TapHub;
 }
 
 export interface InboundProxy {
   readonly port: number;
   readonly adminPort: number;
   readonly metrics: GoldenMetrics;
+  readonly tap: TapHub;
   /** stop accepting, drain in-flight requests (up to `drainMs`), close every connection and the admin server */
   close(options?: { drainMs?: number }): Promise<void>;
 }
@@ -101,6 +108,25 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
   const tls: MeshTls | undefined =
     options.identity !== undefined ? await loadMeshTls(options.identity, onError) : undefined;
   const requireIdentity = options.requireIdentity === true;
+  const tap = options.tap ?? new TapHub({ namespace, deployment, pod });
+  /** this pod, as the destination of a tapped request */
+  const self = (): TapPeer => ({
+    address: `${options.listenHost ?? '127.0.0.1'}:${port}`,
+    ...(tls?.contexts.identity !== undefined ? { identity: tls.contexts.identity } : {}),
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(deployment !== undefined ? { deployment } : {}),
+    ...(pod !== undefined ? { pod } : {}),
+  });
+  const openTap = (
+    conn: object | undefined,
+    method: string,
+    authority: string | undefined,
+    path: string,
+    start: number,
+  ): TapRecord | undefined => {
+    const peer = peerOf<PeerSeries>(conn);
+    return openInboundTap(tap, conn, peer?.clientId, peer !== undefined, { method, authority, path }, self(), start);
+  };
   const peers = new InboundSeries(
     metrics,
     [
@@ -149,9 +175,13 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
       const headers = forwardRequestHeaders(req.rawHeaders, info);
       const series = seriesFor(req.socket, info.host);
       series.request();
+      const tapped = tap.active
+        ? openTap(req.socket, req.method as string, info.host, req.url as string, start)
+        : undefined;
       if (refused(req.socket)) {
         sendProxyError(res, IDENTITY_REQUIRED, inflight.draining);
         series.response(IDENTITY_REQUIRED.status, performance.now() - start, true);
+        tapped?.end(IDENTITY_REQUIRED.status, -1, IDENTITY_REQUIRED.reason);
         inflight.leave();
         return;
       }
@@ -162,12 +192,13 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
         if (denied !== undefined) {
           sendProxyError(res, denied, inflight.draining);
           series.response(denied.status, performance.now() - start, true);
+          tapped?.end(denied.status, -1, denied.reason);
           inflight.leave();
           return;
         }
         forwarded = withClientId(headers, client.identity);
       }
-      const scope: RequestScope = { inflight, start, span: undefined };
+      const scope: RequestScope = { inflight, start, span: undefined, tap: tapped };
       if (tracer.enabled) {
         const hop = {
           direction: 'inbound',
@@ -193,10 +224,14 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
       inflight.enter();
       const series = seriesFor(stream.session, headers[':authority']);
       series.request();
+      const tapped = tap.active
+        ? openTap(stream.session, String(headers[':method']), headers[':authority'], String(headers[':path']), start)
+        : undefined;
       if (refused(stream.session)) {
         const grpc = isGrpc(headers);
         const code = respondH2Error(stream, IDENTITY_REQUIRED.status, IDENTITY_REQUIRED.reason, grpc);
         series.response(grpc ? 200 : IDENTITY_REQUIRED.status, performance.now() - start, true, code);
+        tapped?.end(grpc ? 200 : IDENTITY_REQUIRED.status, code, IDENTITY_REQUIRED.reason);
         inflight.leave();
         return;
       }
@@ -207,12 +242,13 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
           const grpc = isGrpc(headers);
           const code = respondH2Error(stream, denied.status, denied.reason, grpc);
           series.response(grpc ? 200 : denied.status, performance.now() - start, true, code);
+          tapped?.end(grpc ? 200 : denied.status, code, denied.reason);
           inflight.leave();
           return;
         }
         setClientId(headers, client.identity);
       }
-      const ctx: RequestScope = { inflight, start, span: undefined };
+      const ctx: RequestScope = { inflight, start, span: undefined, tap: tapped };
       if (tracer.enabled) {
         const hop = {
           direction: 'inbound',
@@ -259,6 +295,14 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
     opaqueOnly: authz !== undefined ? () => authz.policy.source.protocol === 'opaque' : undefined,
   });
   server.http1.keepAliveTimeout = 65_000;
+  const openConnections = new OpenConnections([
+    ['direction', 'inbound'],
+    ['peer', 'src'],
+    ['namespace', namespace],
+    ['deployment', deployment],
+    ['pod', pod],
+  ]);
+  openConnections.watch(server.tcp);
   const port = await listen(server.tcp, options.listenPort ?? 0, options.listenHost ?? '127.0.0.1');
 
   let closing: Promise<void> | undefined;
@@ -277,7 +321,7 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
   };
   try {
     admin = await startAdminServer(options.adminHost ?? '127.0.0.1', options.adminPort ?? 0, {
-      metrics: () => metrics.render() + authzMetrics.render(),
+      metrics: () => metrics.render() + authzMetrics.render() + openConnections.render(),
       ready: () => closing === undefined,
       config: () => ({
         direction: 'inbound',
@@ -288,6 +332,7 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
         inflight: inflight.count,
       }),
       shutdown: () => void close().then(() => options.onShutdown?.()),
+      tap,
     });
   } catch (err) {
     await close(0);
@@ -297,6 +342,7 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
     port,
     adminPort: admin.port,
     metrics,
+    tap,
     close: (o) => close(o?.drainMs),
   };
 }

@@ -35,6 +35,9 @@ import { outboundOpaque, outboundUpgrade } from './protocol/outbound-paths.js';
 import { FrontServer } from './protocol/listener.js';
 import { RouteMetricsRegistry, type RuleMetrics } from './route-metrics.js';
 import { serve } from './serve.js';
+import type { TapPeer } from './tap/event.js';
+import { TapHub } from './tap/hub.js';
+import { openOutboundTap } from './tap/open.js';
 import { routeOf, type Backend, type Endpoint, type ListenerState } from './targets.js';
 import { connectionKey } from './tls/connection-key.js';
 import { NO_LABELS, outboundTlsLabels, type LabelPairs } from './tls/labels.js';
@@ -91,6 +94,8 @@ export interface OutboundProxyOptions {
    * maps each Service address to its listener, `ListenerInfo.listenPort`)
    */
   ephemeralPorts?: boolean;
+  /** the process's tap (shared with its inbound side); default: one of its own, served on the admin port */
+  tap?: TapHub;
 }
 
 export interface ListenerInfo {
@@ -106,6 +111,7 @@ export interface ListenerInfo {
 export interface OutboundProxy {
   readonly adminPort: number;
   readonly metrics: GoldenMetrics;
+  readonly tap: TapHub;
   /** RequestMirror copies: sent, dropped (bound reached, no endpoint) and in flight now */
   readonly mirrors: Readonly<MirrorStats>;
   /** the Service ports currently listened on */
@@ -163,6 +169,16 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
   const routeMetrics = new RouteMetricsRegistry();
   const policies = new RoutePolicies(options.routePolicy);
   const { namespace, pod, deployment } = options;
+  const tap = options.tap ?? new TapHub({ namespace, deployment, pod });
+  /** this pod, as the source of a tapped request */
+  const self = (): TapPeer => ({
+    ...(tls?.contexts.identity !== undefined ? { identity: tls.contexts.identity } : {}),
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(deployment !== undefined ? { deployment } : {}),
+    ...(pod !== undefined ? { pod } : {}),
+  });
+  const openTap = (ref: ServicePortRef, method: string, authority: string | undefined, path: string, start: number) =>
+    openOutboundTap(tap, { method, authority, path }, self(), `${ref.namespace}/${ref.service}:${ref.port}`, start);
   const tracer = await loadTracer(options.tracing, { namespace, pod, deployment });
   const tls: MeshTls | undefined =
     options.identity !== undefined ? await loadMeshTls(options.identity, onError) : undefined;
@@ -179,7 +195,12 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
   let applied = -1;
   let closed = false;
 
-  const labels = (ref: ServicePortRef, t: ServicePortRef, deployment?: string, tlsLabels: LabelPairs = NO_LABELS) =>
+  const labels = (
+    ref: ServicePortRef,
+    t: ServicePortRef,
+    ep?: { deployment?: string; pod?: string },
+    tlsLabels: LabelPairs = NO_LABELS,
+  ) =>
     [
       ['direction', 'outbound'],
       ['namespace', options.namespace],
@@ -188,7 +209,8 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
       ['authority', authority(ref)],
       ['dst_namespace', t.namespace],
       ['dst_service', t.service],
-      ['dst_deployment', deployment],
+      ['dst_deployment', ep?.deployment],
+      ['dst_pod', ep?.pod],
       ...tlsLabels,
     ] as const;
 
@@ -212,7 +234,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
         used.add(connectionKey(endpoint.address, endpoint.port, serverId));
         const pool = pools.get(endpoint.address, endpoint.port, serverId);
         const tlsLabels = tls !== undefined ? outboundTlsLabels(serverId, endpoint.identity) : NO_LABELS;
-        const series = metrics.series(labels(ref, target, endpoint.deployment, tlsLabels));
+        const series = metrics.series(labels(ref, target, endpoint, tlsLabels));
         const old = prev?.routes.get(address);
         let route: Endpoint;
         if (old !== undefined && old.pool === pool && old.series === series && !byAddress.has(address)) {
@@ -247,9 +269,10 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     const start = performance.now();
     const inflight = listener.inflight;
     inflight.enter();
-    const ctx: RequestContext = { st: listener.state, policies, inflight, start, span: undefined };
+    const ctx: RequestContext = { st: listener.state, policies, inflight, start, span: undefined, tap: undefined };
     const ok = originForm(req);
     const tp = new Http1Transport(ctx, req, res);
+    if (tap.active) ctx.tap = openTap(listener.ref, tp.method, tp.host, tp.url, start);
     if (tracer.enabled) {
       const headers = tp.upHeaders;
       const info = { direction: 'outbound', method: tp.method, path: tp.url, authority: tp.host } as const;
@@ -267,8 +290,9 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     const start = performance.now();
     const inflight = listener.inflight;
     inflight.enter();
-    const ctx: RequestContext = { st: listener.state, policies, inflight, start, span: undefined };
+    const ctx: RequestContext = { st: listener.state, policies, inflight, start, span: undefined, tap: undefined };
     const tp = new H2Transport(ctx, h2clients, down, headers, flags);
+    if (tap.active) ctx.tap = openTap(listener.ref, tp.method, tp.host, tp.url, start);
     if (tracer.enabled) {
       const info = {
         direction: 'outbound',
@@ -444,6 +468,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
       ready: () => closing === undefined && applied >= 0,
       config: describe,
       shutdown: () => void close().then(() => options.onShutdown?.()),
+      tap,
     });
   } catch (err) {
     await close(0);
@@ -453,6 +478,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
   return {
     adminPort: admin.port,
     metrics,
+    tap,
     mirrors: policies.mirrors.stats,
     listeners: () =>
       [...listeners.values()].map((l) => ({

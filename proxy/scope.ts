@@ -1,4 +1,5 @@
 import type { Inflight } from './drain.js';
+import type { TapRecord } from './tap/hub.js';
 import type { HopSpan } from './tracing/types.js';
 
 /**
@@ -12,6 +13,8 @@ export interface RequestScope {
   readonly start: number;
   /** this hop's span, for a sampled request */
   span: HopSpan | undefined;
+  /** set only while someone taps the proxy and wants this request (tap/hub.ts) */
+  tap?: TapRecord | undefined;
 }
 
 /**
@@ -26,6 +29,11 @@ export function endRequest(scope: RequestScope, status: number, grpcStatus = -1,
       ...(reason !== undefined ? { error: reason } : {}),
       ...(grpcStatus >= 0 ? { grpcStatus } : {}),
     });
+  }
+  const tap = scope.tap;
+  if (tap !== undefined) {
+    scope.tap = undefined;
+    tap.end(status, grpcStatus, reason);
   }
   scope.inflight.leave();
 }

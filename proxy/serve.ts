@@ -6,6 +6,7 @@ import { backendInvalid, ERR_CANCEL, ERR_UNEXPECTED, noRoute, type Failure } fro
 import { Exchange } from './exchange.js';
 import type { RouteBackendMetrics } from './route-metrics.js';
 import { endRequest } from './scope.js';
+import { tapEndpoint } from './tap/open.js';
 import type { Backend, Endpoint } from './targets.js';
 import type { Transport } from './transport.js';
 
@@ -45,6 +46,7 @@ export function serve(tp: Transport, rule: CompiledRule | undefined): void {
     return;
   }
   ep.series.request();
+  if (tp.ctx.tap !== undefined) tapEndpoint(tp.ctx, ep);
   tp.forward(ep, t.balancer.release !== undefined, rb);
 }
 
@@ -55,6 +57,7 @@ function waitForEndpoint(tp: Transport, t: Backend, rb: RouteBackendMetrics | un
     serve: (ep) => {
       tp.forget();
       ep.series.request();
+      if (tp.ctx.tap !== undefined) tapEndpoint(tp.ctx, ep);
       tp.forward(ep, t.balancer.release !== undefined, rb);
     },
     fail: (f: Failure) => {

@@ -19,6 +19,7 @@ import { GrpcEgressSource } from '../../proxy/control/grpc-egress-source.js';
 import { EgressMetrics } from '../../proxy/egress/metrics.js';
 import { checkIdentityFlags, openWorkloadIdentity } from '../proxy/workload-identity-origin.js';
 import type { WorkloadIdentity } from '../../proxy/identity/workload-identity.js';
+import { TapHub } from '../../proxy/tap/hub.js';
 
 /** as given on the command line */
 export interface ProxyOptions {
@@ -137,6 +138,8 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
     return 2;
   }
   const workload = { namespace: opts.namespace, deployment: opts.deployment, pod: opts.pod };
+  // one tap for the process: both sides feed it, the admin port serves it (GET /tap)
+  const tap = new TapHub(workload);
   const tracing =
     opts.traceCollector === undefined
       ? {}
@@ -232,6 +235,7 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
       ...tracing,
       ...identityOptions,
       ...(port.outboundProxy !== undefined ? { ephemeralPorts: true } : {}),
+      tap,
       onError: (err) => warn(`outbound: ${err.message}`),
       onShutdown: () => stop('/shutdown'),
     });
@@ -267,6 +271,7 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
         ...tracing,
         ...identityOptions,
         ...(opts.requireIdentity === true ? { requireIdentity: true } : {}),
+        tap,
         onShutdown: () => stop('/shutdown'),
       });
     }
@@ -286,6 +291,7 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
         ...(identity !== undefined ? { identity: identity.current()?.identity ?? null } : {}),
       }),
       shutdown: () => stop('/shutdown'),
+      tap,
     });
   } catch (err) {
     warn(`cannot start: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
+import type { TapHub } from '../../proxy/tap/hub.js';
+import { serveTap } from '../../proxy/tap/stream.js';
 import { mergeMetricsText } from './merge-metrics.js';
 
 /** One proxy of the process (outbound, inbound) and the admin server it runs on loopback. */
@@ -21,6 +23,8 @@ export interface ProcessAdminOptions {
   config: () => Record<string, unknown>;
   /** called once the `/shutdown` response has been sent */
   shutdown: () => void;
+  /** the process's tap (both sides feed it), streamed at `GET /tap` */
+  tap?: TapHub;
 }
 
 export interface ProcessAdmin {
@@ -47,7 +51,8 @@ async function fromSide(side: AdminSide, path: string): Promise<{ status: number
 /**
  * The one admin port of a `weir proxy` process, with the endpoints of a proxy's admin server
  * (proxy/admin.ts): `GET /metrics` (every side's metrics as one exposition), `/ready` (every side
- * ready and the process not draining), `/live`, `/config` (JSON, each side's under its name) and
+ * ready and the process not draining), `/live`, `/config` (JSON, each side's under its name),
+ * `GET /tap` (both sides' requests and responses as they happen, newline-delimited JSON, loopback only) and
  * `POST /shutdown`. The outbound and inbound proxies each keep their own admin server on a loopback
  * port of their own; this one asks them.
  */
@@ -72,6 +77,9 @@ export async function startProcessAdmin(options: ProcessAdminOptions): Promise<P
         for (const s of options.sides()) out[s.name] = JSON.parse((await fromSide(s, '/config')).body) as unknown;
         return reply(res, 200, 'application/json', `${JSON.stringify(out, null, 2)}\n`);
       }
+      case '/tap':
+        if (options.tap === undefined) return reply(res, 404, TEXT, 'not found\n');
+        return serveTap(options.tap, req, res);
       case '/shutdown':
         if (req.method !== 'POST') {
           res.setHeader('allow', 'POST');
