@@ -44,6 +44,10 @@ export async function main(argv: string[]): Promise<number> {
       '--sidecars <mode>',
       'process: a weir proxy process per pod with identity and mTLS (default); in-process: inbound proxies in this process',
     )
+    .option(
+      '--default-inbound-policy <policy>',
+      'inbound policy of ports no Server selects: all-unauthenticated (default), all-authenticated, cluster-authenticated, cluster-unauthenticated, deny, audit',
+    )
     .action(
       async (
         dir: string,
@@ -58,6 +62,7 @@ export async function main(argv: string[]): Promise<number> {
           issuerCert?: string;
           issuerKey?: string;
           sidecars?: string;
+          defaultInboundPolicy?: string;
         },
       ) => {
         const { upCommand } = await import('./commands/up.js');

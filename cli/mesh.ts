@@ -2,9 +2,12 @@ import { resolve } from 'node:path';
 import { startHttpApi, type HttpApi } from '../controlplane/api/http-api.js';
 import { createDiscovery } from '../controlplane/discovery/index.js';
 import { startControlPlane, type ControlPlane } from '../controlplane/grpc/server.js';
+import { StorePolicyInputs } from '../controlplane/policy/inputs.js';
 import { startRuntime, type LocalRuntime } from '../controlplane/runtime/index.js';
 import { LocalStore } from '../controlplane/store/local-store.js';
 import { startInboundProxy, startOutboundProxy, type OutboundProxy } from '../proxy/index.js';
+import { DEFAULT_POLICY_DEFAULTS } from '../engine/policy/index.js';
+import type { DefaultPolicyName } from '../engine/resources/index.js';
 import { MeshMetricsProvider, startCanaryController, type CanaryController } from '../rollouts/index.js';
 import { PrometheusMetricsProvider } from '../rollouts/metrics/prometheus-provider.js';
 import { kvGatePersistence } from '../rollouts/loadtester/gates.js';
@@ -41,6 +44,8 @@ export interface MeshOptions {
    * (mTLS between pods); `in-process`: each pod's inbound proxy inside this process, without identity
    */
   sidecars?: 'process' | 'in-process';
+  /** the inbound policy of ports no Server selects, unless a namespace or workload annotation says otherwise (default `all-unauthenticated`) */
+  defaultInboundPolicy?: DefaultPolicyName;
 }
 
 export interface Mesh {
@@ -99,8 +104,15 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       ...(options.authorityFiles !== undefined ? { files: options.authorityFiles } : {}),
       ...(options.leafLifetimeMs !== undefined ? { leafLifetimeMs: options.leafLifetimeMs } : {}),
     });
+    // each sidecar's port policy, compiled from the store's Servers, AuthorizationPolicies... and the defaults
+    const policyInputs = new StorePolicyInputs(store, {
+      ...DEFAULT_POLICY_DEFAULTS,
+      defaultPolicy: options.defaultInboundPolicy ?? DEFAULT_POLICY_DEFAULTS.defaultPolicy,
+    });
+    closers.push(async () => policyInputs.close());
     const controlPlane = await startControlPlane({
       configSource: discovery,
+      policyInputs,
       certifier: identity.certifier,
       host: '127.0.0.1',
       port: 0,

@@ -14,6 +14,7 @@ import {
   type OriginHooks,
 } from '../proxy/config-origin.js';
 import { startForwardProxy, type ForwardProxy } from '../proxy/forward-proxy.js';
+import { openPolicyOrigin, type PolicyOrigin } from '../proxy/policy-origin.js';
 import { checkIdentityFlags, openWorkloadIdentity } from '../proxy/workload-identity-origin.js';
 import type { WorkloadIdentity } from '../../proxy/identity/workload-identity.js';
 
@@ -155,6 +156,15 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
     }
   }
   const identityOptions = identity !== undefined ? { identity } : {};
+  // the inbound side enforces its port's policy from the control plane (InboundServerPolicies)
+  const policy: PolicyOrigin | undefined =
+    opts.controlPlane !== undefined && opts.pod !== undefined && port.app !== undefined
+      ? openPolicyOrigin(
+          opts.controlPlane,
+          { namespace: opts.namespace ?? 'default', pod: opts.pod, appPort: port.app },
+          warn,
+        )
+      : undefined;
 
   let inbound: InboundProxy | undefined;
   let forward: ForwardProxy | undefined;
@@ -163,6 +173,7 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
   const close = async (): Promise<void> => {
     origin.close();
     identity?.close();
+    policy?.close();
     await Promise.all([
       forward?.close(),
       outbound?.close({ drainMs: DRAIN_MS }),
@@ -202,6 +213,7 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
         ...tracing,
         ...identityOptions,
         ...(opts.requireIdentity === true ? { requireIdentity: true } : {}),
+        ...(policy !== undefined ? { policy: policy.source } : {}),
         onShutdown: () => stop('/shutdown'),
       });
     }
@@ -212,11 +224,13 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
       port: port.admin ?? 0,
       sides: () => sides,
       // not ready until certified: a sidecar without its certificate cannot take meshed traffic
-      ready: () => !draining && (identity === undefined || identity.current() !== undefined),
+      ready: () =>
+        !draining && (identity === undefined || identity.current() !== undefined) && (policy?.received() ?? true),
       config: () => ({
         ...origin.describe(),
         workload,
         ...(identity !== undefined ? { identity: identity.current()?.identity ?? null } : {}),
+        ...(policy !== undefined ? { inboundPolicy: policy.describe() } : {}),
       }),
       shutdown: () => stop('/shutdown'),
     });
@@ -243,6 +257,15 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
       return 0;
     }
     say(`identity ${identity.current()?.identity ?? ''} certified`);
+  }
+  if (policy !== undefined) {
+    // enforcing from the first request: not ready before the port's policy came (a signal still stops the wait)
+    const got = await Promise.race([policy.ready().then(() => true), stopped.then(() => false)]);
+    if (!got) {
+      await close();
+      say('stopped');
+      return 0;
+    }
   }
   say(`ready (${origin.label}, version ${source.current().version})`);
   origin.started();

@@ -5,6 +5,7 @@ import { kubeconfigFor } from '../../controlplane/api/kubeconfig.js';
 import { selfSignedServingCert } from '../../controlplane/api/serving-cert.js';
 import { AuthorityError } from '../../controlplane/identity/index.js';
 import { writeFileAtomic } from '../../controlplane/store/atomic.js';
+import { DEFAULT_POLICIES, type DefaultPolicyName } from '../../engine/resources/index.js';
 import { forgetInstance, recordInstance } from '../instance-file.js';
 import { createLogger } from '../logger.js';
 import { startMesh } from '../mesh.js';
@@ -23,6 +24,8 @@ export interface UpOptions {
   issuerKey?: string;
   /** `process` (default): a sidecar process per pod with identity and mTLS; `in-process`: the former in-process inbound proxies */
   sidecars?: string;
+  /** Linkerd's default inbound policy for the whole mesh (`all-unauthenticated` unless given) */
+  defaultInboundPolicy?: string;
 }
 
 /** the three authority files, none, or what is wrong */
@@ -48,6 +51,13 @@ export async function upCommand(dir: string, opts: UpOptions): Promise<number> {
   }
   if (opts.sidecars !== undefined && opts.sidecars !== 'process' && opts.sidecars !== 'in-process') {
     console.error(`weir up: --sidecars must be process or in-process, got ${JSON.stringify(opts.sidecars)}`);
+    return 2;
+  }
+  const policy = opts.defaultInboundPolicy;
+  if (policy !== undefined && !(DEFAULT_POLICIES as readonly string[]).includes(policy)) {
+    console.error(
+      `weir up: --default-inbound-policy must be one of ${DEFAULT_POLICIES.join(', ')}, got ${JSON.stringify(policy)}`,
+    );
     return 2;
   }
   const files = authorityFiles(opts);
@@ -77,6 +87,7 @@ export async function upCommand(dir: string, opts: UpOptions): Promise<number> {
       ...(opts.loadtesterPort !== undefined ? { loadtesterPort: opts.loadtesterPort } : {}),
       ...(files !== undefined ? { authorityFiles: files } : {}),
       ...(opts.sidecars !== undefined ? { sidecars: opts.sidecars as 'process' | 'in-process' } : {}),
+      ...(policy !== undefined ? { defaultInboundPolicy: policy as DefaultPolicyName } : {}),
     });
   } catch (err) {
     // a bad trust anchor or issuer names its file

@@ -433,6 +433,9 @@ export class LocalRuntime {
     try {
       inst.appPort ??= await freePort();
       if (this.options.sidecars && !inst.sidecar && inst.state !== 'terminating') {
+        // the Pod exists before its sidecar asks the control plane about it (its inbound policy is the pod's)
+        this.writePod(inst);
+        await inst.podWrites;
         const sa = (inst.template.spec as { serviceAccountName?: unknown }).serviceAccountName;
         inst.sidecar = await this.options.sidecars({
           namespace: inst.namespace,
@@ -583,6 +586,9 @@ export class LocalRuntime {
   private watchReadiness(inst: Instance, runId: number): void {
     const probe = inst.container.readinessProbe;
     const port = inst.appPort!;
+    // as the kubelet's probes reach a meshed pod: through its sidecar's inbound side, which authorizes them
+    // by the probe rule (GET on the probe paths from loopback) whatever the policy, `deny` included
+    const httpPort = inst.sidecar?.meshed === true ? inst.sidecar.inboundPort : port;
     const alive = (): boolean => inst.runId === runId && inst.state === 'running';
     if (probe?.httpGet || probe?.tcpSocket) {
       let successes = 0;
@@ -591,7 +597,7 @@ export class LocalRuntime {
       const check = async (): Promise<void> => {
         if (!alive()) return;
         const ok = probe.httpGet
-          ? await httpProbe(port, probe.httpGet.path, timeoutMs)
+          ? await httpProbe(httpPort, probe.httpGet.path, timeoutMs)
           : await canConnect(port, '127.0.0.1', timeoutMs);
         if (!alive()) return;
         if (ok) {
