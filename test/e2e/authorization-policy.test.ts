@@ -576,7 +576,7 @@ describe('authorization policy over real sidecars (weir up --default-inbound-pol
   let previous: string | undefined;
 
   const podOf = (ns: string, app: string): Promise<PodLike> =>
-    eventually(`a ready ${ns}/${app} pod`, 90_000, async () => {
+    eventually(`a ready ${ns}/${app} pod`, 180_000, async () => {
       const list = await getJson<{ items: PodLike[] }>(
         `${up!.api}/api/v1/namespaces/${ns}/pods?labelSelector=app%3D${app}`,
       );
@@ -604,7 +604,9 @@ describe('authorization policy over real sidecars (weir up --default-inbound-pol
     await writeFile(join(folder, 'app.yaml'), manifests(ports, dir));
     up = await startWeirUp([folder, '--state-dir', join(dir, 'state'), '--default-inbound-policy', 'deny'], {}, 60_000);
     // under a mesh-wide deny every pod still becomes ready: the runtime's probes pass by the probe rule
-    const [web, grpc] = await Promise.all([podOf('test', 'web'), podOf('test', 'grpc')]);
+    const [web, grpc] = await Promise.all([podOf('test', 'web'), podOf('test', 'grpc')]).catch((err: unknown) => {
+      throw new Error(`${String(err)}\n--- weir up said:\n${up!.output().slice(-4000)}`);
+    });
     await Promise.all([podOf('test', 'client'), podOf('elsewhere', 'other')]);
     ctx = {
       web: sidecar(web),
@@ -626,7 +628,7 @@ describe('authorization policy over real sidecars (weir up --default-inbound-pol
     await eventually('the meshed callers to reach web', 60_000, async () =>
       (await ctx.call('meshed')).status === 403 && (await ctx.call('wrong identity')).status === 403 ? true : undefined,
     );
-  }, 180_000);
+  }, 360_000);
 
   afterAll(async () => {
     await up?.stop();
@@ -709,12 +711,14 @@ kind: NetworkAuthentication
 metadata: { name: everyone, namespace: test }
 spec:
   networks: [{ cidr: 10.0.0.0/33 }]
-`,
+---
+${namespace('test', { 'config.linkerd.io/default-inbound-policy': 'closed' })}`,
     );
     const r = await runWeir(['apply', '-f', bad, '--api', up!.api]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('bad-policy.yaml');
-    expect(r.stderr).toContain('spec.networks[0].cidr');
+    expect(r.stderr).toContain('bad-policy.yaml[1] spec.networks[0].cidr');
+    expect(r.stderr).toContain('bad-policy.yaml[2] metadata.annotations.config.linkerd.io/default-inbound-policy');
     expect(signature(await inForce('web'))).toBe('server:web-http');
     expect((await plain(ctx.web.inbound, '/version')).status).toBe(403);
   }, 60_000);
