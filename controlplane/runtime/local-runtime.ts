@@ -586,9 +586,6 @@ export class LocalRuntime {
   private watchReadiness(inst: Instance, runId: number): void {
     const probe = inst.container.readinessProbe;
     const port = inst.appPort!;
-    // as the kubelet's probes reach a meshed pod: through its sidecar's inbound side, which authorizes them
-    // by the probe rule (GET on the probe paths from loopback) whatever the policy, `deny` included
-    const httpPort = inst.sidecar?.meshed === true ? inst.sidecar.inboundPort : port;
     const alive = (): boolean => inst.runId === runId && inst.state === 'running';
     if (probe?.httpGet || probe?.tcpSocket) {
       let successes = 0;
@@ -597,7 +594,7 @@ export class LocalRuntime {
       const check = async (): Promise<void> => {
         if (!alive()) return;
         const ok = probe.httpGet
-          ? await httpProbe(httpPort, probe.httpGet.path, timeoutMs)
+          ? await httpProbe(port, probe.httpGet.path, timeoutMs)
           : await canConnect(port, '127.0.0.1', timeoutMs);
         if (!alive()) return;
         if (ok) {
