@@ -54,6 +54,10 @@ export async function main(argv: string[]): Promise<number> {
     )
     .option('--dashboard-port <port>', 'port of the dashboard on 127.0.0.1 (default: a free port)', (v) => Number(v))
     .option('--no-dashboard', 'do not serve the dashboard')
+    .option(
+      '--default-inbound-policy <policy>',
+      'inbound policy of ports no Server selects: all-unauthenticated (default), all-authenticated, cluster-authenticated, cluster-unauthenticated, deny, audit',
+    )
     .action(
       async (
         dir: string,
@@ -72,6 +76,7 @@ export async function main(argv: string[]): Promise<number> {
           metricsPort?: number;
           dashboardPort?: number;
           dashboard: boolean;
+          defaultInboundPolicy?: string;
         },
       ) => {
         const { upCommand } = await import('./commands/up.js');

@@ -3,9 +3,12 @@ import { resolve } from 'node:path';
 import { startHttpApi, type HttpApi } from '../controlplane/api/http-api.js';
 import { createDiscovery } from '../controlplane/discovery/index.js';
 import { startControlPlane, type ControlPlane } from '../controlplane/grpc/server.js';
+import { StorePolicyInputs } from '../controlplane/policy/inputs.js';
 import { HpaController, startRuntime, type LocalRuntime } from '../controlplane/runtime/index.js';
 import { LocalStore } from '../controlplane/store/local-store.js';
 import { startInboundProxy, startOutboundProxy, type OutboundProxy } from '../proxy/index.js';
+import { DEFAULT_POLICY_DEFAULTS } from '../engine/policy/index.js';
+import type { DefaultPolicyName } from '../engine/resources/index.js';
 import { MeshMetricsProvider, startCanaryController, type CanaryController } from '../rollouts/index.js';
 import { PrometheusMetricsProvider } from '../rollouts/metrics/prometheus-provider.js';
 import { kvGatePersistence } from '../rollouts/loadtester/gates.js';
@@ -51,6 +54,8 @@ export interface MeshOptions {
   metricsPort?: number;
   /** serve the dashboard on this loopback port (0: a free one); none when undefined */
   dashboardPort?: number;
+  /** the inbound policy of ports no Server selects, unless a namespace or workload annotation says otherwise (default `all-unauthenticated`) */
+  defaultInboundPolicy?: DefaultPolicyName;
 }
 
 export interface Mesh {
@@ -114,8 +119,15 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
     });
     const egressInputs = new StoreEgressInputs(store);
     closers.push(async () => egressInputs.close());
+    // each sidecar's port policy, compiled from the store's Servers, AuthorizationPolicies... and the defaults
+    const policyInputs = new StorePolicyInputs(store, {
+      ...DEFAULT_POLICY_DEFAULTS,
+      defaultPolicy: options.defaultInboundPolicy ?? DEFAULT_POLICY_DEFAULTS.defaultPolicy,
+    });
+    closers.push(async () => policyInputs.close());
     const controlPlane = await startControlPlane({
       configSource: discovery,
+      policyInputs,
       certifier: identity.certifier,
       egressInputs,
       host: '127.0.0.1',

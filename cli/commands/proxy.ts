@@ -17,6 +17,7 @@ import {
 import { startForwardProxy, type ForwardProxy } from '../proxy/forward-proxy.js';
 import { GrpcEgressSource } from '../../proxy/control/grpc-egress-source.js';
 import { EgressMetrics } from '../../proxy/egress/metrics.js';
+import { openPolicyOrigin, type PolicyOrigin } from '../proxy/policy-origin.js';
 import { checkIdentityFlags, openWorkloadIdentity } from '../proxy/workload-identity-origin.js';
 import type { WorkloadIdentity } from '../../proxy/identity/workload-identity.js';
 import { TapHub } from '../../proxy/tap/hub.js';
@@ -210,6 +211,15 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
           onApplied: (p) => say(`egress policy applied (${p.networks.length} EgressNetworks)`),
         })
       : undefined;
+  // the inbound side enforces its port's policy from the control plane (InboundServerPolicies)
+  const policy: PolicyOrigin | undefined =
+    opts.controlPlane !== undefined && opts.pod !== undefined && port.app !== undefined
+      ? openPolicyOrigin(
+          opts.controlPlane,
+          { namespace: opts.namespace ?? 'default', pod: opts.pod, appPort: port.app },
+          warn,
+        )
+      : undefined;
 
   let inbound: InboundProxy | undefined;
   let forward: ForwardProxy | undefined;
@@ -219,6 +229,7 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
     origin.close();
     identity?.close();
     egressSource?.close();
+    policy?.close();
     await Promise.all([
       forward?.close(),
       outbound?.close({ drainMs: DRAIN_MS }),
@@ -272,6 +283,7 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
         ...identityOptions,
         ...(opts.requireIdentity === true ? { requireIdentity: true } : {}),
         tap,
+        ...(policy !== undefined ? { policy: policy.source } : {}),
         onShutdown: () => stop('/shutdown'),
       });
     }
@@ -284,11 +296,13 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
       // the process's own metrics: its identity's (certificates) and egress's
       metrics: () => (identity !== undefined ? identityMetrics(identity, refreshes) : '') + egressMetrics.render(),
       // not ready until certified: a sidecar without its certificate cannot take meshed traffic
-      ready: () => !draining && (identity === undefined || identity.current() !== undefined),
+      ready: () =>
+        !draining && (identity === undefined || identity.current() !== undefined) && (policy?.received() ?? true),
       config: () => ({
         ...origin.describe(),
         workload,
         ...(identity !== undefined ? { identity: identity.current()?.identity ?? null } : {}),
+        ...(policy !== undefined ? { inboundPolicy: policy.describe() } : {}),
       }),
       shutdown: () => stop('/shutdown'),
       tap,
@@ -318,6 +332,15 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
       return 0;
     }
     say(`identity ${identity.current()?.identity ?? ''} certified`);
+  }
+  if (policy !== undefined) {
+    // enforcing from the first request: not ready before the port's policy came (a signal still stops the wait)
+    const got = await Promise.race([policy.ready().then(() => true), stopped.then(() => false)]);
+    if (!got) {
+      await close();
+      say('stopped');
+      return 0;
+    }
   }
   say(`ready (${origin.label}, version ${source.current().version})`);
   origin.started();

@@ -6,6 +6,7 @@ import { selfSignedServingCert } from '../../controlplane/api/serving-cert.js';
 import { AuthorityError } from '../../controlplane/identity/index.js';
 import { writeFileAtomic } from '../../controlplane/store/atomic.js';
 import { parseDurationMs } from '../../engine/resources/meta.js';
+import { DEFAULT_POLICIES, type DefaultPolicyName } from '../../engine/resources/index.js';
 import { forgetInstance, recordInstance } from '../instance-file.js';
 import { createLogger } from '../logger.js';
 import { startMesh } from '../mesh.js';
@@ -32,6 +33,8 @@ export interface UpOptions {
   dashboardPort?: number;
   /** false with `--no-dashboard` */
   dashboard?: boolean;
+  /** Linkerd's default inbound policy for the whole mesh (`all-unauthenticated` unless given) */
+  defaultInboundPolicy?: string;
 }
 
 const isPort = (v: number | undefined): boolean => v === undefined || (Number.isInteger(v) && v >= 0 && v < 65536);
@@ -80,6 +83,13 @@ export async function upCommand(dir: string, opts: UpOptions): Promise<number> {
       return 2;
     }
   }
+  const policy = opts.defaultInboundPolicy;
+  if (policy !== undefined && !(DEFAULT_POLICIES as readonly string[]).includes(policy)) {
+    console.error(
+      `weir up: --default-inbound-policy must be one of ${DEFAULT_POLICIES.join(', ')}, got ${JSON.stringify(policy)}`,
+    );
+    return 2;
+  }
   const files = authorityFiles(opts);
   if (typeof files === 'string') {
     console.error(`weir up: ${files}`);
@@ -110,6 +120,7 @@ export async function upCommand(dir: string, opts: UpOptions): Promise<number> {
       ...(opts.sidecars !== undefined ? { sidecars: opts.sidecars as 'process' | 'in-process' } : {}),
       metricsPort: opts.metricsPort ?? 0,
       ...(opts.dashboard !== false ? { dashboardPort: opts.dashboardPort ?? 0 } : {}),
+      ...(policy !== undefined ? { defaultInboundPolicy: policy as DefaultPolicyName } : {}),
     });
   } catch (err) {
     // a bad trust anchor or issuer names its file

@@ -530,6 +530,9 @@ export class LocalRuntime {
     try {
       inst.appPort ??= await freePort();
       if (this.options.sidecars && !inst.sidecar && inst.state !== 'terminating') {
+        // the Pod exists before its sidecar asks the control plane about it (its inbound policy is the pod's)
+        this.writePod(inst);
+        await inst.podWrites;
         const sa = (inst.template.spec as { serviceAccountName?: unknown }).serviceAccountName;
         inst.sidecar = await this.options.sidecars({
           namespace: inst.namespace,

@@ -86,7 +86,4 @@ export const DEFAULT_POLICY_DEFAULTS: PolicyDefaults = {
 };
 
 /** the annotations that set a namespace's or a workload's default policy (the first that is set wins) */
-export const DEFAULT_POLICY_ANNOTATIONS = [
-  'config.linkerd.io/default-inbound-policy',
-  'weir.io/default-inbound-policy',
-];
+export { DEFAULT_POLICY_ANNOTATIONS } from '../resources/default-policy-annotation.js';

@@ -5,6 +5,7 @@ import { configMapSchema, secretSchema } from './config.js';
 import { deploymentSchema } from './deployment.js';
 import { endpointSliceSchema, endpointSliceWarnings } from './endpointslice.js';
 import { eventSchema } from './event.js';
+import { checkDefaultPolicyAnnotations } from './default-policy-annotation.js';
 import { genericSchema, wellKnownGenericKinds, type GenericKindSpec } from './generic.js';
 import { grpcRouteSchema } from './grpcroute.js';
 import { httpRouteSchema } from './httproute.js';
@@ -105,7 +106,15 @@ export const kinds: Record<string, KindInfo> = {
     group: 'apps',
     version: 'v1',
     plural: 'deployments',
-    schema: deploymentSchema,
+    // a default-inbound-policy annotation of the pod template names a default policy
+    schema: deploymentSchema.superRefine((d, ctx) =>
+      checkDefaultPolicyAnnotations(d.spec.template.metadata.annotations, ctx, [
+        'spec',
+        'template',
+        'metadata',
+        'annotations',
+      ]),
+    ),
     shortNames: ['deploy'],
     scale: {
       specReplicasPath: '.spec.replicas',
@@ -225,6 +234,23 @@ export const kinds: Record<string, KindInfo> = {
     schema: networkAuthenticationSchema,
     shortNames: ['netauthn'],
   }),
+  // stored as written, but its default-inbound-policy annotation is acted on (and checked)
+  Namespace: {
+    kind: 'Namespace',
+    group: '',
+    version: 'v1',
+    plural: 'namespaces',
+    namespaced: false,
+    interpreted: true,
+    shortNames: ['ns'],
+    schema: genericSchema('Namespace', false).superRefine((n, ctx) =>
+      checkDefaultPolicyAnnotations(
+        (n as { metadata: { annotations?: Record<string, string> } }).metadata.annotations,
+        ctx,
+        ['metadata', 'annotations'],
+      ),
+    ),
+  },
   HTTPLocalRateLimitPolicy: kind({
     kind: 'HTTPLocalRateLimitPolicy',
     group: POLICY,

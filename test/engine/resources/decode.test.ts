@@ -36,7 +36,7 @@ describe('parseManifests', () => {
     const r = parseManifests(`---\n# only a comment\n---\n${service('a')}---\n---\nkind: Gatewey\n`, 'x.yaml');
     expect(r.objects).toHaveLength(1);
     expect(r.errors.map(formatResourceError)).toEqual([
-      'x.yaml[4] kind: unknown kind "Gatewey": Weir reads AlertProvider, AuthorizationPolicy, Canary, ConfigMap, DaemonSet, Deployment, EgressNetwork, EndpointSlice, Event, GRPCRoute, HTTPLocalRateLimitPolicy, HTTPRoute, HorizontalPodAutoscaler, MeshTLSAuthentication, MetricTemplate, NetworkAuthentication, Pod, Secret, Server, Service, StatefulSet, TCPRoute, TLSRoute, and stores other kinds when their apiVersion names a group of their own (example.com/v1)',
+      'x.yaml[4] kind: unknown kind "Gatewey": Weir reads AlertProvider, AuthorizationPolicy, Canary, ConfigMap, DaemonSet, Deployment, EgressNetwork, EndpointSlice, Event, GRPCRoute, HTTPLocalRateLimitPolicy, HTTPRoute, HorizontalPodAutoscaler, MeshTLSAuthentication, MetricTemplate, Namespace, NetworkAuthentication, Pod, Secret, Server, Service, StatefulSet, TCPRoute, TLSRoute, and stores other kinds when their apiVersion names a group of their own (example.com/v1)',
     ]);
   });
 

@@ -141,3 +141,47 @@ spec: { targetRef: { kind: Server, name: web }, total: { requestsPerSecond: 0 } 
     expect(errorsOf(yaml)).toEqual([message]);
   });
 });
+
+describe('the default-inbound-policy annotations (config.linkerd.io/, weir.io/)', () => {
+  it('accept a Namespace and a Deployment template naming a default policy, with no warning for the Namespace', () => {
+    const r = parseManifests(`
+apiVersion: v1
+kind: Namespace
+metadata: { name: test, annotations: { config.linkerd.io/default-inbound-policy: deny } }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: test }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web }, annotations: { weir.io/default-inbound-policy: all-authenticated } }
+    spec: { containers: [{ name: web, image: web:1 }] }
+`);
+    expect(r.errors).toEqual([]);
+    expect(r.warnings).toEqual([]);
+    expect(kinds.Namespace).toMatchObject({ namespaced: false, interpreted: true, plural: 'namespaces' });
+  });
+
+  it('refuse a value that is not a default policy, naming the file and the annotation', () => {
+    expect(
+      errorsOf(`
+apiVersion: v1
+kind: Namespace
+metadata: { name: test, annotations: { config.linkerd.io/default-inbound-policy: closed } }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: test }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web }, annotations: { weir.io/default-inbound-policy: Deny } }
+    spec: { containers: [{ name: web, image: web:1 }] }
+`),
+    ).toEqual([
+      'policy.yaml[1] metadata.annotations.config.linkerd.io/default-inbound-policy: expected one of all-unauthenticated, all-authenticated, cluster-authenticated, cluster-unauthenticated, deny, audit, got "closed"',
+      'policy.yaml[2] spec.template.metadata.annotations.weir.io/default-inbound-policy: expected one of all-unauthenticated, all-authenticated, cluster-authenticated, cluster-unauthenticated, deny, audit, got "Deny"',
+    ]);
+  });
+});
