@@ -12,10 +12,15 @@
  * `performance.timeOrigin + performance.now()`, the same machine). Prints p50, p99 and max per round
  * and over all rounds, and whether p99 <= 100 ms.
  *
- * usage: npx tsx bench/control-plane-fanout.ts [--clients 200] [--workers 4] [--services 10] [--rounds 5]
- * `WORKER_CPU_PROF=DIR` writes a CPU profile of each worker into DIR.
+ * usage: npx tsx bench/control-plane-fanout.ts [--clients 200] [--workers 4] [--services 10] [--rounds 5] [--profile DIR]
+ * `--profile DIR` writes a CPU profile of the rounds only (not the start-up) of the parent
+ * (`control-plane.cpuprofile`) and of each worker (`clients-N.cpuprofile`) into DIR
+ * (`node bench/.build/bench/tools.js profile-top FILE` summarizes one).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -28,8 +33,33 @@ import { GrpcConfigSource } from '../proxy/control/grpc-config-source.js';
 const NS = 'bench';
 const now = () => performance.timeOrigin + performance.now();
 
-type ToWorker = { address: string; clients: number; first: number } | { stop: true } | { cpu: true };
-type FromWorker = { ready: number } | { saw: number; client: number; at: number } | { cpuMicros: number };
+type ToWorker =
+  | { address: string; clients: number; first: number }
+  | { stop: true }
+  | { cpu: true }
+  | { profile: 'start' }
+  | { profile: 'stop'; file: string };
+type FromWorker =
+  | { ready: number }
+  | { seen: Array<{ saw: number; client: number; at: number }> }
+  | { cpuMicros: number }
+  | { profiled: 'start' | 'stop' };
+
+/** a CPU profile of a window of this process (the inspector's sampling profiler) */
+class WindowProfiler {
+  private readonly session = new Session();
+  async start(): Promise<void> {
+    this.session.connect();
+    await this.session.post('Profiler.enable');
+    await this.session.post('Profiler.setSamplingInterval', { interval: 500 });
+    await this.session.post('Profiler.start');
+  }
+  async stop(file: string): Promise<void> {
+    const { profile } = await this.session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    this.session.disconnect();
+  }
+}
 
 function routeFor(i: number, weight: number): KubeObject {
   return {
@@ -72,7 +102,27 @@ function markerOf(s: ReturnType<GrpcConfigSource['current']>): number | undefine
 
 async function worker(): Promise<void> {
   const clients: GrpcConfigSource[] = [];
+  // the instants are taken as each client sees the change; they go to the parent in one IPC message
+  // per turn of the event loop, so that reporting costs the shared CPU little while clients still work
+  let batch: Array<{ saw: number; client: number; at: number }> = [];
+  const report = (seen: { saw: number; client: number; at: number }) => {
+    if (batch.length === 0)
+      setImmediate(() => {
+        process.send!({ seen: batch } satisfies FromWorker);
+        batch = [];
+      });
+    batch.push(seen);
+  };
+  let profiler: WindowProfiler | undefined;
   process.on('message', (m: ToWorker) => {
+    if ('profile' in m) {
+      void (async () => {
+        if (m.profile === 'start') await (profiler = new WindowProfiler()).start();
+        else await profiler?.stop(m.file);
+        process.send!({ profiled: m.profile } satisfies FromWorker);
+      })();
+      return;
+    }
     if ('stop' in m) {
       for (const c of clients) c.close();
       process.exit(0);
@@ -91,7 +141,7 @@ async function worker(): Promise<void> {
           const marker = markerOf(s);
           if (marker !== undefined && marker !== last) {
             last = marker;
-            process.send!({ saw: marker, client: id, at: now() } satisfies FromWorker);
+            report({ saw: marker, client: id, at: now() });
           }
         });
         clients.push(c);
@@ -113,6 +163,7 @@ async function main(): Promise<void> {
       workers: { type: 'string', default: '4' },
       services: { type: 'string', default: '10' },
       rounds: { type: 'string', default: '5' },
+      profile: { type: 'string' },
     },
   });
   const total = Number(values.clients);
@@ -140,6 +191,7 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   const seen = new Map<number, Array<{ client: number; at: number }>>();
   let ready = 0;
+  let profiled = 0;
   /** CPU time of the workers, as they answer `{ cpu: true }` */
   const cpu: number[] = [];
   const waiters: Array<() => void> = [];
@@ -150,19 +202,19 @@ async function main(): Promise<void> {
   for (let w = 0; w < workers; w++) {
     const n = Math.floor(total / workers) + (w < total % workers ? 1 : 0);
     const first = children.reduce((acc, _c, i) => acc + Math.floor(total / workers) + (i < total % workers ? 1 : 0), 0);
-    const profile = process.env.WORKER_CPU_PROF;
     const child = fork(fileURLToPath(import.meta.url), ['--worker'], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      ...(profile ? { execArgv: [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${profile}`] } : {}),
     });
     child.on('message', (m: FromWorker) => {
       if ('ready' in m) ready += m.ready;
+      else if ('profiled' in m) profiled++;
       else if ('cpuMicros' in m) cpu.push(m.cpuMicros);
-      else {
-        const list = seen.get(m.saw) ?? [];
-        list.push({ client: m.client, at: m.at });
-        seen.set(m.saw, list);
-      }
+      else
+        for (const s of m.seen) {
+          const list = seen.get(s.saw) ?? [];
+          list.push({ client: s.client, at: s.at });
+          seen.set(s.saw, list);
+        }
       poke();
     });
     child.send({ address: cp.address, clients: n, first } satisfies ToWorker);
@@ -188,6 +240,14 @@ async function main(): Promise<void> {
     await until(() => cpu.length === children.length, 10_000, 'the workers’ CPU time');
     return cpu.reduce((a, b) => a + b, 0);
   };
+  const profileDir = values.profile;
+  const ownProfiler = new WindowProfiler();
+  if (profileDir !== undefined) {
+    profiled = 0;
+    for (const c of children) c.send({ profile: 'start' } satisfies ToWorker);
+    await until(() => profiled === children.length, 10_000, 'the workers’ profilers');
+    await ownProfiler.start();
+  }
   const all: number[] = [];
   let serverCpu = 0;
   let clientCpu = 0;
@@ -214,6 +274,15 @@ async function main(): Promise<void> {
     );
     // let the system settle between rounds
     await new Promise((res) => setTimeout(res, 300));
+  }
+  if (profileDir !== undefined) {
+    await ownProfiler.stop(join(profileDir, 'control-plane.cpuprofile'));
+    profiled = 0;
+    children.forEach((c, i) =>
+      c.send({ profile: 'stop', file: join(profileDir, `clients-${i + 1}.cpuprofile`) } satisfies ToWorker),
+    );
+    await until(() => profiled === children.length, 30_000, 'the workers’ profiles');
+    console.log(`\nCPU profiles of the rounds in ${profileDir}`);
   }
   all.sort((a, b) => a - b);
   const p50 = quantile(all, 0.5);

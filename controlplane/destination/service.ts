@@ -1,23 +1,13 @@
 import { status, type ServerWritableStream } from '@grpc/grpc-js';
-import type { ConfigSource, MeshSnapshot } from '../../engine/mesh/snapshot.js';
-import { formatAuthority, parseAuthority, type ServiceAuthority } from '../../proto/authority.js';
+import type { ConfigSource } from '../../engine/mesh/snapshot.js';
+import { formatAuthority, parseAuthority } from '../../proto/authority.js';
 import type { DestinationHandlers } from '../../proto/generated/weir/destination/v1/Destination.js';
 import type { GetDestination__Output } from '../../proto/generated/weir/destination/v1/GetDestination.js';
-import type { RoutePolicy } from '../../proto/generated/weir/destination/v1/RoutePolicy.js';
 import type { ServiceList } from '../../proto/generated/weir/destination/v1/ServiceList.js';
 import type { Update } from '../../proto/generated/weir/destination/v1/Update.js';
 import type { WatchServicesRequest__Output } from '../../proto/generated/weir/destination/v1/WatchServicesRequest.js';
-import type { WeightedAddr } from '../../proto/generated/weir/destination/v1/WeightedAddr.js';
 import { StreamQueue } from '../grpc/stream-queue.js';
-import {
-  diffAddrs,
-  findServicePort,
-  resourceMessage,
-  routePolicy,
-  routePolicyKey,
-  setLabels,
-  weightedAddrs,
-} from './translate.js';
+import { AuthorityFeed, ServicesFeed } from './feeds.js';
 
 export interface DestinationServiceOptions {
   configSource: ConfigSource;
@@ -27,80 +17,40 @@ export interface DestinationServiceOptions {
   onOverflow?: (rpc: string, what: string) => void;
 }
 
-/** what one authority looks like in one snapshot, computed once per snapshot for every stream */
-interface AuthorityState {
-  exists: boolean;
-  addrs: Map<string, WeightedAddr>;
-  /** the endpoint set as text: streams whose set did not change skip the diff */
-  addrsKey: string;
-  labels: Record<string, string>;
-  policy: RoutePolicy;
-  policyKey: string;
-}
-
 /**
  * The Destination service over a `ConfigSource`: per stream, the whole state first, then what changed
- * at each new snapshot (translate.ts makes the messages; this file only watches and sends).
+ * at each new snapshot. The streams watching the same Service port (or the Services list) share one
+ * feed (feeds.ts), which works out and encodes each change once for all of them; the messages go out
+ * as bytes, so the service must be registered with `acceptingEncoded` (server.ts does).
  */
 export function destinationService(options: DestinationServiceOptions): DestinationHandlers {
-  const perSnapshot = new WeakMap<MeshSnapshot, Map<string, AuthorityState>>();
-  const serviceLists = new WeakMap<MeshSnapshot, { message: ServiceList; key: string }>();
+  const feeds = new Map<string, AuthorityFeed>();
+  let services: ServicesFeed | undefined;
 
-  const authorityState = (snapshot: MeshSnapshot, a: ServiceAuthority): AuthorityState => {
-    let byAuthority = perSnapshot.get(snapshot);
-    if (byAuthority === undefined) perSnapshot.set(snapshot, (byAuthority = new Map()));
-    const key = formatAuthority(a);
-    let state = byAuthority.get(key);
-    if (state === undefined) {
-      const view = findServicePort(snapshot, a);
-      const policy: RoutePolicy = view === undefined ? { httpRoutes: [], grpcRoutes: [] } : routePolicy(snapshot, view);
-      const addrs = view === undefined ? new Map<string, WeightedAddr>() : weightedAddrs(view);
-      state = {
-        exists: view !== undefined,
-        addrs,
-        addrsKey: JSON.stringify([...addrs.values()]),
-        labels: view === undefined ? {} : setLabels(view),
-        policy,
-        policyKey: routePolicyKey(policy),
-      };
-      byAuthority.set(key, state);
-    }
-    return state;
-  };
-
-  const serviceList = (snapshot: MeshSnapshot): { message: ServiceList; key: string } => {
-    let list = serviceLists.get(snapshot);
-    if (list === undefined) {
-      const services = snapshot.services.map(resourceMessage);
-      list = { message: { services }, key: services.map((s) => (s.json as Buffer).toString()).join('\n') };
-      serviceLists.set(snapshot, list);
-    }
-    return list;
-  };
-
-  /** run `onSnapshot` for every snapshot until the client goes away or the stream is closed */
+  /** attach a stream to its feed until the client goes away or the stream is closed */
   const follow = <Req, Res>(
     call: ServerWritableStream<Req, Res>,
     what: string,
     rpc: string,
-    onSnapshot: (s: MeshSnapshot, queue: StreamQueue<Res>) => void,
+    join: (queue: StreamQueue<Buffer>) => () => void,
   ): void => {
-    let unsubscribe = () => undefined as unknown;
-    const queue = new StreamQueue<Res>(call, options.queueCapacity, () => {
-      unsubscribe();
-      options.onOverflow?.(rpc, what);
-    });
+    let leave = () => undefined as unknown;
+    const queue = new StreamQueue<Buffer>(
+      call as unknown as ServerWritableStream<Req, Buffer>,
+      options.queueCapacity,
+      () => {
+        leave();
+        options.onOverflow?.(rpc, what);
+      },
+    );
     const stop = () => {
-      unsubscribe();
+      leave();
       queue.close();
     };
     call.on('cancelled', stop);
     call.on('close', stop);
     call.on('error', stop);
-    unsubscribe = options.configSource.subscribe((s) => {
-      if (!queue.isClosed) onSnapshot(s, queue);
-    });
-    onSnapshot(options.configSource.current(), queue);
+    leave = join(queue);
   };
 
   return {
@@ -113,33 +63,23 @@ export function destinationService(options: DestinationServiceOptions): Destinat
         });
         return;
       }
-      let sent: AuthorityState | undefined;
-      follow(call, call.request.path, 'Destination.Get', (snapshot, queue) => {
-        const next = authorityState(snapshot, authority);
-        const first = sent === undefined;
-        if (first || sent!.policyKey !== next.policyKey) queue.push({ routePolicy: next.policy });
-        if (first) {
-          if (next.addrs.size > 0) queue.push({ add: { addrs: [...next.addrs.values()], metricLabels: next.labels } });
-          else queue.push({ noEndpoints: { exists: next.exists } });
-        } else if (next.addrs.size === 0) {
-          if (sent!.addrs.size > 0 || sent!.exists !== next.exists)
-            queue.push({ noEndpoints: { exists: next.exists } });
-        } else if (sent!.addrsKey !== next.addrsKey) {
-          const { add, remove } = diffAddrs(sent!.addrs, next.addrs);
-          if (remove.length > 0) queue.push({ remove: { addrs: remove.map((k) => sent!.addrs.get(k)!.addr!) } });
-          if (add.length > 0) queue.push({ add: { addrs: add, metricLabels: next.labels } });
+      const key = formatAuthority(authority);
+      follow(call, call.request.path, 'Destination.Get', (queue) => {
+        let feed = feeds.get(key);
+        if (feed === undefined) {
+          const created = new AuthorityFeed(authority, options.configSource, () => {
+            if (feeds.get(key) === created) feeds.delete(key);
+          });
+          feeds.set(key, (feed = created));
         }
-        sent = next;
+        return feed.join(queue);
       });
     },
 
     WatchServices(call: ServerWritableStream<WatchServicesRequest__Output, ServiceList>) {
-      let sentKey: string | undefined;
-      follow(call, 'services', 'Destination.WatchServices', (snapshot, queue) => {
-        const list = serviceList(snapshot);
-        if (list.key === sentKey) return;
-        sentKey = list.key;
-        queue.push(list.message);
+      follow(call, 'services', 'Destination.WatchServices', (queue) => {
+        services ??= new ServicesFeed(options.configSource, () => (services = undefined));
+        return services.join(queue);
       });
     },
   };

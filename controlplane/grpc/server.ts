@@ -7,6 +7,7 @@ import { egressPolicyService } from '../egress/service.js';
 import type { PolicyInputsSource } from '../policy/inputs.js';
 import { inboundPolicyService } from '../policy/service.js';
 import { identityService, type Certifier } from './identity-service.js';
+import { acceptingEncoded } from './pre-encoded.js';
 import { DEFAULT_STREAM_QUEUE } from './stream-queue.js';
 
 export interface ControlPlaneOptions {
@@ -52,7 +53,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const queueCapacity = options.queueCapacity ?? DEFAULT_STREAM_QUEUE;
   const watch = { configSource: options.configSource, queueCapacity, onOverflow: options.onOverflow };
   const server = new Server();
-  server.addService(api.destination.v1.Destination.service, destinationService(watch));
+  // the Destination streams write each update encoded once for every stream that watches it
+  server.addService(acceptingEncoded(api.destination.v1.Destination.service), destinationService(watch));
   server.addService(
     api.inbound.v1.InboundServerPolicies.service,
     inboundPolicyService({ ...watch, policyInputs: options.policyInputs }),

@@ -7,6 +7,7 @@ import type { ServiceList__Output } from '../../proto/generated/weir/destination
 import type { Update__Output } from '../../proto/generated/weir/destination/v1/Update.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { channelOptions, destinationClient } from './clients.js';
+import { onChannelReady } from './on-channel-ready.js';
 import { decodeServices, WireError } from './decode.js';
 import { assemble, AuthorityState, authoritiesOf } from './mesh-state.js';
 import { realTimers, type Timers } from './timers.js';
@@ -57,6 +58,8 @@ export class GrpcConfigSource implements ConfigSource {
   private servicesWire: string | undefined;
   private stamp = 0;
   private emitTimer: unknown;
+  /** while streams are down: reopen them all as soon as the channel is back */
+  private channelWatch: { stop(): void } | undefined;
   private holdTimer: unknown;
   private closed = false;
   private resolveReady!: () => void;
@@ -74,7 +77,7 @@ export class GrpcConfigSource implements ConfigSource {
       () => this.client.WatchServices({ contextToken: this.contextToken }),
       {
         onMessage: (list) => this.onServices(list),
-        onDown: (reason, retry) => this.options.onDown?.('services', reason, retry),
+        onDown: (reason, retry) => this.down('services', reason, retry),
       },
       new Backoff(b),
       this.timers,
@@ -99,11 +102,22 @@ export class GrpcConfigSource implements ConfigSource {
     this.closed = true;
     this.timers.clearTimeout(this.emitTimer);
     this.timers.clearTimeout(this.holdTimer);
+    this.channelWatch?.stop();
     this.servicesWatch.close();
     for (const a of this.authorities.values()) a.watch.close();
     this.authorities.clear();
     this.listeners.clear();
     this.client.close();
+  }
+
+  private down(what: string, reason: StatusObject, retryInMs: number): void {
+    this.options.onDown?.(what, reason, retryInMs);
+    if (this.closed || this.channelWatch !== undefined) return;
+    this.channelWatch = onChannelReady(this.client, () => {
+      this.channelWatch = undefined;
+      this.servicesWatch.retryNow();
+      for (const a of this.authorities.values()) a.watch.retryNow();
+    });
   }
 
   private onServices(list: ServiceList__Output): void {
@@ -136,7 +150,7 @@ export class GrpcConfigSource implements ConfigSource {
         },
         {
           onMessage: (u) => this.onUpdate(state, u),
-          onDown: (reason, retry) => this.options.onDown?.(key, reason, retry),
+          onDown: (reason, retry) => this.down(key, reason, retry),
         },
         new Backoff(this.options.backoff),
         this.timers,

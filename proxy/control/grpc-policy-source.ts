@@ -6,6 +6,7 @@ import type { PolicySource } from '../authz/source.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { inboundPolicyClient } from './clients.js';
 import { decodePolicy } from './decode-policy.js';
+import { onChannelReady } from './on-channel-ready.js';
 import { realTimers, type Timers } from './timers.js';
 import { ResilientWatch } from './watch.js';
 
@@ -44,6 +45,7 @@ export class GrpcPolicySource implements PolicySource {
   private policy: InboundPolicy;
   private resolveReady: () => void = () => undefined;
   private readonly readyPromise = new Promise<void>((r) => (this.resolveReady = r));
+  private channelWatch: { stop(): void } | undefined;
 
   constructor(private readonly options: GrpcPolicySourceOptions) {
     this.policy = options.initial ?? ALL_UNAUTHENTICATED;
@@ -53,7 +55,14 @@ export class GrpcPolicySource implements PolicySource {
       () => this.client.WatchPort({ workload, port: options.port }),
       {
         onMessage: (m) => this.apply(m),
-        onDown: (reason, retryInMs) => options.onDown?.(reason, retryInMs),
+        onDown: (reason, retryInMs) => {
+          options.onDown?.(reason, retryInMs);
+          // reopen as soon as the channel is back rather than at the end of the backoff
+          this.channelWatch ??= onChannelReady(this.client, () => {
+            this.channelWatch = undefined;
+            this.watch.retryNow();
+          });
+        },
       },
       new Backoff(options.backoff),
       options.timers ?? realTimers,
@@ -85,6 +94,7 @@ export class GrpcPolicySource implements PolicySource {
   }
 
   close(): void {
+    this.channelWatch?.stop();
     this.watch.close();
     this.client.close();
   }

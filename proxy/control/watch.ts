@@ -18,6 +18,7 @@ export interface WatchHandlers<T> {
 export class ResilientWatch<T> {
   private call: ClientReadableStream<T> | undefined;
   private timer: unknown;
+  private retry: object | undefined;
   private closed = false;
 
   constructor(
@@ -30,6 +31,20 @@ export class ResilientWatch<T> {
   start(): this {
     this.connect();
     return this;
+  }
+
+  /** whether the stream is down and waiting for its backoff to reopen it */
+  get waiting(): boolean {
+    return !this.closed && this.call === undefined && this.retry !== undefined;
+  }
+
+  /** reopen now rather than at the end of the backoff (the channel is known to be back) */
+  retryNow(): void {
+    if (!this.waiting) return;
+    this.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.retry = undefined;
+    this.connect();
   }
 
   close(): void {
@@ -52,7 +67,15 @@ export class ResilientWatch<T> {
       this.call = undefined;
       const delay = this.backoff.next();
       this.handlers.onDown?.(reason, delay);
-      this.timer = this.timers.setTimeout(() => this.connect(), delay);
+      // a retry made early (retryNow) makes this one stale, even where a clock cannot cancel it
+      const retry = {};
+      this.retry = retry;
+      this.timer = this.timers.setTimeout(() => {
+        if (this.retry !== retry) return;
+        this.timer = undefined;
+        this.retry = undefined;
+        this.connect();
+      }, delay);
     };
     call.on('data', (message: T) => {
       if (this.closed || this.call !== call) return;

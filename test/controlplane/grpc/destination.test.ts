@@ -91,6 +91,41 @@ describe('the Destination API', () => {
     expect(stream.buffered).toBe(0);
   });
 
+  it('gives a stream that joins later the whole current state, while streams already open get only the change', async () => {
+    const source = new ManualConfigSource(mesh([1001]));
+    const c = await start(source);
+    const open = () => new StreamReader(c.Get({ scheme: 'k8s', path: AUTHORITY, contextToken: '' }));
+    const early = open();
+    expect((await early.next()).update).toBe('routePolicy');
+    expect(addrs(await early.next())).toEqual(['127.0.0.1:1001']);
+
+    source.set(mesh([1001, 1002], 3));
+    const late = open();
+    const policy = await late.next();
+    expect(
+      JSON.parse(Buffer.from(policy.routePolicy!.httpRoutes[0]!.json).toString()).spec.rules[0].backendRefs[0].weight,
+    ).toBe(3);
+    expect(addrs(await late.next())).toEqual(['127.0.0.1:1001', '127.0.0.1:1002']);
+
+    expect((await early.next()).update).toBe('routePolicy');
+    const added = await early.next();
+    expect(added.update).toBe('add');
+    expect(addrs(added)).toEqual(['127.0.0.1:1002']);
+
+    // both hear of the next change, once each
+    source.set(mesh([1002], 3));
+    for (const s of [early, late]) {
+      const removed = await s.next();
+      expect(removed.update).toBe('remove');
+      expect(addrs(removed)).toEqual(['127.0.0.1:1001']);
+    }
+    late.call.cancel();
+    source.set(mesh([1002], 4));
+    expect((await early.next()).update).toBe('routePolicy');
+    expect(early.buffered).toBe(0);
+    early.call.cancel();
+  });
+
   it('carries an endpoint identity as tls_identity and leaves not-ready endpoints out', async () => {
     const snapshot = mesh([1001]);
     snapshot.endpoints[0]!.endpoints.push(

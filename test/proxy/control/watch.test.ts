@@ -94,4 +94,37 @@ describe('ResilientWatch', () => {
     expect(pending).toHaveLength(0);
     expect(calls).toHaveLength(1);
   });
+  it('reopens at once when asked to (the channel is back) instead of waiting out the backoff, and only while it waits', () => {
+    const calls: FakeCall[] = [];
+    const { timers, pending } = manualTimers();
+    const watch = new ResilientWatch<string>(
+      () => {
+        const c = new FakeCall();
+        calls.push(c);
+        return c as unknown as ClientReadableStream<string>;
+      },
+      { onMessage: () => undefined },
+      new Backoff({ random: () => 0, minMs: 5_000 }),
+      timers,
+    ).start();
+    watch.retryNow(); // open: nothing to do
+    expect(calls).toHaveLength(1);
+    expect(watch.waiting).toBe(false);
+
+    calls[0]!.end(status.UNAVAILABLE, 'connection refused');
+    expect(watch.waiting).toBe(true);
+    expect(pending).toHaveLength(1);
+    watch.retryNow();
+    expect(calls).toHaveLength(2);
+    expect(pending).toHaveLength(0);
+    expect(watch.waiting).toBe(false);
+
+    // a clock that cannot cancel: the stale retry fires and opens nothing
+    calls[1]!.end(status.UNAVAILABLE, 'connection refused');
+    const stale = pending[0]!;
+    watch.retryNow();
+    stale.fn();
+    expect(calls).toHaveLength(3);
+    watch.close();
+  });
 });
