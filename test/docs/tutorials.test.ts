@@ -21,7 +21,8 @@ const DOCS = [
   'docs/tutorials/ci-cd.md',
 ];
 const DOC_PORTS = [9898, 9899, 8765];
-const STEP_TIMEOUT_MS = 180_000;
+// generous: a step may hold two `weir wait --timeout 5m` on a machine shared by many
+const STEP_TIMEOUT_MS = 660_000;
 const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 60_000;
 
@@ -171,6 +172,6 @@ async function runDoc(file: string): Promise<void> {
 // needs `npm run build` (the tutorials run bin/weir.js and the compiled sample app)
 describe('the tutorials, run as written', () => {
   for (const file of DOCS) {
-    it(`${file} runs as written against a fresh weir up`, async () => runDoc(file), 600_000);
+    it(`${file} runs as written against a fresh weir up`, async () => runDoc(file), 1_800_000);
   }
 });

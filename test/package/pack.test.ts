@@ -99,9 +99,10 @@ describe('the npm package', () => {
     const port = String(await freePort());
     for (const f of await readdir(demo))
       await writeFile(join(demo, f), (await readFile(join(demo, f), 'utf8')).replace(/\b9898\b/g, port));
+    // the installed bin itself (what npx runs), so that its own exit code is seen
     const up = spawn(
-      'npx',
-      ['--offline', 'weir', 'up', 'node_modules/weir/samples/demo', '--state-dir', join(dir, 'state')],
+      join(app(), 'node_modules', '.bin', 'weir'),
+      ['up', 'node_modules/weir/samples/demo', '--state-dir', join(dir, 'state')],
       { cwd: app(), env: { ...process.env, ...env() }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
     let out = '';
@@ -123,9 +124,9 @@ describe('the npm package', () => {
       expect(out).toContain(`service test/podinfo listening on 127.0.0.1:${port}`);
       const wait = await run(
         'npx',
-        ['--offline', 'weir', 'wait', 'canary', 'podinfo', '-n', 'test', '--for=promoted', '--timeout', '2m'],
+        ['--offline', 'weir', 'wait', 'canary', 'podinfo', '-n', 'test', '--for=promoted', '--timeout', '5m'],
         app(),
-        150_000,
+        330_000,
         env(),
       );
       expect(wait.code, `${wait.stdout}\n${wait.stderr}\n${out}`).toBe(0);
