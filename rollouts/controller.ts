@@ -156,7 +156,11 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     const k = key(canary.metadata.namespace, canary.metadata.name);
     const next = (deliveries.get(k) ?? Promise.resolve()).then(send).then(
       () => undefined,
-      (err: unknown) => logger.warn(`canary ${k}: delivery failed: ${errorMessage(err)}`),
+      (err: unknown) =>
+        logger.warn(`canary ${k}: delivery failed: ${errorMessage(err)}`, {
+          namespace: canary.metadata.namespace,
+          canary: canary.metadata.name,
+        }),
     );
     deliveries.set(k, next);
     void next.then(() => {
@@ -175,6 +179,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
           if (!r.ok)
             logger.warn(
               `canary ${canary.metadata.namespace}/${canary.metadata.name}: event webhook ${r.name} failed: ${r.message ?? ''}`,
+              { namespace: canary.metadata.namespace, canary: canary.metadata.name },
             );
         }
       });
@@ -277,7 +282,13 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     await adapter.revertTarget(canary);
     const readiness = adapter.observeTarget(canary, clock.now()).readiness;
     if (!readiness.ready) {
-      logger.info(`canary ${names.namespace}/${names.canary}: terminating: target not ready yet: ${readiness.message}`);
+      logger.info(
+        `canary ${names.namespace}/${names.canary}: terminating: target not ready yet: ${readiness.message}`,
+        {
+          namespace: names.namespace,
+          canary: names.canary,
+        },
+      );
       return true;
     }
     // the route first: while it exists it may send traffic to the `-primary` Service that release removes
@@ -330,7 +341,10 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
       try {
         await apply(canary, action, adapter);
       } catch (err) {
-        logger.warn(`canary ${namespace}/${name}: ${action.type} failed: ${errorMessage(err)}`);
+        logger.warn(`canary ${namespace}/${name}: ${action.type} failed: ${errorMessage(err)}`, {
+          namespace,
+          canary: name,
+        });
         record(canary, warning(errorMessage(err)));
         return;
       }
@@ -353,7 +367,10 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
           }
         });
       } catch (err) {
-        logger.warn(`canary ${namespace}/${name}: status write failed: ${errorMessage(err)}`);
+        logger.warn(`canary ${namespace}/${name}: status write failed: ${errorMessage(err)}`, {
+          namespace,
+          canary: name,
+        });
         return;
       }
     }
@@ -372,7 +389,10 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
       try {
         await apply(updated, action, adapter);
       } catch (err) {
-        logger.warn(`canary ${namespace}/${name}: ${action.type} failed: ${errorMessage(err)}`);
+        logger.warn(`canary ${namespace}/${name}: ${action.type} failed: ${errorMessage(err)}`, {
+          namespace,
+          canary: name,
+        });
       }
     }
   }
@@ -386,7 +406,10 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     if (existing) void existing.stop();
     const job = new Job(canary.metadata.namespace, canary.metadata.name, interval, clock, () =>
       tick(canary.metadata.namespace, canary.metadata.name).catch((err: unknown) => {
-        logger.error(`canary ${k}: tick failed: ${errorMessage(err)}`);
+        logger.error(`canary ${k}: tick failed: ${errorMessage(err)}`, {
+          namespace: canary.metadata.namespace,
+          canary: canary.metadata.name,
+        });
       }),
     );
     jobs.set(k, job);

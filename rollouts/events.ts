@@ -105,8 +105,9 @@ export class EventRecorder {
     this.persist(rec);
     this.trim(ring);
     const line = `canary ${namespace}/${name}: ${event.message}`;
-    if (event.type === 'Warning') this.options.logger.warn(line);
-    else this.options.logger.info(line);
+    const fields = { namespace, canary: name };
+    if (event.type === 'Warning') this.options.logger.warn(line, fields);
+    else this.options.logger.info(line, fields);
     for (const l of [...this.listeners]) l(rec);
     return rec;
   }

@@ -521,7 +521,7 @@ export class LocalRuntime {
     };
     inst.log.on('error', () => {});
     run.instances.add(inst);
-    this.logger.info(`starting ${inst.namespace}/${name}`);
+    this.logger.info(`starting ${inst.namespace}/${name}`, { namespace: inst.namespace, pod: name });
     void this.launch(inst);
   }
 
@@ -669,7 +669,10 @@ export class LocalRuntime {
     inst.backoffMs = Math.min(delay * 2, max);
     inst.state = 'backoff';
     inst.waiting = { reason, message: `back-off ${delay} ms restarting: ${message}` };
-    this.logger.warn(`${inst.namespace}/${inst.name}: ${message}; restarting in ${delay} ms`);
+    this.logger.warn(`${inst.namespace}/${inst.name}: ${message}; restarting in ${delay} ms`, {
+      namespace: inst.namespace,
+      pod: inst.name,
+    });
     this.writePod(inst);
     this.reconcileSoon();
     this.after(inst, delay, () => {
@@ -775,7 +778,10 @@ export class LocalRuntime {
       if (inst.sidecar) {
         await within(
           inst.sidecar.close().catch((err: unknown) => {
-            this.logger.warn(`${inst.namespace}/${inst.name}: closing the sidecar failed: ${String(err)}`);
+            this.logger.warn(`${inst.namespace}/${inst.name}: closing the sidecar failed: ${String(err)}`, {
+              namespace: inst.namespace,
+              pod: inst.name,
+            });
           }),
           10_000,
         );
@@ -783,7 +789,7 @@ export class LocalRuntime {
       await this.deletePod(inst);
       await new Promise<void>((r) => inst.log.end(r));
       this.runs.get(inst.depKey)?.instances.delete(inst);
-      this.logger.info(`stopped ${inst.namespace}/${inst.name}`);
+      this.logger.info(`stopped ${inst.namespace}/${inst.name}`, { namespace: inst.namespace, pod: inst.name });
       this.reconcileSoon();
     })();
     return inst.stopping;
@@ -798,7 +804,10 @@ export class LocalRuntime {
       try {
         await this.store.apply(this.podObject(inst), { ephemeral: true, manager: RUNTIME_MANAGER });
       } catch (err) {
-        this.logger.warn(`${inst.namespace}/${inst.name}: writing the Pod failed: ${String(err)}`);
+        this.logger.warn(`${inst.namespace}/${inst.name}: writing the Pod failed: ${String(err)}`, {
+          namespace: inst.namespace,
+          pod: inst.name,
+        });
       }
     });
   }
@@ -810,7 +819,10 @@ export class LocalRuntime {
       try {
         await this.store.delete('Pod', inst.namespace, inst.name);
       } catch (err) {
-        this.logger.warn(`${inst.namespace}/${inst.name}: deleting the Pod failed: ${String(err)}`);
+        this.logger.warn(`${inst.namespace}/${inst.name}: deleting the Pod failed: ${String(err)}`, {
+          namespace: inst.namespace,
+          pod: inst.name,
+        });
       }
     });
     return inst.podWrites;
