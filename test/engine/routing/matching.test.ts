@@ -220,7 +220,9 @@ describe('route attachment (GAMMA)', () => {
   const parent = { namespace: 'default', service: 'echo', port: 80, portName: 'http' };
   const svcs = [service('echo', [80, 8080]), service('infra-backend-v1'), service('infra-backend-v2')];
   const backendOf = (routes: HTTPRoute[], p = parent, client?: string): string | number =>
-    ((t) => servedBy(t, { url: '/' }))(compileRoutingTable(p, { services: svcs, httpRoutes: routes }, { namespace: client }));
+    ((t) => servedBy(t, { url: '/' }))(
+      compileRoutingTable(p, { services: svcs, httpRoutes: routes }, { namespace: client }),
+    );
 
   it('without attached routes everything goes to the Service itself', () => {
     const t = compileRoutingTable(parent, { services: svcs, httpRoutes: [] });
