@@ -141,8 +141,13 @@ describe('a gRPC canary end to end', () => {
     const v3 = join(scratch, 'v3.yaml');
     await writeFile(v3, deployment('3.0.0', 1));
     expect((await runWeir(['apply', '-f', v3, '--api', up!.api])).code).toBe(0);
-    const deadline = Date.now() + 120_000;
     const seen = new Set<string>();
+    // the last run's Succeeded stays until the controller sees the new revision
+    await eventually('the new revision to start', 60_000, async () => {
+      seen.add(await hello(client));
+      return (await canaryState(up!.api)).phase !== 'Succeeded' ? true : undefined;
+    });
+    const deadline = Date.now() + 120_000;
     let s = await canaryState(up!.api);
     while (Date.now() < deadline && s.phase !== 'Failed' && s.phase !== 'Succeeded') {
       seen.add(await hello(client));
