@@ -20,10 +20,9 @@ import {
   type ParentReference,
 } from '../../engine/resources/index.js';
 import type { ResourceStore } from '../../controlplane/store/resource-store.js';
-import { apexServiceName } from '../targets/deployment.js';
 import { SOURCE_LABELS_ANNOTATION } from '../../engine/routing/index.js';
 import type { Router } from './router.js';
-import { mainPort, type RoutedPort } from './routed-ports.js';
+import { mainPort, routeNames, type RouteNames, type RoutedPort } from './routed-ports.js';
 import { readWeights, routesToPrimary, writeRoute } from './route-object.js';
 import { serviceFilters, withResponseHeader } from './service-filters.js';
 
@@ -126,10 +125,8 @@ export class GatewayHTTPRouteRouter implements Router {
     private readonly portOf: (canary: Canary) => RoutedPort = mainPort,
   ) {}
 
-  private names(canary: Canary): { apex: string; route: string; primary: string; canary: string; port: number } {
-    const apex = apexServiceName(canary);
-    const { port, routeName } = this.portOf(canary);
-    return { apex, route: routeName, primary: `${apex}-primary`, canary: `${apex}-canary`, port };
+  private names(canary: Canary): RouteNames {
+    return routeNames(canary, this.portOf(canary));
   }
 
   private current(canary: Canary): HTTPRoute | undefined {

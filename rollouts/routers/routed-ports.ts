@@ -45,3 +45,17 @@ export function mainPort(canary: Canary): RoutedPort {
   const ports = routedPorts(canary);
   return ports.find((p) => p.main) ?? ports[0]!;
 }
+
+/** the names a port's route works with: the apex Service, the route, the generated Services, the port */
+export interface RouteNames {
+  apex: string;
+  route: string;
+  primary: string;
+  canary: string;
+  port: number;
+}
+
+export function routeNames(canary: Canary, routed: RoutedPort): RouteNames {
+  const apex = apexServiceName(canary);
+  return { apex, route: routed.routeName, primary: `${apex}-primary`, canary: `${apex}-canary`, port: routed.port };
+}

@@ -6,9 +6,8 @@
 // Environment: PORT (default 9999), HOST (default 127.0.0.1), VERSION (default 1.0.0), ERROR_RATE (0..1: that
 // fraction of calls ends with UNAVAILABLE). SIGTERM/SIGINT: finish in-flight calls, exit 0.
 import { hostname as osHostname } from 'node:os';
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
+import { onStopSignal, runIfEntryPoint } from './entry-point.js';
 
 export interface HelloReply {
   version: string;
@@ -83,31 +82,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<grpc.S
     ),
   );
   console.log(JSON.stringify({ msg: 'listening', host, port, version: config.version, protocol: 'grpc' }));
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    console.log(JSON.stringify({ msg: 'shutting down', signal }));
-    server.tryShutdown(() => process.exit(0));
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  onStopSignal(() => server.tryShutdown(() => process.exit(0)));
   return server;
 }
 
-function isEntryPoint(): boolean {
-  const entry = process.argv[1];
-  if (entry === undefined) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
-  main().catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : String(err));
-    process.exit(1);
-  });
-}
+runIfEntryPoint(import.meta.url, main);

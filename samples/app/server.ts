@@ -13,8 +13,7 @@
 // LATENCY_MS (added to every non-health request). SIGTERM/SIGINT: stop accepting, finish in-flight, exit 0.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { hostname as osHostname } from 'node:os';
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { onStopSignal, runIfEntryPoint } from './entry-point.js';
 
 export interface AppConfig {
   version: string;
@@ -137,31 +136,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<Server
     server.listen(port, host, () => resolve());
   });
   console.log(JSON.stringify({ msg: 'listening', host, port, version: config.version }));
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    console.log(JSON.stringify({ msg: 'shutting down', signal }));
-    void shutdown(server).then(() => process.exit(0));
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  onStopSignal(() => void shutdown(server).then(() => process.exit(0)));
   return server;
 }
 
-function isEntryPoint(): boolean {
-  const entry = process.argv[1];
-  if (entry === undefined) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
-  main().catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : String(err));
-    process.exit(1);
-  });
-}
+runIfEntryPoint(import.meta.url, main);

@@ -1,3 +1,4 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -174,6 +175,45 @@ describe('weir up: a sidecar process per pod', () => {
     ]);
     expect(proxyStatus(pod)?.state).toHaveProperty('running');
   }, 60_000);
+
+  it("openssl s_client at a sidecar's inbound port sees a chain to the trust anchor naming the workload", async () => {
+    const web = await readyPod('web');
+    const inbound = web.metadata.annotations!['weir.io/proxy-inbound']!;
+    const anchor = join(dir, 'state', 'identity', 'trust-anchor.crt');
+    const out = await new Promise<string>((resolve, reject) => {
+      const c = spawn(
+        'openssl',
+        [
+          's_client',
+          '-connect',
+          inbound,
+          '-servername',
+          WEB_ID,
+          '-CAfile',
+          anchor,
+          '-showcerts',
+          '-verify_return_error',
+        ],
+        { stdio: ['pipe', 'pipe', 'pipe'] },
+      );
+      let text = '';
+      c.stdout.on('data', (d: Buffer) => (text += d.toString()));
+      c.stderr.on('data', (d: Buffer) => (text += d.toString()));
+      const timer = setTimeout(() => c.kill('SIGKILL'), 20_000);
+      c.on('error', reject);
+      c.on('close', () => {
+        clearTimeout(timer);
+        resolve(text);
+      });
+      c.stdin.end();
+    });
+    expect(out).toMatch(/Verify return code: 0 \(ok\)/);
+    // the leaf (depth 0) is the workload's, issued by the issuer that the trust anchor signed
+    const leaf = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(out)![0];
+    const text = execFileSync('openssl', ['x509', '-noout', '-ext', 'subjectAltName'], { input: leaf }).toString();
+    expect(text).toContain(`DNS:${WEB_ID}`);
+    expect(text).toContain('URI:spiffe://');
+  });
 
   it("an app reaches a Service through its own sidecar, over mTLS to the other pod's sidecar", async () => {
     const web = await readyPod('web');

@@ -2,6 +2,29 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { get } from 'node:http';
 import { SAMPLE_APP, WEIR_BIN } from '../support/weir-process.js';
 
+/** Deployment test/podinfo running the sample app (one replica, ready on /readyz) at `version`. */
+export function podinfoDeployment(version: string, progressDeadlineSeconds = 60): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: podinfo, namespace: test }
+spec:
+  replicas: 1
+  progressDeadlineSeconds: ${progressDeadlineSeconds}
+  selector: { matchLabels: { app: podinfo } }
+  template:
+    metadata: { labels: { app: podinfo } }
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+        - name: podinfod
+          command: [node]
+          args: [${JSON.stringify(SAMPLE_APP)}]
+          env: [{ name: VERSION, value: "${version}" }]
+          ports: [{ name: http, containerPort: 9898 }]
+          readinessProbe: { httpGet: { path: /readyz, port: http }, periodSeconds: 1 }
+`;
+}
+
 /** A Deployment running the sample app, a Service on `port`, and a Canary over them (no metrics by default). */
 export function canaryManifests(opts: { port: number; analysis: Record<string, unknown>; version?: string }): string {
   const analysis = JSON.stringify({ interval: '1s', threshold: 3, ...opts.analysis });

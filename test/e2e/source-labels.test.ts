@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StateWindows } from '../support/state-windows.js';
-import { SAMPLE_APP, eventually, freePort, runWeir, startWeirUp, type WeirUp } from '../support/weir-process.js';
-import { canaryStatus } from './canary-fixtures.js';
+import { eventually, freePort, runWeir, startWeirUp, type WeirUp } from '../support/weir-process.js';
+import { canaryStatus, podinfoDeployment } from './canary-fixtures.js';
 
 /** an app that answers each request with the x-version of Service test/podinfo, called through its sidecar */
 const CALLER = `import http from 'node:http';
@@ -20,27 +20,7 @@ http.createServer((req, res) => {
 process.on('SIGTERM', () => process.exit(0));
 `;
 
-function podinfo(version: string): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata: { name: podinfo, namespace: test }
-spec:
-  replicas: 1
-  progressDeadlineSeconds: 120
-  selector: { matchLabels: { app: podinfo } }
-  template:
-    metadata: { labels: { app: podinfo } }
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-        - name: podinfod
-          command: [node]
-          args: [${JSON.stringify(SAMPLE_APP)}]
-          env: [{ name: VERSION, value: "${version}" }]
-          ports: [{ name: http, containerPort: 9898 }]
-          readinessProbe: { httpGet: { path: /readyz, port: http }, periodSeconds: 1 }
-`;
-}
+const podinfo = (version: string): string => podinfoDeployment(version, 120);
 
 function rest(port: number, callers: Record<string, number>, callerApp: string): string {
   const callerDocs = Object.entries(callers).map(

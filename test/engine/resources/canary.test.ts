@@ -303,7 +303,6 @@ describe('Canary: accepted', () => {
           `canary.yaml[1] spec.service.${f}: is accepted for Flagger compatibility but is not used on the Gateway API (Flagger reads it for Istio or App Mesh only)`,
       ),
       'canary.yaml[1] spec.service.corsPolicy.allowOrigins: is accepted for Flagger compatibility but the Gateway API CORS filter takes plain origins: use corsPolicy.allowOrigin',
-      "canary.yaml[1] spec.analysis.match[0].sourceLabels: is accepted for Flagger compatibility but not matched yet: Weir's proxies do not know the calling workload's labels",
     ]);
   });
 
