@@ -1,6 +1,7 @@
 import type { PolicyDefaults, PolicyObjects } from '../../engine/policy/index.js';
 import { DEFAULT_POLICY_DEFAULTS } from '../../engine/policy/index.js';
 import type { HTTPRoute, KubeObject, Pod } from '../../engine/resources/index.js';
+import { StoreKindsView } from '../store/kinds-view.js';
 import type { ResourceStore } from '../store/resource-store.js';
 
 /** What the control plane compiles inbound policies from: the policy objects, the pods, the mesh defaults. */
@@ -33,54 +34,25 @@ export const POLICY_KINDS: ReadonlySet<string> = new Set([
  * `POLICY_KINDS` notifies the subscribers (debounced), who compile again. `defaults.defaultPolicy` is the
  * mesh-wide default (`weir up --default-inbound-policy`).
  */
-export class StorePolicyInputs implements PolicyInputsSource {
-  private readonly listeners = new Set<() => void>();
-  private readonly unwatch: () => void;
-  private timer: NodeJS.Timeout | undefined;
-  private cached: PolicyInputs | undefined;
-
-  constructor(
-    private readonly store: ResourceStore,
-    private readonly defaults: PolicyDefaults = DEFAULT_POLICY_DEFAULTS,
-    private readonly debounceMs = 5,
-  ) {
-    this.unwatch = store.watch((e) => {
-      if (!POLICY_KINDS.has(e.object.kind)) return;
-      this.cached = undefined;
-      if (this.timer !== undefined) return;
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        for (const l of [...this.listeners]) l();
-      }, this.debounceMs);
-    });
-  }
-
-  current(): PolicyInputs {
-    const s = this.store;
-    this.cached ??= {
-      objects: {
-        servers: s.list('Server') as never,
-        authorizationPolicies: s.list('AuthorizationPolicy') as never,
-        meshTLSAuthentications: s.list('MeshTLSAuthentication') as never,
-        networkAuthentications: s.list('NetworkAuthentication') as never,
-        rateLimits: s.list('HTTPLocalRateLimitPolicy') as never,
-        httpRoutes: s.list<HTTPRoute>('HTTPRoute'),
-        namespaces: s.list<KubeObject>('Namespace'),
-      },
-      pod: (ns, name) => s.get<Pod>('Pod', ns, name),
-      defaults: this.defaults,
-    };
-    return this.cached;
-  }
-
-  subscribe(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  close(): void {
-    clearTimeout(this.timer);
-    this.unwatch();
-    this.listeners.clear();
+export class StorePolicyInputs extends StoreKindsView<PolicyInputs> implements PolicyInputsSource {
+  constructor(store: ResourceStore, defaults: PolicyDefaults = DEFAULT_POLICY_DEFAULTS, debounceMs = 5) {
+    super(
+      store,
+      POLICY_KINDS,
+      (s) => ({
+        objects: {
+          servers: s.list('Server') as never,
+          authorizationPolicies: s.list('AuthorizationPolicy') as never,
+          meshTLSAuthentications: s.list('MeshTLSAuthentication') as never,
+          networkAuthentications: s.list('NetworkAuthentication') as never,
+          rateLimits: s.list('HTTPLocalRateLimitPolicy') as never,
+          httpRoutes: s.list<HTTPRoute>('HTTPRoute'),
+          namespaces: s.list<KubeObject>('Namespace'),
+        },
+        pod: (ns, name) => s.get<Pod>('Pod', ns, name),
+        defaults,
+      }),
+      debounceMs,
+    );
   }
 }
