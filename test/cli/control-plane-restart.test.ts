@@ -1,45 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlane, type ControlPlane } from '../../controlplane/grpc/server.js';
-import type { MeshSnapshot } from '../../engine/mesh/snapshot.js';
-import {
-  backend,
-  Client,
-  endpoints,
-  freePort,
-  httpRoute,
-  ManualConfigSource,
-  service,
-  startEcho,
-  type Echo,
-} from '../proxy/support/harness.js';
+import { Client, freePort, ManualConfigSource, startEcho, type Echo } from '../proxy/support/harness.js';
 import { steadyLoad } from '../support/steady-load.js';
+import { weightedWebMesh } from './support/weighted-web-mesh.js';
 import { startWeirProxy, type WeirProxy } from '../support/weir-proxy-process.js';
-
-/** Service test/web on `port`, split by an HTTPRoute between web-v1 and web-v2 (one echo endpoint each) */
-function mesh(port: number, v1: Echo, v2: Echo, weights: [number, number]): Omit<MeshSnapshot, 'version'> {
-  const web = service('web', port, 'test');
-  const s1 = service('web-v1', port, 'test');
-  const s2 = service('web-v2', port, 'test');
-  s1.spec.clusterIP = '127.0.1.1';
-  s2.spec.clusterIP = '127.0.1.2';
-  return {
-    services: [web, s1, s2],
-    httpRoutes: [
-      httpRoute(
-        'web',
-        'web',
-        [{ backendRefs: [backend('web-v1', port, weights[0]), backend('web-v2', port, weights[1])] }],
-        'test',
-      ),
-    ],
-    grpcRoutes: [],
-    endpoints: [
-      endpoints(web, []),
-      endpoints(s1, [{ port: v1.port, pod: 'web-v1-1' }]),
-      endpoints(s2, [{ port: v2.port, pod: 'web-v2-1' }]),
-    ],
-  };
-}
 
 describe('the control plane restarted under load', () => {
   let v1: Echo;
@@ -61,7 +25,7 @@ describe('the control plane restarted under load', () => {
 
   it('costs no request, and every proxy resyncs: a route change made while it was down is obeyed', async () => {
     const port = await freePort();
-    const source = new ManualConfigSource(mesh(port, v1, v2, [100, 0]));
+    const source = new ManualConfigSource(weightedWebMesh(port, v1, v2, [100, 0]));
     cp = await startControlPlane({ configSource: source });
     const address = cp.address;
     const cpPort = cp.port;
@@ -99,7 +63,7 @@ describe('the control plane restarted under load', () => {
       cp = undefined;
       for (const p of proxies)
         await p.waitFor('stderr', new RegExp(`^weir proxy: control plane ${address} unreachable`, 'm'), 20_000);
-      source.set(mesh(port, v1, v2, [0, 100]));
+      source.set(weightedWebMesh(port, v1, v2, [0, 100]));
       const whileDown = load.tally().ok;
       await until('requests while the control plane is down', 20_000, () => load.tally().ok >= whileDown + 50);
       expect(servedBy.get('v2') ?? 0).toBe(0);

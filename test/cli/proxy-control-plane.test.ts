@@ -1,48 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlane, type ControlPlane } from '../../controlplane/grpc/server.js';
-import type { MeshSnapshot } from '../../engine/mesh/snapshot.js';
-import {
-  backend,
-  Client,
-  endpoints,
-  freePort,
-  httpRoute,
-  ManualConfigSource,
-  service,
-  startEcho,
-  type Echo,
-} from '../proxy/support/harness.js';
+import { Client, freePort, ManualConfigSource, startEcho, type Echo } from '../proxy/support/harness.js';
 import { runWeir } from '../support/weir-process.js';
+import { weightedWebMesh } from './support/weighted-web-mesh.js';
 import { startWeirProxy, type WeirProxy } from '../support/weir-proxy-process.js';
-
-/** Service `web` on `port`, routed by an HTTPRoute to `web-v1` and `web-v2` (one echo endpoint each) */
-function mesh(port: number, v1: Echo, v2: Echo, weights: [number, number]): Omit<MeshSnapshot, 'version'> {
-  const [web, s1, s2] = ['web', 'web-v1', 'web-v2'].map((n) => service(n, port, 'test')) as [
-    ReturnType<typeof service>,
-    ReturnType<typeof service>,
-    ReturnType<typeof service>,
-  ];
-  // the Services share a port: each gets its own loopback address, as discovery assigns them
-  s1.spec.clusterIP = '127.0.1.1';
-  s2.spec.clusterIP = '127.0.1.2';
-  return {
-    services: [web, s1, s2],
-    httpRoutes: [
-      httpRoute(
-        'web',
-        'web',
-        [{ backendRefs: [backend('web-v1', port, weights[0]), backend('web-v2', port, weights[1])] }],
-        'test',
-      ),
-    ],
-    grpcRoutes: [],
-    endpoints: [
-      endpoints(web, []),
-      endpoints(s1, [{ port: v1.port, pod: 'web-v1-1' }]),
-      endpoints(s2, [{ port: v2.port, pod: 'web-v2-1' }]),
-    ],
-  };
-}
 
 describe('weir proxy --control-plane', () => {
   let v1: Echo;
@@ -66,7 +27,7 @@ describe('weir proxy --control-plane', () => {
 
   it('routes by the configuration the control plane serves, and follows its changes', async () => {
     const port = await freePort();
-    const source = new ManualConfigSource(mesh(port, v1, v2, [100, 0]));
+    const source = new ManualConfigSource(weightedWebMesh(port, v1, v2, [100, 0]));
     cp = await startControlPlane({ configSource: source });
     const p = await startWeirProxy(['--control-plane', cp.address, '--namespace', 'test', '--pod', 'client-1']);
     running.push(p);
@@ -77,7 +38,7 @@ describe('weir proxy --control-plane', () => {
     expect(r.status).toBe(200);
     expect(r.headers['x-served-by']).toBe('v1');
 
-    source.set(mesh(port, v1, v2, [0, 100]));
+    source.set(weightedWebMesh(port, v1, v2, [0, 100]));
     await p.waitFor(
       'stdout',
       new RegExp(`^weir proxy: config from control plane ${cp.address} applied \\(version \\d+\\)$`, 'm'),
@@ -90,7 +51,7 @@ describe('weir proxy --control-plane', () => {
 
   it('keeps serving while the control plane is down, says so on stderr, and resyncs when it is back', async () => {
     const port = await freePort();
-    const source = new ManualConfigSource(mesh(port, v1, v2, [100, 0]));
+    const source = new ManualConfigSource(weightedWebMesh(port, v1, v2, [100, 0]));
     cp = await startControlPlane({ configSource: source });
     const cpPort = cp.port;
     const p = await startWeirProxy(['--control-plane', cp.address]);
@@ -104,7 +65,7 @@ describe('weir proxy --control-plane', () => {
         'm',
       ),
     );
-    source.set(mesh(port, v1, v2, [0, 100]));
+    source.set(weightedWebMesh(port, v1, v2, [0, 100]));
     for (let i = 0; i < 5; i++) expect((await http.send(port, '/')).headers['x-served-by']).toBe('v1');
 
     cp = await startControlPlane({ configSource: source, port: cpPort });
