@@ -189,7 +189,13 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
     closers.push(() => prometheus.close());
     let controller: CanaryController | undefined;
     if (options.controller !== false) {
-      controller = startCanaryController({ store, metrics: [prometheus, metrics], logger: logger.child('controller') });
+      controller = startCanaryController({
+        store,
+        metrics: [prometheus, metrics],
+        logger: logger.child('controller'),
+        // Weir's fast rollback for Canaries annotated weir.io/fast-rollback: "true" (docs/fast-rollback.md)
+        fastRollback: {},
+      });
       closers.push(async () => controller!.close());
       // Flagger's flagger_info: Weir routes with Gateway API HTTPRoutes
       controller.metrics.setInfo(weirVersion(), 'gatewayapi:v1');

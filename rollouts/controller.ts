@@ -8,6 +8,7 @@ import {
   type Action,
   type AdvanceInput,
   type CanaryEvent,
+  type FastRollbackObservation,
   type Observations,
 } from '../engine/canary/index.js';
 import { canaryWarnings, type Canary, type CanaryPhase } from '../engine/resources/index.js';
@@ -15,6 +16,7 @@ import { retryOnConflict, type ResourceStore, type WatchEvent } from '../control
 import { AlertNotifier } from './alerts.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { EventRecorder } from './events.js';
+import { FastRollbackWatcher, type FastRollbackWatcherOptions } from './fast-rollback/watcher.js';
 import { finalizerStep, hasFinalizer, withFinalizer } from './finalizer.js';
 import { errorMessage, silentLogger, type Logger } from './logger.js';
 import { observeMetrics } from './metrics/observe.js';
@@ -43,6 +45,11 @@ export interface CanaryControllerOptions {
   controllerMetrics?: ControllerMetrics;
   /** sends `analysis.alerts` notes (default: to the AlertProviders in the store) */
   alerts?: AlertNotifier;
+  /**
+   * Weir's fast rollback (rollouts/fast-rollback/): watch the sidecars of opted-in Canaries
+   * (`weir.io/fast-rollback: "true"`) between ticks and roll back on a breach beyond doubt. Off unless given.
+   */
+  fastRollback?: Omit<FastRollbackWatcherOptions, 'store' | 'onBreach' | 'clock' | 'logger'>;
 }
 
 export interface CanaryController {
@@ -149,6 +156,28 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
   const alerts = options.alerts ?? new AlertNotifier({ store, logger });
   const jobs = new Map<string, Job>();
   let closed = false;
+  /** breaches the fast-rollback watcher found, waiting for the tick that acts on them */
+  const fastBreaches = new Map<string, FastRollbackObservation>();
+  const fast =
+    options.fastRollback === undefined
+      ? undefined
+      : new FastRollbackWatcher({
+          ...options.fastRollback,
+          store,
+          clock,
+          logger,
+          onBreach: (canary, breach) => onFastBreach(canary, breach),
+        });
+
+  /** a breach: tick now (after a tick already running, then once more if that one did not see it) */
+  async function onFastBreach(canary: Canary, breach: FastRollbackObservation): Promise<void> {
+    const k = key(canary.metadata.namespace, canary.metadata.name);
+    fastBreaches.set(k, breach);
+    const job = jobs.get(k);
+    if (!job) return;
+    await job.runOnce();
+    if (fastBreaches.get(k) === breach) await job.runOnce();
+  }
   /** event-hook and alert deliveries: in order per canary, off the tick, awaited on close */
   const deliveries = new Map<string, Promise<void>>();
 
@@ -198,6 +227,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
 
   const track = (canary: Canary, active: boolean) => {
     for (const p of providers) p.track?.(canary, active);
+    fast?.track(canary, active);
   };
 
   async function fulfil(
@@ -323,11 +353,12 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     warnFields(canary);
     const now = clock.now();
     const started = now.getTime();
+    const breach = fastBreaches.get(key(namespace, name));
     const input: AdvanceInput = {
       canary,
       target: adapter.observeTarget(canary, now),
       primary: adapter.observePrimary(canary, now),
-      observations: {},
+      observations: breach ? { fastRollback: breach } : {},
       now,
       // values for session-affinity cookies, used only when a run starts handing one out
       sessionTokens: { canary: cookieToken(), primary: cookieToken() },
@@ -374,6 +405,9 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
         return;
       }
     }
+    // the breach was acted on (or is stale: another run, another phase); a failed tick above keeps it for the next
+    if (breach && fastBreaches.get(key(namespace, name)) === breach) fastBreaches.delete(key(namespace, name));
+    if (result.events.some((e) => e.reason === 'FastRollback')) recorder.countFastRollback(canary);
     for (const note of result.alerts) deliver(after, () => alerts.notify(after, note));
     recorder.observeTick(
       canary,
@@ -433,6 +467,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     if (job) void job.stop();
     jobs.delete(k);
     warned.delete(k);
+    fastBreaches.delete(k);
     if (canary) track(canary, false);
   }
 
@@ -464,6 +499,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     async close() {
       closed = true;
       unwatch();
+      fast?.close();
       for (const j of jobs.values()) {
         const c = store.get<Canary>('Canary', j.namespace, j.name);
         if (c) track(c, false);

@@ -23,6 +23,7 @@ export class ControllerMetrics {
   private readonly successes: Counter;
   private readonly failures: Counter;
   private readonly info: Gauge;
+  private readonly fastRollbacks: Counter;
 
   constructor(registry = new Registry()) {
     this.registry = registry;
@@ -68,12 +69,23 @@ export class ControllerMetrics {
       labelNames: ['name', 'namespace', 'deployment_strategy', 'analysis_status'],
       registers: [registry],
     });
+    this.fastRollbacks = new Counter({
+      name: 'weir_fast_rollbacks_total',
+      help: 'Canaries rolled back by Weir fast rollback (a success-rate breach beyond doubt between analysis intervals)',
+      labelNames: ['name', 'namespace'],
+      registers: [registry],
+    });
     this.failures = new Counter({
       name: 'flagger_canary_failures_total',
       help: 'Total number of canary failures',
       labelNames: ['name', 'namespace', 'deployment_strategy', 'analysis_status'],
       registers: [registry],
     });
+  }
+
+  /** Weir's fast rollback acted (engine/canary/fast-rollback.ts) */
+  countFastRollback(canary: Canary): void {
+    this.fastRollbacks.inc({ name: canary.spec.targetRef.name, namespace: canary.metadata.namespace });
   }
 
   /** `flagger_info{version, mesh_provider} 1`: the running version and the router it drives */

@@ -6,7 +6,8 @@ export type CanaryEventType = 'Normal' | 'Warning';
 
 export interface CanaryEvent {
   type: CanaryEventType;
-  reason: 'Synced';
+  /** Flagger's `Synced`; Weir's fast rollback records its own reason, `FastRollback` */
+  reason: 'Synced' | 'FastRollback';
   message: string;
 }
 
@@ -43,6 +44,7 @@ export const alertMessages = {
   skipped: () => 'Canary analysis was skipped, promotion finished.',
   manualAbort: () => 'Canary aborted manually, rolling back.',
   manualPromote: () => 'Canary promoted manually, skipping the remaining analysis.',
+  fastRollback: (reason: string) => `Fast rollback: ${reason}`,
   // Weir additions: failure paths Flagger users ask alerts for (#1663, #1816, #1533)
   preRolloutFailed: (hook: string, err: string) => `Pre-rollout check ${hook} failed${err ? `: ${err}` : ''}`,
   podCannotStart: (pod: string, reason: string, message: string) =>
@@ -104,6 +106,8 @@ export const messages = {
   manualPromote: (n: CanaryNames) => `Promoting ${n.canary}.${n.namespace} manually, skipping the remaining analysis`,
   manualAbort: (n: CanaryNames) => `Rolling back ${n.canary}.${n.namespace} aborted manually`,
   manualRetry: (n: CanaryNames, rev: string) => `Retrying ${n.canary}.${n.namespace} revision ${rev} manually`,
+  // Weir's fast rollback (fast-rollback.ts)
+  fastRollback: (n: CanaryNames, reason: string) => `Rolling back ${n.canary}.${n.namespace} fast rollback: ${reason}`,
   manualIgnored: (n: CanaryNames, action: string, why: string) =>
     `Manual ${action} of ${n.canary}.${n.namespace} ignored: ${why}`,
 };

@@ -9,6 +9,7 @@ import {
 import { configsChanged } from './configs.js';
 import { NeedSignal, Tick } from './context.js';
 import { alertMessages, messages } from './events.js';
+import { fastRollbackSignalled } from './fast-rollback.js';
 import { runManualRequest } from './manual.js';
 import { runAnalysis, runPreRolloutHooks } from './checks.js';
 import { finalise, runPromotionTrafficShift, skipAnalysis } from './promotion.js';
@@ -100,6 +101,8 @@ function runTick(t: Tick): void {
     else skipAnalysis(t);
     return;
   }
+  // Weir: a breach the fast-rollback watcher found between ticks (fast-rollback.ts), before any hook is asked
+  if (fastRollbackSignalled(t)) return;
   // 18. rollback hooks ("roll back now" when one answers OK)
   if ((t.phase === 'Progressing' || t.phase === 'WaitingPromotion') && rollbackSignalled(t)) return;
   // 19. Promoting: shift traffic back to the primary

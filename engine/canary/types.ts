@@ -49,9 +49,28 @@ export interface HookResult {
   message?: string;
 }
 
+/**
+ * A breach the fast-rollback watcher (rollouts/fast-rollback/) found between ticks: the decision of
+ * `judgeFastRollback` (engine/analysis/fast-rollback.ts) for the run of `revision`.
+ */
+export interface FastRollbackObservation {
+  /** `status.lastAppliedSpec` of the run the counts belong to: a breach of an older run is ignored */
+  revision: string;
+  /** the decision's one-line reason (counts, bound, threshold) */
+  reason: string;
+  total: number;
+  failures: number;
+  upperPercent: number;
+  thresholdPercent: number;
+  /** when the watcher decided (RFC 3339) */
+  at: string;
+}
+
 /** What the controller measured for this tick; missing entries are asked for through a `Need`. */
 export interface Observations {
   metrics?: MetricObservation[];
+  /** Weir's fast rollback: the watcher found a breach beyond doubt (fast-rollback.ts); never asked for */
+  fastRollback?: FastRollbackObservation;
   hooks?: Partial<Record<WebhookType, HookResult[]>>;
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fieldIssue, backendObjectReference, parentReference } from './httproute.js';
 import { grpcRouteWarnings } from './canary-grpc-warnings.js';
+import { fastRollbackWarnings } from './fast-rollback-annotations.js';
 import { goDuration, intOrStringPort, objectMeta, stringMap, type FieldWarning } from './meta.js';
 
 /**
@@ -463,6 +464,7 @@ export function canaryWarnings(canary: Canary): FieldWarning[] {
       message: `${compat} the Gateway API CORS filter takes plain origins: use corsPolicy.allowOrigin`,
     });
   out.push(...grpcRouteWarnings(canary));
+  out.push(...fastRollbackWarnings(canary));
   const fromAlias = spec.canaryAnalysis !== undefined && spec.analysis === spec.canaryAnalysis;
   if (fromAlias)
     out.push({ path: 'spec.canaryAnalysis', message: 'is deprecated: it is read as spec.analysis, rename it' });

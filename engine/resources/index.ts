@@ -23,3 +23,4 @@ export * from './l4-routes.js';
 export * from './generic.js';
 export * from './registry.js';
 export * from './decode.js';
+export * from './fast-rollback-annotations.js';

@@ -6,6 +6,7 @@ import { deploymentSchema } from './deployment.js';
 import { endpointSliceSchema, endpointSliceWarnings } from './endpointslice.js';
 import { eventSchema } from './event.js';
 import { checkDefaultPolicyAnnotations } from './default-policy-annotation.js';
+import { checkFastRollbackAnnotations } from './fast-rollback-annotations.js';
 import { genericSchema, wellKnownGenericKinds, type GenericKindSpec } from './generic.js';
 import { grpcRouteSchema } from './grpcroute.js';
 import { httpRouteSchema } from './httproute.js';
@@ -167,7 +168,10 @@ export const kinds: Record<string, KindInfo> = {
     group: FLAGGER,
     version: 'v1beta1',
     plural: 'canaries',
-    schema: canarySchema,
+    // the weir.io/fast-rollback* annotations (Flagger ignores them) are checked here
+    schema: canarySchema.superRefine((c, ctx) =>
+      checkFastRollbackAnnotations(c.metadata.annotations, ctx, ['metadata', 'annotations']),
+    ),
     warnings: canaryWarnings,
     shortNames: ['canary'],
     // Flagger's CRD (artifacts/flagger/crd.yaml)

@@ -18,12 +18,12 @@ import {
   type CanaryMetric,
   type Deployment,
   type Pod,
-  type Service,
 } from '../../engine/resources/index.js';
 import type { ResourceStore } from '../../controlplane/store/resource-store.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { errorMessage, silentLogger, type Logger } from '../logger.js';
 import type { MetricQuery, MetricsProvider } from './provider.js';
+import { httpScrape, scrapablePods, targetSelector } from './target-pods.js';
 
 interface Sample {
   at: number;
@@ -59,31 +59,6 @@ export interface MeshMetricsOptions {
   host?: string;
   /** how to read one admin `/metrics` (default: HTTP GET); tests and other runtimes can replace it */
   scrape?: (url: string, timeoutMs: number) => Promise<string>;
-}
-
-async function httpScrape(url: string, timeoutMs: number): Promise<string> {
-  const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(), timeoutMs);
-  try {
-    const res = await fetch(url, { signal: ac.signal });
-    if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
-    return await res.text();
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function matchesSelector(labels: Record<string, string> | undefined, selector: Record<string, string>): boolean {
-  const entries = Object.entries(selector);
-  if (entries.length === 0) return false;
-  return entries.every(([k, v]) => labels?.[k] === v);
-}
-
-/** the pods of a canary's target: its selector (a workload's `matchLabels`, a Service's `selector`) */
-function targetSelector(store: ResourceStore, canary: Canary): Record<string, string> | undefined {
-  const ref = canary.spec.targetRef;
-  if (ref.kind === 'Service') return store.get<Service>('Service', canary.metadata.namespace, ref.name)?.spec.selector;
-  return store.get<Deployment>(ref.kind, canary.metadata.namespace, ref.name)?.spec.selector.matchLabels;
 }
 
 /** the selector of the Deployment, StatefulSet or DaemonSet called `name` (in that order) */
@@ -177,10 +152,7 @@ export class MeshMetricsProvider implements MetricsProvider {
 
   /** Scrape every pod matching the selector once; returns the pods sampled. */
   async sample(namespace: string, selector: Record<string, string>): Promise<PodRing[]> {
-    const pods = this.options.store
-      .list<Pod>('Pod', namespace)
-      .filter((p) => matchesSelector(p.metadata.labels, selector))
-      .filter((p) => p.metadata.annotations?.[ANNOTATION_ADMIN_PORT] !== undefined);
+    const pods = scrapablePods(this.options.store, namespace, selector);
     const host = this.options.host ?? '127.0.0.1';
     const scrape = this.options.scrape ?? httpScrape;
     const at = this.clock.now().getTime();
