@@ -1,15 +1,16 @@
-import { normalQuantile } from './normal-quantile.js';
+import { binomialLowerTail, binomialUpperTail, clopperPearsonUpper } from './binomial.js';
 
 /**
  * Weir's fast rollback (docs/fast-rollback.md): the decision, as a pure function of the canary's response
  * counts since its run started, the Canary's `request-success-rate` minimum and the confidence.
  *
- * The statistic: the one-sided upper Wilson score bound of the success rate. At look k of a run (a look =
- * one evaluation with new requests since the previous one) the bound is taken at level 1 - α_k with
- * α_k = α · 6 / (π² k²), α = 1 - confidence. The α_k sum to α over every look of a run (Σ 1/k² = π²/6), so by
- * the union bound a canary whose true success rate is at or above the threshold is rolled back by this path
- * with probability at most α over the whole run, however long it runs and however often it is looked at
- * (Wilson's bound is an approximation; its coverage is close to nominal for the counts used here).
+ * The statistic: the exact one-sided Clopper-Pearson upper bound of the success rate. At look k of a run (a
+ * look = one evaluation with new responses since the previous one) the bound is taken at level 1 - α_k with
+ * α_k = α · 6 / (π² k²), α = 1 - confidence. A breach is "the upper bound is below the threshold", which is the
+ * exact binomial test P(F >= failures | n, 1 - threshold) < α_k. The α_k sum to α over every look of a run
+ * (Σ 1/k² = π²/6), so by the union bound a canary whose true success rate is at or above the threshold is
+ * rolled back by this path with probability at most α over the whole run, however long it runs and however
+ * often it is looked at.
  */
 export interface FastRollbackCounts {
   /** responses of the canary since its run started */
@@ -21,7 +22,7 @@ export interface FastRollbackCounts {
 export interface FastRollbackSettings {
   /** no decision below this many responses (default 20) */
   minRequests: number;
-  /** 1 - α, the probability that a healthy canary is never rolled back by this path in one run (default 0.999) */
+  /** 1 - α: the probability that a canary meeting the threshold is never rolled back by this path in a run (default 0.999) */
   confidence: number;
 }
 
@@ -31,13 +32,14 @@ export type FastRollbackVerdict = 'breach' | 'ok' | 'undecided';
 
 export interface FastRollbackDecision {
   verdict: FastRollbackVerdict;
-  /** one line: the counts, the bound and the threshold */
+  /** one line: the counts, the bound or the test, and the threshold */
   reason: string;
-  /** the Wilson bounds of the success rate at this look's level, in percent (absent below minRequests) */
+  /** on a breach: the Clopper-Pearson upper bound of the success rate at this look's level, in percent */
   upperPercent?: number;
-  lowerPercent?: number;
-  /** the z value used at this look */
-  z?: number;
+  /** P(this many failures or more | the success rate were exactly the threshold) */
+  pValue?: number;
+  /** this look's share of the run's false-rollback budget */
+  alpha?: number;
 }
 
 /** α_k = α · 6 / (π² k²): this look's share of the run's false-rollback budget (k >= 1) */
@@ -45,27 +47,12 @@ export function lookAlpha(confidence: number, look: number): number {
   return ((1 - confidence) * 6) / (Math.PI * Math.PI * Math.max(1, look) ** 2);
 }
 
-/** the one-sided z for this look: P(Z > z) = α_k */
-export function lookZ(confidence: number, look: number): number {
-  return -normalQuantile(lookAlpha(confidence, look));
-}
-
-/** the Wilson score interval of `successes / n` at `z` (two bounds, each one-sided at the level of `z`) */
-export function wilsonBounds(successes: number, n: number, z: number): { lower: number; upper: number } {
-  if (n <= 0) return { lower: 0, upper: 1 };
-  const p = successes / n;
-  const z2 = z * z;
-  const denom = 1 + z2 / n;
-  const centre = (p + z2 / (2 * n)) / denom;
-  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denom;
-  return { lower: Math.max(0, centre - half), upper: Math.min(1, centre + half) };
-}
-
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+const sci = (x: number) => x.toExponential(1);
 
 /**
- * breach: the upper bound of the success rate is below `thresholdPercent` (the canary is worse than the
- * threshold beyond doubt); ok: the lower bound is at or above it; undecided otherwise or below `minRequests`.
+ * breach: the success rate's upper bound is below `thresholdPercent` (worse than the threshold beyond doubt);
+ * ok: its lower bound is at or above it (better beyond doubt); undecided otherwise, or below `minRequests`.
  */
 export function judgeFastRollback(
   counts: FastRollbackCounts,
@@ -77,19 +64,33 @@ export function judgeFastRollback(
   if (total < settings.minRequests)
     return { verdict: 'undecided', reason: `${total} of the ${settings.minRequests} requests needed to decide` };
   const successes = Math.max(0, total - failures);
-  const z = lookZ(settings.confidence, look);
-  const { lower, upper } = wilsonBounds(successes, total, z);
-  const level = `${(settings.confidence * 100).toFixed(2).replace(/\.?0+$/, '')}%`;
+  const alpha = lookAlpha(settings.confidence, look);
+  const failureAtThreshold = Math.min(1, Math.max(0, 1 - thresholdPercent / 100));
   const head = `success rate ${pct(successes / total)} over ${total} requests (${failures} failed)`;
-  const bound = `Wilson upper bound ${pct(upper)} (run confidence ${level}, look ${look}, z ${z.toFixed(2)})`;
-  const base = { upperPercent: upper * 100, lowerPercent: lower * 100, z };
-  if (upper * 100 < thresholdPercent)
-    return { verdict: 'breach', reason: `${head}: ${bound} below the threshold ${thresholdPercent}%`, ...base };
-  if (lower * 100 >= thresholdPercent)
+  const level = `run confidence ${(settings.confidence * 100).toFixed(4).replace(/\.?0+$/, '')}%, look ${look}`;
+  // P(F >= failures) if the canary were exactly at the threshold: small = too many failures for a good canary
+  const pValue = binomialUpperTail(failures, total, failureAtThreshold);
+  if (pValue < alpha) {
+    const upper = clopperPearsonUpper(successes, total, alpha);
+    return {
+      verdict: 'breach',
+      reason: `${head}: Clopper-Pearson upper bound ${pct(upper)} (${level}) below the threshold ${thresholdPercent}%`,
+      upperPercent: upper * 100,
+      pValue,
+      alpha,
+    };
+  }
+  if (binomialLowerTail(failures, total, failureAtThreshold) < alpha)
     return {
       verdict: 'ok',
-      reason: `${head}: Wilson lower bound ${pct(lower)} at or above ${thresholdPercent}%`,
-      ...base,
+      reason: `${head}: Clopper-Pearson lower bound at or above the threshold ${thresholdPercent}% (${level})`,
+      pValue,
+      alpha,
     };
-  return { verdict: 'undecided', reason: `${head}: ${bound} not below the threshold ${thresholdPercent}%`, ...base };
+  return {
+    verdict: 'undecided',
+    reason: `${head}: not beyond doubt below the threshold ${thresholdPercent}% (p ${sci(pValue)}, needs < ${sci(alpha)}; ${level})`,
+    pValue,
+    alpha,
+  };
 }

@@ -3,5 +3,5 @@ export * from './prom-math.js';
 export * from './golden.js';
 export * from './go-format.js';
 export * from './thresholds.js';
-export * from './normal-quantile.js';
+export * from './binomial.js';
 export * from './fast-rollback.js';

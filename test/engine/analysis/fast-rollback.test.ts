@@ -1,20 +1,44 @@
 import { describe, expect, it } from 'vitest';
-import { judgeFastRollback, lookAlpha, lookZ, normalQuantile, wilsonBounds } from '../../../engine/analysis/index.js';
+import {
+  binomialLowerTail,
+  binomialUpperTail,
+  clopperPearsonUpper,
+  judgeFastRollback,
+  logGamma,
+  lookAlpha,
+} from '../../../engine/analysis/index.js';
 
 const settings = { minRequests: 20, confidence: 0.999 };
 
-describe('normalQuantile', () => {
-  it.each([
-    [0.5, 0],
-    [0.975, 1.959964],
-    [0.999, 3.090232],
-    [1e-9, -5.997807],
-  ])('Φ⁻¹(%s) = %s', (p, z) => {
-    expect(normalQuantile(p)).toBeCloseTo(z, 5);
+/** P(X >= k), summed term by term */
+function bruteUpperTail(k: number, n: number, p: number): number {
+  let s = 0;
+  for (let i = k; i <= n; i++)
+    s += Math.exp(logGamma(n + 1) - logGamma(i + 1) - logGamma(n - i + 1)) * p ** i * (1 - p) ** (n - i);
+  return s;
+}
+
+describe('exact binomial tails', () => {
+  it('logGamma matches factorials', () => {
+    expect(logGamma(1)).toBeCloseTo(0, 12);
+    expect(logGamma(11)).toBeCloseTo(Math.log(3628800), 10);
   });
 
-  it('refuses a probability outside (0, 1)', () => {
-    expect(() => normalQuantile(1)).toThrow(/p must be in \(0, 1\), got 1/);
+  it.each([
+    [2, 20, 0.01],
+    [5, 100, 0.01],
+    [30, 1000, 0.01],
+    [1, 1, 0.5],
+    [60, 100, 0.5],
+  ])('P(X >= %i | n=%i, p=%s) agrees with the sum of the terms', (k, n, p) => {
+    const exact = bruteUpperTail(k, n, p);
+    expect(binomialUpperTail(k, n, p)).toBeCloseTo(exact, 10);
+    expect(binomialLowerTail(k - 1, n, p)).toBeCloseTo(1 - exact, 10);
+  });
+
+  it('clopperPearsonUpper is the p where P(X <= k) = alpha (9 of 10 at 2.5 %: 0.99747)', () => {
+    expect(clopperPearsonUpper(9, 10, 0.025)).toBeCloseTo(0.99747, 4);
+    expect(clopperPearsonUpper(10, 10, 0.025)).toBe(1);
   });
 });
 
@@ -24,24 +48,6 @@ describe('the look-by-look budget', () => {
     for (let k = 1; k <= 100_000; k++) sum += lookAlpha(0.999, k);
     expect(sum).toBeLessThanOrEqual(0.001);
     expect(sum).toBeGreaterThan(0.000999);
-  });
-
-  it('asks for more certainty at later looks', () => {
-    expect(lookZ(0.999, 1)).toBeCloseTo(-normalQuantile(0.001 * (6 / Math.PI ** 2)), 9);
-    expect(lookZ(0.999, 100)).toBeGreaterThan(lookZ(0.999, 10));
-  });
-});
-
-describe('wilsonBounds', () => {
-  it('matches the textbook interval (45 of 50 at z = 1.96: 0.7864 .. 0.9565)', () => {
-    const b = wilsonBounds(45, 50, 1.96);
-    expect(b.lower).toBeCloseTo(0.7864, 3);
-    expect(b.upper).toBeCloseTo(0.9565, 3);
-  });
-
-  it('puts the upper bound at 1 for a perfect record and is (0, 1) with no data', () => {
-    expect(wilsonBounds(100, 100, 3).upper).toBeCloseTo(1, 12);
-    expect(wilsonBounds(0, 0, 3)).toEqual({ lower: 0, upper: 1 });
   });
 });
 
@@ -56,25 +62,26 @@ describe('judgeFastRollback', () => {
     expect(d.verdict).toBe('breach');
     expect(d.upperPercent).toBeLessThan(99);
     expect(d.reason).toMatch(
-      /^success rate 50\.00% over 40 requests \(20 failed\): Wilson upper bound \d+\.\d\d% \(run confidence 99\.9%, look 3, z \d\.\d\d\) below the threshold 99%$/,
+      /^success rate 50\.00% over 40 requests \(20 failed\): Clopper-Pearson upper bound \d+\.\d\d% \(run confidence 99\.9%, look 3\) below the threshold 99%$/,
     );
-    expect(d.reason).not.toContain('\n');
   });
 
-  it('does not call a breach on a few failures that a healthy canary can have', () => {
-    // 2 failures in 100 (98 %) against 99 %: plausible for a 99 % canary, so not beyond doubt
-    expect(judgeFastRollback({ total: 100, failures: 2 }, 99, settings, 1).verdict).toBe('undecided');
+  it('does not call a breach on a few failures that a canary at the threshold can have', () => {
+    // 2 failures in 20 (90 %) against 99 %: P(2 or more | 1 %) = 1.7 %, far from the budget
+    const d = judgeFastRollback({ total: 20, failures: 2 }, 99, settings, 1);
+    expect(d.verdict).toBe('undecided');
+    expect(d.reason).toMatch(
+      /not beyond doubt below the threshold 99% \(p 1\.7e-2, needs < 6\.1e-4; run confidence 99\.9%, look 1\)$/,
+    );
   });
 
   it('is ok when even the lower bound meets the threshold', () => {
-    const d = judgeFastRollback({ total: 100_000, failures: 100 }, 99, settings, 1);
-    expect(d.verdict).toBe('ok');
-    expect(d.reason).toMatch(/lower bound 99\.\d\d% at or above 99%/);
+    expect(judgeFastRollback({ total: 100_000, failures: 100 }, 99, settings, 1).verdict).toBe('ok');
   });
 
   it('needs more evidence for the same failure rate at a later look', () => {
-    // 97 % over 600 requests: beyond doubt at the first look, not at the ten-thousandth
+    // 97 % over 600 requests: beyond doubt at the first look, not at the millionth
     expect(judgeFastRollback({ total: 600, failures: 18 }, 99, settings, 1).verdict).toBe('breach');
-    expect(judgeFastRollback({ total: 600, failures: 18 }, 99, settings, 10_000).verdict).toBe('undecided');
+    expect(judgeFastRollback({ total: 600, failures: 18 }, 99, settings, 1_000_000).verdict).toBe('undecided');
   });
 });
