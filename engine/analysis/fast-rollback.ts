@@ -15,7 +15,7 @@ import { binomialLowerTail, binomialUpperTail, clopperPearsonUpper } from './bin
 export interface FastRollbackCounts {
   /** responses of the canary since its run started */
   total: number;
-  /** of which failures (5xx, connection errors: the sidecar's `classification="failure"`) */
+  /** of which failures (the sidecar's `classification="failure"`: 5xx, or a response the proxy produced or broke) */
   failures: number;
 }
 
