@@ -1,4 +1,5 @@
 import { effectiveThreshold } from '../../engine/analysis/thresholds.js';
+import { isComparativeMetric, parseCompareSettings } from '../../engine/analysis/compare-settings.js';
 import type { Canary, CanaryMetric, KubeEvent } from '../../engine/resources/index.js';
 import { kindFromUserName } from '../../controlplane/api/kube-paths.js';
 import { ApiClient } from '../api-client.js';
@@ -23,6 +24,10 @@ function indentTable(rows: string[][], indent = '  '): string[] {
 }
 
 function thresholdText(m: CanaryMetric): string {
+  if (isComparativeMetric(m.name)) {
+    const c = parseCompareSettings(m.name, m.query);
+    return `not worse than primary (effect ${c.effect}, alpha ${c.alpha}, min ${c.min})`;
+  }
   const { min, max } = effectiveThreshold(m);
   const unit = m.name === 'request-success-rate' ? '%' : m.name === 'request-duration' ? 'ms' : '';
   const parts = [min !== undefined ? `>= ${min}${unit}` : '', max !== undefined ? `<= ${max}${unit}` : ''];
@@ -82,7 +87,13 @@ export function describeCanary(c: Canary, events: KubeEvent[], now = Date.now())
           m.name,
           thresholdText(m),
           m.interval,
-          m.templateRef ? `template ${m.templateRef.name}` : m.query ? 'query' : 'mesh',
+          m.templateRef
+            ? `template ${m.templateRef.name}`
+            : isComparativeMetric(m.name)
+              ? 'mesh (canary vs primary)'
+              : m.query
+                ? 'query'
+                : 'mesh',
         ]),
       ]),
     );

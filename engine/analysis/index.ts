@@ -5,3 +5,6 @@ export * from './go-format.js';
 export * from './thresholds.js';
 export * from './binomial.js';
 export * from './fast-rollback.js';
+export * from './sequential.js';
+export * from './compare-settings.js';
+export * from './compare.js';

@@ -1,5 +1,7 @@
 import type { CanaryMetric } from '../resources/index.js';
 import { goDurationMs, goFloat } from './go-format.js';
+import { isComparativeMetric } from './compare-settings.js';
+import type { Verdict } from './sequential.js';
 
 export const REQUEST_SUCCESS_RATE = 'request-success-rate';
 export const REQUEST_DURATION = 'request-duration';
@@ -17,6 +19,8 @@ export interface MetricObservation {
   error?: string;
   /** provider name for messages ("mesh", "prometheus") */
   provider?: string;
+  /** a comparative metric's (docs/compare.md) decision so far and its one-line explanation */
+  comparison?: { verdict: Verdict; line: string };
 }
 
 /** The verdict on one metric: a failed check carries the value, the threshold used and Flagger's message. */
@@ -28,6 +32,8 @@ export interface MetricCheckResult {
   /** present when the check failed */
   message?: string;
   noData?: boolean;
+  /** a comparative metric's one-line explanation, for the `Analysis` condition */
+  explanation?: string;
 }
 
 /** Names used in the messages: `Halt <canary>.<ns> ...`, `probably <target>.<ns> ...`. */
@@ -63,7 +69,9 @@ export function evaluateMetric(
   subject: CheckSubject,
   metric: CanaryMetric,
   observation: MetricObservation | undefined,
+  options: CheckOptions = {},
 ): MetricCheckResult {
+  if (isComparativeMetric(metric.name)) return evaluateComparison(subject, metric, observation, options);
   const threshold = effectiveThreshold(metric);
   const builtin = isBuiltinMetric(metric.name);
   const fail = (message: string, value: number | undefined, noData = false): MetricCheckResult => ({
@@ -113,17 +121,55 @@ export function evaluateMetric(
   return { metric: metric.name, value, ok: true, threshold };
 }
 
+export interface CheckOptions {
+  /** the check before promotion (or before all traffic moves to the canary): a comparison must be decided */
+  final?: boolean;
+}
+
+/**
+ * A comparative metric (docs/compare.md): `worse` fails the check; `not-worse` passes it; `undecided` passes
+ * it, except at the final check, which it fails (the weight holds while more responses arrive, and
+ * `threshold` such checks roll back). The value is P(canary slower) or the extra errors in percentage points.
+ */
+function evaluateComparison(
+  subject: CheckSubject,
+  metric: CanaryMetric,
+  observation: MetricObservation | undefined,
+  options: CheckOptions,
+): MetricCheckResult {
+  const base = { metric: metric.name, value: observation?.value, threshold: {} };
+  const halt = `Halt ${subject.canary}.${subject.namespace} advancement ${metric.name}`;
+  if (observation?.error !== undefined) {
+    return { ...base, ok: false, message: `Metric query failed for ${metric.name}: ${observation.error}` };
+  }
+  const c = observation?.comparison;
+  if (c === undefined) {
+    const why = 'no comparison of the canary with the primary was made';
+    return options.final
+      ? { ...base, ok: false, message: `${halt} ${why}: undecided at the last step`, explanation: why, noData: true }
+      : { ...base, ok: true };
+  }
+  if (c.verdict === 'worse') return { ...base, ok: false, message: `${halt} ${c.line}`, explanation: c.line };
+  if (c.verdict === 'undecided' && options.final) {
+    const line = `${c.line} at the last step`;
+    return { ...base, ok: false, message: `${halt} ${line}`, explanation: line };
+  }
+  return { ...base, ok: true, explanation: c.line };
+}
+
 /** Every metric of the analysis, in spec order (the scheduler halts on the first failure, as Flagger does). */
 export function evaluateMetrics(
   subject: CheckSubject,
   metrics: readonly CanaryMetric[],
   observations: readonly MetricObservation[],
+  options: CheckOptions = {},
 ): MetricCheckResult[] {
   return metrics.map((m) =>
     evaluateMetric(
       subject,
       m,
       observations.find((o) => o.name === m.name),
+      options,
     ),
   );
 }

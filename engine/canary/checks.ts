@@ -2,6 +2,7 @@ import { evaluateMetrics, type MetricCheckResult } from '../analysis/thresholds.
 import { describeMetricFailure } from './conditions.js';
 import { NeedSignal, type Tick } from './context.js';
 import { alertMessages, messages } from './events.js';
+import { isFinalCheck } from './final-check.js';
 
 /** Flagger: pre-rollout hooks on the first analysis tick (weight 0, no iterations); true when all passed. */
 export function runPreRolloutHooks(t: Tick): boolean {
@@ -27,6 +28,7 @@ export function metricResults(t: Tick): MetricCheckResult[] {
     { canary: t.names.canary, namespace: t.names.namespace, target: t.names.target },
     metrics,
     observed,
+    { final: isFinalCheck(t) },
   );
 }
 
@@ -42,11 +44,16 @@ export function runAnalysis(t: Tick): boolean {
       return false;
     }
   }
-  const failed = metricResults(t).find((r) => !r.ok);
+  const results = metricResults(t);
+  const failed = results.find((r) => !r.ok);
   if (failed) {
     t.warn(failed.message ?? `Halt ${t.names.canary}.${t.names.namespace} advancement ${failed.metric}`);
     t.failure = { reason: 'MetricCheckFailed', message: describeMetricFailure(failed) };
     return false;
+  }
+  // Weir: the comparisons' decisions that let the canary through, once, at the check before promotion
+  if (isFinalCheck(t)) {
+    for (const r of results) if (r.explanation !== undefined) t.info(`${r.metric} ${r.explanation}`);
   }
   return true;
 }

@@ -52,6 +52,7 @@ function num(v: number): string {
 /** `metric request-success-rate: value 42.50 below the minimum 99` */
 export function describeMetricFailure(r: MetricCheckResult): string {
   const head = `metric ${r.metric}`;
+  if (r.explanation !== undefined) return `${head}: ${r.explanation}`;
   if (r.noData || r.value === undefined) return `${head}: no values found${r.message ? ` (${r.message})` : ''}`;
   const { min, max } = r.threshold;
   if (min !== undefined && r.value < min) return `${head}: value ${num(r.value)} below the minimum ${num(min)}`;

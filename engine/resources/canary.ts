@@ -3,6 +3,7 @@ import { fieldIssue, backendObjectReference, parentReference } from './httproute
 import { grpcRouteWarnings } from './canary-grpc-warnings.js';
 import { fastRollbackWarnings } from './fast-rollback-annotations.js';
 import { goDuration, intOrStringPort, objectMeta, stringMap, type FieldWarning } from './meta.js';
+import { isComparativeMetric, parseCompareSettings } from '../analysis/compare-settings.js';
 
 /**
  * Flagger's `flagger.app/v1beta1` Canary (flagger.md 1.1-1.4): every field of the CRD, its `oneOf` and the
@@ -96,15 +97,27 @@ export const serviceMatch = z.looseObject({
 });
 export type ServiceMatch = z.infer<typeof serviceMatch>;
 
-export const canaryMetric = z.looseObject({
-  name: z.string().min(1),
-  interval: goDuration.default('1m'),
-  threshold: z.number().optional(),
-  thresholdRange: z.looseObject({ min: z.number().optional(), max: z.number().optional() }).optional(),
-  query: z.string().optional(),
-  templateRef: z.looseObject({ name: z.string().min(1), namespace: z.string().optional() }).optional(),
-  templateVariables: stringMap.optional(),
-});
+export const canaryMetric = z
+  .looseObject({
+    name: z.string().min(1),
+    interval: goDuration.default('1m'),
+    threshold: z.number().optional(),
+    thresholdRange: z.looseObject({ min: z.number().optional(), max: z.number().optional() }).optional(),
+    query: z.string().optional(),
+    templateRef: z.looseObject({ name: z.string().min(1), namespace: z.string().optional() }).optional(),
+    templateVariables: stringMap.optional(),
+  })
+  .superRefine((m, ctx) => {
+    // Weir's comparative metrics (docs/compare.md): settings in `query`, no template
+    if (!isComparativeMetric(m.name)) return;
+    try {
+      parseCompareSettings(m.name, m.query);
+    } catch (err) {
+      fieldIssue(ctx, ['query'], `${m.name} settings: ${(err as Error).message}`);
+    }
+    if (m.templateRef !== undefined)
+      fieldIssue(ctx, ['templateRef'], `${m.name} is computed by Weir from the sidecars: it takes no template`);
+  });
 export type CanaryMetric = z.infer<typeof canaryMetric>;
 
 /** Metrics Flagger computes without a template (`request-success-rate` %, `request-duration` ms). */
@@ -470,10 +483,20 @@ export function canaryWarnings(canary: Canary): FieldWarning[] {
     out.push({ path: 'spec.canaryAnalysis', message: 'is deprecated: it is read as spec.analysis, rename it' });
   const where = fromAlias ? 'canaryAnalysis' : 'analysis';
   spec.analysis?.metrics?.forEach((m, i) => {
-    if (!builtinMetrics.includes(m.name) && m.query === undefined && m.templateRef === undefined)
+    if (
+      !builtinMetrics.includes(m.name) &&
+      !isComparativeMetric(m.name) &&
+      m.query === undefined &&
+      m.templateRef === undefined
+    )
       out.push({
         path: `spec.${where}.metrics[${i}]`,
         message: `"${m.name}" is not a builtin metric and has neither query nor templateRef: its check will fail`,
+      });
+    if (isComparativeMetric(m.name) && (m.threshold !== undefined || m.thresholdRange !== undefined))
+      out.push({
+        path: `spec.${where}.metrics[${i}]`,
+        message: `${m.name} decides by its sequential test (effect, alpha, min in query): threshold and thresholdRange are not used`,
       });
   });
   return out;

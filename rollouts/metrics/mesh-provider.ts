@@ -6,22 +6,28 @@ import {
   goldenSuccessRate,
   goldenTotal,
   isBuiltinMetric,
+  isComparativeMetric,
+  parseCompareSettings,
   parsePromText,
   REQUEST_DURATION,
   REQUEST_SUCCESS_RATE,
   sumGolden,
+  type ComparisonLook,
   type GoldenSnapshot,
 } from '../../engine/analysis/index.js';
+import { getAnalysis } from '../../engine/canary/index.js';
 import {
   ANNOTATION_ADMIN_PORT,
   type Canary,
   type CanaryMetric,
   type Deployment,
   type Pod,
+  type Service,
 } from '../../engine/resources/index.js';
 import type { ResourceStore } from '../../controlplane/store/resource-store.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { errorMessage, silentLogger, type Logger } from '../logger.js';
+import { ComparisonRun, type PodReading } from './compare-window.js';
 import type { MetricQuery, MetricsProvider } from './provider.js';
 import { httpScrape, scrapablePods, targetSelector } from './target-pods.js';
 
@@ -33,6 +39,10 @@ interface Sample {
 interface PodRing {
   namespace: string;
   name: string;
+  /** namespace/name/uid */
+  key: string;
+  /** creationTimestamp, ms */
+  createdAt?: number;
   samples: Sample[];
 }
 
@@ -61,6 +71,21 @@ export interface MeshMetricsOptions {
   scrape?: (url: string, timeoutMs: number) => Promise<string>;
 }
 
+/** the pods of a canary's primary: the `NAME-primary` workload's (or Service's) selector */
+function primarySelector(store: ResourceStore, canary: Canary): Record<string, string> | undefined {
+  const ref = canary.spec.targetRef;
+  const name = `${ref.name}-primary`;
+  if (ref.kind === 'Service') return store.get<Service>('Service', canary.metadata.namespace, name)?.spec.selector;
+  return store.get<Deployment>(ref.kind, canary.metadata.namespace, name)?.spec.selector.matchLabels;
+}
+
+/** the comparative metrics of a canary's analysis, with their settings */
+function comparativeMetrics(canary: Canary) {
+  return (getAnalysis(canary)?.metrics ?? [])
+    .filter((m) => isComparativeMetric(m.name))
+    .map((m) => ({ name: m.name, settings: parseCompareSettings(m.name, m.query) }));
+}
+
 /** the selector of the Deployment, StatefulSet or DaemonSet called `name` (in that order) */
 function workloadSelector(store: ResourceStore, namespace: string, name: string): Record<string, string> | undefined {
   for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet']) {
@@ -84,6 +109,8 @@ export class MeshMetricsProvider implements MetricsProvider {
   readonly name = 'mesh';
   private readonly rings = new Map<string, PodRing>();
   private readonly polls = new Map<string, { handle?: TimerHandle; canary: Canary }>();
+  /** canary (namespace/name) -> the comparison of its current run (docs/compare.md) */
+  private readonly comparisons = new Map<string, ComparisonRun>();
   private readonly clock: Clock;
   private readonly logger: Logger;
   private closed = false;
@@ -94,7 +121,47 @@ export class MeshMetricsProvider implements MetricsProvider {
   }
 
   supports(metric: CanaryMetric): boolean {
+    if (isComparativeMetric(metric.name)) return true;
     return isBuiltinMetric(metric.name) && metric.query === undefined && metric.templateRef === undefined;
+  }
+
+  /**
+   * A comparative metric: one more look of the canary's run (both sides scraped now), and its latest
+   * decision and line. The run began with the canary's first response of this revision; every background
+   * poll while the canary is analysed is a look too.
+   */
+  async compare(q: MetricQuery): Promise<ComparisonLook> {
+    const run = await this.lookAgain(q.canary);
+    const look = run.look(q.metric.name);
+    if (!look) throw new Error(`${q.metric.name} is not a comparative metric of this analysis`);
+    return look;
+  }
+
+  /** scrape the canary's and the primary's pods and feed the run's sequential tests one look */
+  private async lookAgain(canary: Canary): Promise<ComparisonRun> {
+    const ns = canary.metadata.namespace;
+    const canarySel = targetSelector(this.options.store, canary);
+    const primarySel = primarySelector(this.options.store, canary);
+    if (!canarySel)
+      throw new Error(`no selector for the pods of ${canary.spec.targetRef.kind} ${ns}/${canary.spec.targetRef.name}`);
+    if (!primarySel) throw new Error(`no ${canary.spec.targetRef.name}-primary in ${ns} to compare the canary with`);
+    const key = `${ns}/${canary.metadata.name}`;
+    const revision = canary.status?.lastAppliedSpec ?? '';
+    let run = this.comparisons.get(key);
+    if (!run || run.revision !== revision) {
+      run = new ComparisonRun(revision, this.clock.now().getTime());
+      this.comparisons.set(key, run);
+    }
+    const [c, p] = await Promise.all([this.sample(ns, canarySel), this.sample(ns, primarySel)]);
+    const reading = (r: PodRing): PodReading | undefined => {
+      const last = r.samples[r.samples.length - 1];
+      return last
+        ? { key: r.key, golden: last.golden, ...(r.createdAt !== undefined ? { createdAt: r.createdAt } : {}) }
+        : undefined;
+    };
+    const defined = (x: PodReading | undefined): x is PodReading => x !== undefined;
+    run.update(c.map(reading).filter(defined), p.map(reading).filter(defined), comparativeMetrics(canary));
+    return run;
   }
 
   async query(q: MetricQuery): Promise<number | undefined> {
@@ -128,6 +195,7 @@ export class MeshMetricsProvider implements MetricsProvider {
     if (!active) {
       if (existing?.handle) this.clock.clearTimeout(existing.handle);
       this.polls.delete(key);
+      this.comparisons.delete(key);
       return;
     }
     if (existing) {
@@ -139,8 +207,11 @@ export class MeshMetricsProvider implements MetricsProvider {
     const loop = async (): Promise<void> => {
       if (this.closed || this.polls.get(key) !== entry) return;
       try {
-        const selector = targetSelector(this.options.store, entry.canary);
-        if (selector) await this.sample(entry.canary.metadata.namespace, selector);
+        if (comparativeMetrics(entry.canary).length > 0) await this.lookAgain(entry.canary);
+        else {
+          const selector = targetSelector(this.options.store, entry.canary);
+          if (selector) await this.sample(entry.canary.metadata.namespace, selector);
+        }
       } catch (err) {
         this.logger.debug(`mesh metrics poll: ${errorMessage(err)}`);
       }
@@ -163,7 +234,14 @@ export class MeshMetricsProvider implements MetricsProvider {
         try {
           const text = await scrape(`http://${host}:${port}/metrics`, this.options.scrapeTimeoutMs ?? 1000);
           const golden = goldenSnapshot(parsePromText(text).samples);
-          const ring = this.rings.get(key) ?? { namespace, name: pod.metadata.name, samples: [] };
+          const created = pod.metadata.creationTimestamp ? Date.parse(pod.metadata.creationTimestamp) : NaN;
+          const ring = this.rings.get(key) ?? {
+            namespace,
+            name: pod.metadata.name,
+            key,
+            ...(Number.isNaN(created) ? {} : { createdAt: created }),
+            samples: [],
+          };
           ring.samples.push({ at, golden });
           this.prune(ring, at);
           this.rings.set(key, ring);
@@ -224,5 +302,6 @@ export class MeshMetricsProvider implements MetricsProvider {
     for (const p of this.polls.values()) if (p.handle) this.clock.clearTimeout(p.handle);
     this.polls.clear();
     this.rings.clear();
+    this.comparisons.clear();
   }
 }

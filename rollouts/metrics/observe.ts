@@ -1,6 +1,6 @@
-import type { MetricObservation } from '../../engine/analysis/index.js';
+import { isComparativeMetric, type MetricObservation } from '../../engine/analysis/index.js';
 import { getAnalysis, metricWindowMs } from '../../engine/canary/index.js';
-import type { Canary } from '../../engine/resources/index.js';
+import type { Canary, CanaryMetric } from '../../engine/resources/index.js';
 import { errorMessage } from '../logger.js';
 import type { MetricsProvider } from './provider.js';
 
@@ -17,6 +17,7 @@ export async function observeMetrics(
   const metrics = getAnalysis(canary)?.metrics ?? [];
   return Promise.all(
     metrics.map(async (metric): Promise<MetricObservation> => {
+      if (isComparativeMetric(metric.name)) return compare(canary, metric, providers, now);
       const provider = providers.find((p) => p.supports?.(metric, canary) ?? true);
       if (!provider) {
         return { name: metric.name, error: `no metrics provider configured for metric ${metric.name}` };
@@ -32,4 +33,28 @@ export async function observeMetrics(
       }
     }),
   );
+}
+
+/** a comparative metric (docs/compare.md): asked of the provider that compares canary with primary (the mesh) */
+async function compare(
+  canary: Canary,
+  metric: CanaryMetric,
+  providers: readonly MetricsProvider[],
+  now: Date,
+): Promise<MetricObservation> {
+  const provider = providers.find((p) => p.compare !== undefined && (p.supports?.(metric, canary) ?? true));
+  if (!provider?.compare) {
+    return { name: metric.name, error: `no metrics provider compares the canary with the primary for ${metric.name}` };
+  }
+  try {
+    const look = await provider.compare({ canary, metric, windowMs: metricWindowMs(metric), now });
+    return {
+      name: metric.name,
+      provider: provider.name,
+      ...(look.value !== undefined ? { value: look.value } : {}),
+      comparison: { verdict: look.verdict, line: look.line },
+    };
+  } catch (err) {
+    return { name: metric.name, error: errorMessage(err), provider: provider.name };
+  }
 }

@@ -1,3 +1,4 @@
+import type { ComparisonLook } from '../../engine/analysis/index.js';
 import type { Canary, CanaryMetric } from '../../engine/resources/index.js';
 
 export interface MetricQuery {
@@ -21,6 +22,8 @@ export interface MetricsProvider {
   /** the name for messages about this metric when it is not `name` (a MetricTemplate's provider type) */
   providerName?(metric: CanaryMetric, canary: Canary): string;
   query(query: MetricQuery): Promise<number | undefined>;
+  /** a comparative metric (docs/compare.md): one look of the canary-vs-primary test, its decision and line */
+  compare?(query: MetricQuery): Promise<ComparisonLook>;
   /** the controller says when a canary is under analysis, so providers can sample in the background */
   track?(canary: Canary, active: boolean): void;
   close?(): void | Promise<void>;

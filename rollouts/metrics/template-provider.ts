@@ -1,4 +1,4 @@
-import { isBuiltinMetric } from '../../engine/analysis/index.js';
+import { isBuiltinMetric, isComparativeMetric } from '../../engine/analysis/index.js';
 import { metricTemplateModel, renderMetricTemplate } from '../../engine/analysis/template.js';
 import { metricWindowMs } from '../../engine/canary/index.js';
 import type { Canary, CanaryMetric, MetricTemplate, Secret } from '../../engine/resources/index.js';
@@ -55,6 +55,8 @@ export class MetricTemplateProvider implements MetricsProvider {
    * a default one is configured); otherwise the mesh provider answers them from the sidecars directly.
    */
   supports(metric: CanaryMetric, canary?: Canary): boolean {
+    // Weir's canary-vs-primary metrics carry their settings in `query`; the mesh answers them
+    if (isComparativeMetric(metric.name)) return false;
     if (metric.templateRef !== undefined || metric.query !== undefined) return true;
     if (!isBuiltinMetric(metric.name) || canary === undefined) return false;
     return (canary.spec.metricsServer ?? this.options.metricsServer) !== undefined;

@@ -107,6 +107,37 @@ describe('mesh metrics provider', () => {
 
   const q = (name: string, windowMs = 60_000) => provider.query({ canary: cr, metric: metric(name), windowMs });
 
+  it("compares the canary pods with the primary pods from the canary's first response on, one look per query", async () => {
+    const cmp = (name: string) => provider.compare({ canary: cr, metric: metric(name), windowMs: 60_000 });
+    const withCompare = canarySchema.parse(canary());
+    withCompare.spec.analysis!.metrics = [
+      metric('weir-compare-latency'),
+      { ...metric('weir-compare-errors'), query: 'min=50' } as CanaryMetric,
+    ];
+    cr = withCompare;
+    // what the primary answered before this run (and before the canary's first response) is not compared
+    primarySidecar.serve(1000, '500', 500);
+    expect((await cmp('weir-compare-latency')).line).toContain('fewer than 100 responses on a side: undecided');
+    primarySidecar.serve(1000, '500', 500);
+    await clock.advance(1_000);
+    await cmp('weir-compare-latency');
+    // now both sides answer: the canary slower (50-100 ms against 0-10 ms), no more errors than the primary
+    sidecar.serve(150, '100');
+    primarySidecar.serve(300, '10');
+    await clock.advance(1_000);
+    const latency = await cmp('weir-compare-latency');
+    expect(latency.verdict).toBe('worse');
+    expect(latency.line).toMatch(
+      /^canary p50 \d+ms p99 \d+ms vs primary p50 \d+ms p99 \d+ms, P\(canary slower\)=1\.00 \(n=150 vs 300\)/,
+    );
+    const errors = await cmp('weir-compare-errors');
+    expect(errors.line).toMatch(/^canary errors 0\.00% \(0\/150\) vs primary 0\.00% \(0\/300\) \(n=150 vs 300\)/);
+    expect(errors.verdict).not.toBe('worse');
+    // a new revision is a new run
+    cr = { ...cr, status: { ...cr.status, lastAppliedSpec: 'another' } } as Canary;
+    expect((await cmp('weir-compare-latency')).verdict).toBe('undecided');
+  });
+
   it('answers success rate and p99 over the window from the canary pods only', async () => {
     // first query: one sample only, no rate yet
     expect(await q('request-success-rate')).toBeUndefined();
