@@ -97,7 +97,8 @@ export async function controlPlaneCommand(opts: ControlPlaneCommandOptions): Pro
     stop,
   );
   if (!store) return 0;
-  const discovery = createDiscovery(store);
+  // a cluster keeps EndpointSlices for every Service; the embedded API has Pods for selected ones
+  const discovery = createDiscovery(store, { endpoints: 'slices' });
   const policyInputs = new StorePolicyInputs(store, {
     ...DEFAULT_POLICY_DEFAULTS,
     defaultPolicy: (policy as DefaultPolicyName | undefined) ?? DEFAULT_POLICY_DEFAULTS.defaultPolicy,
