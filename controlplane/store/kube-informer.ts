@@ -228,13 +228,30 @@ export class KindInformer {
       let gone = false;
       const watch = new Watch(this.options.kubeConfig);
       const jitter = Math.floor(Math.random() * 30);
+      const timeoutSeconds = (this.options.watchTimeoutSeconds ?? 300) + jitter;
+      // a server that vanished without closing the connection: the watch is given up a while after the
+      // server should have ended it, and resumed
+      const watchdog = setTimeout(
+        () => {
+          if (gone) return;
+          gone = true;
+          this.abort?.abort();
+          resolve('ended');
+        },
+        (timeoutSeconds + 30) * 1000,
+      );
+      watchdog.unref();
+      const settle = (f: () => void) => {
+        clearTimeout(watchdog);
+        f();
+      };
       watch
         .watch(
           this.path(),
           {
             resourceVersion: this.resourceVersion,
             allowWatchBookmarks: true,
-            timeoutSeconds: (this.options.watchTimeoutSeconds ?? 300) + jitter,
+            timeoutSeconds,
           },
           (type: string, object: unknown) => {
             if (this.stopped || gone) return;
@@ -243,8 +260,8 @@ export class KindInformer {
               const code = (object as { code?: number })?.code;
               gone = true;
               this.abort?.abort();
-              if (code === 410) resolve('gone');
-              else reject(new Error(`watch ${this.path()}: ${JSON.stringify(object)}`));
+              if (code === 410) settle(() => resolve('gone'));
+              else settle(() => reject(new Error(`watch ${this.path()}: ${JSON.stringify(object)}`)));
               return;
             }
             if (type === 'BOOKMARK') {
@@ -259,9 +276,9 @@ export class KindInformer {
             if (gone) return;
             gone = true;
             const status = (err as { statusCode?: number } | null)?.statusCode;
-            if (status === 410) resolve('gone');
-            else if (err && !this.stopped) reject(err instanceof Error ? err : new Error(String(err)));
-            else resolve('ended');
+            if (status === 410) settle(() => resolve('gone'));
+            else if (err && !this.stopped) settle(() => reject(err instanceof Error ? err : new Error(String(err))));
+            else settle(() => resolve('ended'));
           },
         )
         .then(
@@ -270,7 +287,7 @@ export class KindInformer {
             if (this.stopped) ac.abort();
           },
           (err: unknown) => {
-            if (!gone) reject(err instanceof Error ? err : new Error(String(err)));
+            if (!gone) settle(() => reject(err instanceof Error ? err : new Error(String(err))));
             gone = true;
           },
         );
