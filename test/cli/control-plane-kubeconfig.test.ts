@@ -56,7 +56,7 @@ describe('weir control-plane --kubeconfig', () => {
     for (const c of closers.splice(0).reverse()) await c();
   });
 
-  it('serves a weir proxy its Services, EndpointSlices and HTTPRoutes from the API, and follows changes', async () => {
+  it('serves a weir proxy its Services, EndpointSlices and HTTPRoutes from the API, follows changes, and certifies it after a TokenReview', async () => {
     const [v1, v2] = [await startEcho('v1'), await startEcho('v2')];
     closers.push(async () => {
       await v1.close();
@@ -65,7 +65,34 @@ describe('weir control-plane --kubeconfig', () => {
     const port = await freePort();
     const backing = new MemoryStore();
     await applyYaml(backing, meshYaml(port, v1.port, v2.port, 'web-v2'));
-    const api = await startHttpApi({ store: backing });
+    // the API server's TokenReview (authentication.k8s.io/v1), as a cluster answers for a projected token
+    const reviews: string[] = [];
+    const api = await startHttpApi({
+      store: backing,
+      extensions: [
+        {
+          mount(app) {
+            app.post('/apis/authentication.k8s.io/v1/tokenreviews', (req, res) => {
+              const spec = (req.body as { spec?: { token?: string; audiences?: string[] } }).spec ?? {};
+              reviews.push(`${spec.token ?? ''} ${(spec.audiences ?? []).join(',')}`);
+              const ok = spec.token === 'client-token';
+              res.status(201).json({
+                apiVersion: 'authentication.k8s.io/v1',
+                kind: 'TokenReview',
+                spec,
+                status: ok
+                  ? {
+                      authenticated: true,
+                      user: { username: 'system:serviceaccount:test:client' },
+                      audiences: spec.audiences,
+                    }
+                  : { authenticated: false },
+              });
+            });
+          },
+        },
+      ],
+    });
     closers.push(() => api.close());
     const dir = await mkdtemp(join(tmpdir(), 'weir-control-plane-'));
     closers.push(() => rm(dir, { recursive: true, force: true }));
@@ -97,10 +124,29 @@ describe('weir control-plane --kubeconfig', () => {
     });
     expect(out).toContain(`weir control-plane: watching ${api.url} all namespaces`);
 
-    const proxy = await startWeirProxy(['--control-plane', address, '--namespace', 'test', '--pod', 'client-1']);
+    // the sidecar proves its service account with a token the API server reviews, and is certified
+    await writeFile(join(dir, 'token'), 'client-token');
+    const proxy = await startWeirProxy([
+      '--control-plane',
+      address,
+      '--namespace',
+      'test',
+      '--pod',
+      'client-1',
+      '--service-account',
+      'client',
+      '--identity-token-file',
+      join(dir, 'token'),
+      '--trust-anchors',
+      join(dir, 'identity', 'trust-anchor.crt'),
+    ]);
     closers.push(async () => {
       await proxy.stop();
     });
+    expect(proxy.stdout()).toMatch(
+      /^weir proxy: identity client\.test\.serviceaccount\.identity\.weir\.cluster\.local certified$/m,
+    );
+    expect(reviews).toContain('client-token identity.weir.io');
     expect(proxy.outbound.get(`test/web:${port}`)).toBe(`127.0.0.1:${port}`);
     const http = new Client();
     closers.push(async () => http.agent.destroy());
