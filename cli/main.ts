@@ -128,6 +128,54 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command('controller')
+    .description('run the canary controller alone against a Kubernetes cluster (in place of Flagger)')
+    .option(
+      '--kubeconfig <file>',
+      'the cluster (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)',
+    )
+    .option('--namespace <ns>', 'watch and act in this namespace only (default: all namespaces)')
+    .option('--metrics-port <port>', "serve the controller's /metrics and /healthz on this port (default: none)", (v) =>
+      Number(v),
+    )
+    .option('--metrics-host <host>', 'address of the metrics port', '0.0.0.0')
+    .option(
+      '--prometheus <url>',
+      "Flagger's -metrics-server: the Prometheus of builtin metrics and address-less templates",
+    )
+    .action(async (opts: import('./commands/controller.js').ControllerOptions) => {
+      const { controllerCommand } = await import('./commands/controller.js');
+      code = await controllerCommand(opts);
+    });
+
+  program
+    .command('control-plane')
+    .description("serve the sidecars' destination, policy and identity gRPC services from a Kubernetes cluster")
+    .option(
+      '--kubeconfig <file>',
+      'the cluster (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)',
+    )
+    .option('--namespace <ns>', 'serve this namespace only (default: all namespaces)')
+    .option('--grpc-port <port>', 'port of the gRPC API (default: a free port)', (v) => Number(v))
+    .option('--grpc-host <host>', 'address of the gRPC API', '127.0.0.1')
+    .option('--identity-dir <dir>', 'keep a generated identity CA here (made on the first start)')
+    .option('--trust-anchor <file>', "the identity CA's trust anchor (PEM)")
+    .option('--issuer-cert <file>', 'the identity issuer certificate, signed by the trust anchor (PEM)')
+    .option('--issuer-key <file>', "the issuer's ECDSA P-256 private key (PEM)")
+    .option(
+      '--identity-cert-lifetime <duration>',
+      "lifetime of the sidecars' certificates, a Go duration (default 24h)",
+    )
+    .option(
+      '--default-inbound-policy <policy>',
+      'inbound policy of ports no Server selects (default all-unauthenticated)',
+    )
+    .action(async (opts: import('./commands/control-plane.js').ControlPlaneCommandOptions) => {
+      const { controlPlaneCommand } = await import('./commands/control-plane.js');
+      code = await controlPlaneCommand(opts);
+    });
+
+  program
     .command('apply')
     .description('create or replace every document of the files in the running instance')
     .requiredOption('-f, --filename <file>', 'manifest file or folder (repeatable; - for stdin)', collect, [])

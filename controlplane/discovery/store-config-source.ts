@@ -29,6 +29,12 @@ export const DISCOVERY_KINDS: ReadonlySet<string> = new Set([
 export interface StoreConfigSourceOptions {
   /** how long a burst of store events is coalesced into one snapshot; default 5 ms */
   debounceMs?: number;
+  /**
+   * where a Service with a selector gets its endpoints: `pods` (default: the local runtime's Pods and their
+   * sidecar-port annotations) or `slices` (on a cluster: the EndpointSlices its controllers keep for every
+   * Service, each endpoint's Pod naming its deployment and mesh identity; its Pods when it has no slice)
+   */
+  endpoints?: 'pods' | 'slices';
 }
 
 /**
@@ -49,7 +55,7 @@ export class StoreConfigSource implements ConfigSource {
     private readonly store: ResourceStore,
     private readonly options: StoreConfigSourceOptions = {},
   ) {
-    const built = buildSnapshot(store, 1, this.clusterIPs);
+    const built = buildSnapshot(store, 1, this.clusterIPs, options.endpoints);
     this.snapshot = built;
     this.content = contentOf(built);
     this.unwatch = store.watch((e) => this.onEvent(e));
@@ -68,7 +74,7 @@ export class StoreConfigSource implements ConfigSource {
   refresh(): MeshSnapshot {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const next = buildSnapshot(this.store, this.snapshot.version + 1, this.clusterIPs);
+    const next = buildSnapshot(this.store, this.snapshot.version + 1, this.clusterIPs, this.options.endpoints);
     const content = contentOf(next);
     if (content === this.content) return this.snapshot;
     this.snapshot = next;
@@ -108,6 +114,7 @@ export function buildSnapshot(
   store: ResourceStore,
   version: number,
   clusterIPs: ClusterIPAllocator = new ClusterIPAllocator(),
+  from: 'pods' | 'slices' = 'pods',
 ): MeshSnapshot {
   const services = clusterIPs.assign(store.list<Service>('Service'));
   const httpRoutes = store.list<HTTPRoute>('HTTPRoute');
@@ -115,19 +122,30 @@ export function buildSnapshot(
   const endpoints: ServicePortEndpoints[] = [];
   const podsByNs = new Map<string, Pod[]>();
   const slicesByNs = new Map<string, EndpointSlice[]>();
+  const slicesOf = (ns: string, name: string) => {
+    if (!slicesByNs.has(ns)) slicesByNs.set(ns, store.list<EndpointSlice>('EndpointSlice', ns));
+    return slicesByNs.get(ns)!.filter((s) => s.metadata.labels?.[SERVICE_NAME_LABEL] === name);
+  };
   for (const svc of services) {
     const ns = svc.metadata.namespace;
     const selector = svc.spec.selector;
-    if (selector && Object.keys(selector).length > 0) {
+    const selected = selector !== undefined && Object.keys(selector).length > 0;
+    // on a cluster, a selected Service's slices (kept by its controllers) when it has any
+    const slices = !selected || from === 'slices' ? slicesOf(ns, svc.metadata.name) : [];
+    if (selected && (from === 'pods' || slices.length === 0)) {
       if (!podsByNs.has(ns)) podsByNs.set(ns, store.list<Pod>('Pod', ns));
       const pods = podsByNs.get(ns)!.filter((p) => matchesSelector(p.metadata.labels, selector));
       const eps = pods.map(podEndpoint).filter((e): e is MeshEndpoint => e !== undefined);
       for (const sp of svc.spec.ports) endpoints.push(portEntry(svc, sp, eps));
     } else {
       // a Service without a selector: the EndpointSlices someone else keeps for it
-      if (!slicesByNs.has(ns)) slicesByNs.set(ns, store.list<EndpointSlice>('EndpointSlice', ns));
-      const slices = slicesByNs.get(ns)!.filter((s) => s.metadata.labels?.[SERVICE_NAME_LABEL] === svc.metadata.name);
-      for (const sp of svc.spec.ports) endpoints.push(portEntry(svc, sp, sliceEndpoints(slices, sp)));
+      const pod = (e: MeshEndpoint) =>
+        e.pod !== undefined ? store.get<Pod>('Pod', e.namespace ?? ns, e.pod) : undefined;
+      for (const sp of svc.spec.ports) {
+        const eps = sliceEndpoints(slices, sp);
+        if (from === 'slices') for (const e of eps) withPodDetails(e, pod(e));
+        endpoints.push(portEntry(svc, sp, eps));
+      }
     }
   }
   return { version, services, httpRoutes, grpcRoutes, endpoints };
@@ -168,6 +186,15 @@ function podEndpoint(pod: Pod): MeshEndpoint | undefined {
   const identity = meshIdentityOf(pod);
   if (identity !== undefined) ep.identity = identity;
   return ep;
+}
+
+/** an EndpointSlice endpoint of a Pod: the Pod's deployment and, when it is meshed, its identity */
+function withPodDetails(e: MeshEndpoint, pod: Pod | undefined): void {
+  if (!pod) return;
+  const deployment = deploymentOf(pod);
+  if (deployment !== undefined) e.deployment = deployment;
+  const identity = meshIdentityOf(pod);
+  if (identity !== undefined) e.identity = identity;
 }
 
 /**

@@ -1,0 +1,4 @@
+import { MemoryStore } from '../../../controlplane/store/memory-store.js';
+import { describeStoreContract } from './contract.js';
+
+describeStoreContract('memory store', async () => ({ store: new MemoryStore(), close: async () => {} }));
