@@ -47,7 +47,10 @@ describe('weir install, check and the injector against the embedded API (weir up
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'weir-install-'));
-    await writeFile(join(dir, 'shop.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata: { name: shop }\n');
+    await writeFile(
+      join(dir, 'shop.yaml'),
+      'apiVersion: v1\nkind: Namespace\nmetadata: { name: shop, annotations: { weir.io/inject: enabled } }\n',
+    );
     up = await startWeirUp([dir, '--state-dir', join(dir, 'state'), '--no-controller', '--no-dashboard']);
     kubeconfig = await eventually('weir up to print the kubeconfig', 20_000, async () =>
       Promise.resolve(/export KUBECONFIG=(\S+)/.exec(up!.output())?.[1]),
@@ -135,6 +138,8 @@ describe('weir install, check and the injector against the embedded API (weir up
         '127.0.0.1',
         '--trust-anchors',
         join(dir, 'anchors.pem'),
+        '--kubeconfig',
+        kubeconfig,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -145,6 +150,29 @@ describe('weir install, check and the injector against the embedded API (weir up
       const port = await eventually('weir injector to listen', 30_000, async () =>
         Promise.resolve(/listening on https:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]),
       );
+      const post = (body: unknown) =>
+        new Promise<Obj>((resolve, reject) => {
+          const req = request(
+            {
+              host: '127.0.0.1',
+              port: Number(port),
+              path: '/inject',
+              method: 'POST',
+              ca: cert.cert,
+              servername: 'weir-injector.weir.svc',
+              headers: { 'content-type': 'application/json' },
+              timeout: 20_000,
+            },
+            (res) => {
+              let text = '';
+              res.on('data', (d: Buffer) => (text += d.toString()));
+              res.on('end', () => resolve(JSON.parse(text) as Obj));
+            },
+          );
+          req.on('error', reject);
+          req.on('timeout', () => req.destroy(new Error('the injector did not answer in 20 s')));
+          req.end(JSON.stringify(body));
+        });
       const template = (parse(deployment) as Obj).spec.template as Obj;
       const pod = {
         apiVersion: 'v1',
@@ -157,27 +185,7 @@ describe('weir install, check and the injector against the embedded API (weir up
         kind: 'AdmissionReview',
         request: { uid: 'u-1', kind: { group: '', version: 'v1', kind: 'Pod' }, namespace: 'shop', object: pod },
       };
-      const answer = await new Promise<Obj>((resolve, reject) => {
-        const req = request(
-          {
-            host: '127.0.0.1',
-            port: Number(port),
-            path: '/inject',
-            method: 'POST',
-            ca: cert.cert,
-            servername: 'weir-injector.weir.svc',
-            headers: { 'content-type': 'application/json' },
-            timeout: 20_000,
-          },
-          (res) => {
-            let body = '';
-            res.on('data', (d: Buffer) => (body += d.toString()));
-            res.on('end', () => resolve(JSON.parse(body) as Obj));
-          },
-        );
-        req.on('error', reject);
-        req.end(JSON.stringify(review));
-      });
+      const answer = await post(review);
       expect(answer.response).toMatchObject({ uid: 'u-1', allowed: true, patchType: 'JSONPatch' });
       const patch = JSON.parse(
         Buffer.from(answer.response.patch as string, 'base64').toString('utf8'),
@@ -192,27 +200,15 @@ describe('weir install, check and the injector against the embedded API (weir up
         ...review,
         request: { ...review.request, object: { ...pod, metadata: { annotations: { 'weir.io/inject': 'disabled' } } } },
       };
-      const plain = await new Promise<Obj>((resolve, reject) => {
-        const req = request(
-          {
-            host: '127.0.0.1',
-            port: Number(port),
-            path: '/inject',
-            method: 'POST',
-            ca: cert.cert,
-            servername: 'weir-injector.weir.svc',
-            timeout: 20_000,
-          },
-          (res) => {
-            let body = '';
-            res.on('data', (d: Buffer) => (body += d.toString()));
-            res.on('end', () => resolve(JSON.parse(body) as Obj));
-          },
-        );
-        req.on('error', reject);
-        req.end(JSON.stringify(disabled));
-      });
+      const plain = await post(disabled);
       expect(plain.response).toEqual({ uid: 'u-1', allowed: true });
+
+      // a pod without annotation: its namespace (annotated enabled, read from the API) decides; elsewhere not injected
+      const bare = { ...pod, metadata: { labels: { app: 'web' } } };
+      const inShop = await post({ ...review, request: { ...review.request, object: bare } });
+      expect(inShop.response.patchType).toBe('JSONPatch');
+      const inDefault = await post({ ...review, request: { ...review.request, namespace: 'default', object: bare } });
+      expect(inDefault.response).toEqual({ uid: 'u-1', allowed: true });
     } finally {
       injector.kill('SIGTERM');
       await new Promise((r) => (injector.exitCode !== null ? r(null) : injector.once('exit', r)));
