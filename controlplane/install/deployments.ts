@@ -1,8 +1,8 @@
 import {
   commonLabels,
   CONTROL_PLANE_GRPC_PORT,
-  CONTROLLER_METRICS_PORT,
   INJECTOR_PORT,
+  CONTROLLER_METRICS_PORT,
   names,
   controlPlaneAddress,
   type InstallOptions,
@@ -75,19 +75,39 @@ function service(
 export function controllerDeployment(opts: InstallOptions): Obj[] {
   return [
     deployment(names.controller, opts, {
-      args: ['controller'],
+      args: ['controller', '--metrics-port', String(CONTROLLER_METRICS_PORT)],
       ports: [{ name: 'metrics', containerPort: CONTROLLER_METRICS_PORT }],
+      readinessProbe: { httpGet: { path: '/healthz', port: CONTROLLER_METRICS_PORT }, initialDelaySeconds: 2 },
     }),
   ];
 }
 
 export function controlPlaneDeployment(opts: InstallOptions): Obj[] {
+  const identityDir = '/var/run/weir/identity';
   return [
-    deployment(names.controlPlane, opts, {
-      args: ['control-plane', '--grpc-port', String(CONTROL_PLANE_GRPC_PORT)],
-      ports: [{ name: 'grpc', containerPort: CONTROL_PLANE_GRPC_PORT }],
-      readinessProbe: { tcpSocket: { port: CONTROL_PLANE_GRPC_PORT }, initialDelaySeconds: 2 },
-    }),
+    deployment(
+      names.controlPlane,
+      opts,
+      {
+        args: [
+          'control-plane',
+          '--grpc-port',
+          String(CONTROL_PLANE_GRPC_PORT),
+          '--grpc-host',
+          '0.0.0.0',
+          '--trust-anchor',
+          `${identityDir}/ca.crt`,
+          '--issuer-cert',
+          `${identityDir}/tls.crt`,
+          '--issuer-key',
+          `${identityDir}/tls.key`,
+        ],
+        ports: [{ name: 'grpc', containerPort: CONTROL_PLANE_GRPC_PORT }],
+        readinessProbe: { tcpSocket: { port: CONTROL_PLANE_GRPC_PORT }, initialDelaySeconds: 2 },
+        volumeMounts: [{ name: 'identity', mountPath: identityDir, readOnly: true }],
+      },
+      { volumes: [{ name: 'identity', secret: { secretName: names.identityIssuer } }] },
+    ),
     service(
       names.controlPlane,
       opts.namespace,
@@ -118,12 +138,22 @@ export function injectorDeployment(opts: InstallOptions): Obj[] {
           controlPlaneAddress(opts.namespace),
           '--image',
           opts.image,
+          '--trust-anchors',
+          '/var/run/weir/identity/ca-bundle.crt',
         ],
         ports: [{ name: 'webhook', containerPort: INJECTOR_PORT }],
         readinessProbe: { httpGet: { path: '/ready', port: INJECTOR_PORT, scheme: 'HTTPS' }, initialDelaySeconds: 2 },
-        volumeMounts: [{ name: 'tls', mountPath: tlsDir, readOnly: true }],
+        volumeMounts: [
+          { name: 'tls', mountPath: tlsDir, readOnly: true },
+          { name: 'trust-anchors', mountPath: '/var/run/weir/identity', readOnly: true },
+        ],
       },
-      { volumes: [{ name: 'tls', secret: { secretName: names.injectorTls } }] },
+      {
+        volumes: [
+          { name: 'tls', secret: { secretName: names.injectorTls } },
+          { name: 'trust-anchors', configMap: { name: names.trustAnchors } },
+        ],
+      },
     ),
     service(names.injector, opts.namespace, 443, 'webhook', INJECTOR_PORT),
   ];

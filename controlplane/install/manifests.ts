@@ -3,6 +3,7 @@ import { customResourceDefinitions } from './crds.js';
 import { controllerDeployment, controlPlaneDeployment, injectorDeployment } from './deployments.js';
 import { commonLabels, type InstallOptions } from './options.js';
 import { rbacFor } from './rbac.js';
+import { identityObjects, makeIdentity, type IdentityPems } from './identity.js';
 import { injectorCert, injectorTlsSecret, mutatingWebhookConfiguration, type WebhookCert } from './webhook.js';
 
 /** Which part of the install to print. */
@@ -15,11 +16,12 @@ export interface InstallSelection {
   controllerOnly?: boolean;
 }
 
-/** Every manifest of an install, in apply order (Namespace and CRDs first). `cert` for tests; default: made here. */
+/** Every manifest of an install, in apply order (Namespace and CRDs first). `cert`, `identity`: default made here. */
 export async function installManifests(
   opts: InstallOptions,
   select: InstallSelection = {},
   cert?: WebhookCert,
+  identity?: IdentityPems,
 ): Promise<Record<string, unknown>[]> {
   const crds = select.skipCrds ? [] : customResourceDefinitions();
   if (select.crdsOnly) return crds;
@@ -32,11 +34,13 @@ export async function installManifests(
   const controller = [...rbacFor.controller(ns), ...controllerDeployment(opts)];
   if (select.controllerOnly) return [namespace, ...crds, ...controller];
   const tls = cert ?? (await injectorCert(ns));
+  const pems = identity ?? (await makeIdentity());
   return [
     namespace,
     ...crds,
     ...controller,
     ...rbacFor.controlPlane(ns),
+    ...identityObjects(ns, pems),
     ...controlPlaneDeployment(opts),
     ...rbacFor.injector(ns),
     injectorTlsSecret(ns, tls),

@@ -16,6 +16,8 @@ export const names = {
   injector: 'weir-injector',
   injectorTls: 'weir-injector-tls',
   webhook: 'weir-proxy-injector',
+  identityIssuer: 'weir-identity-issuer',
+  trustAnchors: 'weir-identity-trust-anchors',
 } as const;
 
 export function defaultImage(version: string): string {

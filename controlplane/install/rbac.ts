@@ -8,7 +8,7 @@ import { commonLabels, names } from './options.js';
  *   copies, the generated Services (and EndpointSlice copies of selector-less ones), the primary HPA, the
  *   HTTPRoute/GRPCRoute weights, and Events;
  * - the control plane (controlplane/discovery, policy, egress, identity): reads Services, EndpointSlices,
- *   Pods, Namespaces, workloads, routes and Linkerd policy kinds; creates TokenReviews (identity);
+ *   Pods, Namespaces, routes and Linkerd policy kinds; creates TokenReviews (identity);
  * - the injector: reads Namespaces (their `weir.io/inject` annotation).
  */
 
@@ -33,7 +33,6 @@ export const controllerRules: Rule[] = [
 export const controlPlaneRules: Rule[] = [
   { apiGroups: [''], resources: ['services', 'pods', 'namespaces'], verbs: READ },
   { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
-  { apiGroups: ['apps'], resources: ['deployments', 'statefulsets', 'daemonsets', 'replicasets'], verbs: READ },
   {
     apiGroups: ['gateway.networking.k8s.io'],
     resources: ['httproutes', 'grpcroutes', 'tcproutes', 'tlsroutes'],

@@ -153,4 +153,23 @@ describe('weir install manifests', () => {
       .map((d) => ((d.spec as Obj).template.spec.containers[0].args as string[])[0]);
     expect(args).toEqual(['controller', 'control-plane', 'injector']);
   });
+
+  it('make the identity CA: the issuer Secret the control plane mounts, the trust anchors the injector hands out', async () => {
+    const objects = await installManifests(opts, {}, cert);
+    const issuer = objects.find((o) => o.kind === 'Secret' && (o.metadata as Obj).name === 'weir-identity-issuer')!;
+    const anchors = objects.find(
+      (o) => o.kind === 'ConfigMap' && (o.metadata as Obj).name === 'weir-identity-trust-anchors',
+    )!;
+    const anchorPem = Buffer.from((issuer.data as Obj)['ca.crt'] as string, 'base64').toString();
+    expect(anchorPem).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect((anchors.data as Obj)['ca-bundle.crt']).toBe(anchorPem);
+    const deployment = (name: string) =>
+      (objects.find((o) => o.kind === 'Deployment' && (o.metadata as Obj).name === name)!.spec as Obj).template.spec;
+    const cp = deployment('weir-control-plane');
+    expect(cp.containers[0].args).toEqual(
+      expect.arrayContaining(['--grpc-host', '0.0.0.0', '--trust-anchor', '--issuer-cert', '--issuer-key']),
+    );
+    expect(cp.volumes).toEqual([{ name: 'identity', secret: { secretName: 'weir-identity-issuer' } }]);
+    expect(deployment('weir-injector').containers[0].args).toContain('--trust-anchors');
+  });
 });
