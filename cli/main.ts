@@ -278,6 +278,73 @@ export async function main(argv: string[]): Promise<number> {
       code = await validateCommand(opts.filename);
     });
 
+  program
+    .command('install')
+    .description('print the manifests that install Weir on a cluster (pipe into kubectl apply -f -)')
+    .option('--namespace <ns>', "Weir's namespace", 'weir')
+    .option('--image <image>', 'the image of every component (default ghcr.io/weir-dev/weir:VERSION)')
+    .option('--crds-only', 'only the CustomResourceDefinitions')
+    .option('--skip-crds', 'everything but the CustomResourceDefinitions')
+    .option(
+      '--controller-only',
+      'only what weir controller needs (CRDs, its RBAC and Deployment): the Flagger replacement',
+    )
+    .action(async (opts: import('./commands/install.js').InstallCommandOptions) => {
+      const { installCommand } = await import('./commands/install.js');
+      code = await installCommand(opts);
+    });
+
+  for (const mode of ['inject', 'uninject'] as const) {
+    program
+      .command(mode)
+      .description(
+        mode === 'inject'
+          ? 'print the manifests with the weir-proxy sidecar added to their pods (Deployments, StatefulSets, DaemonSets, Pods, Lists)'
+          : 'print the manifests with the weir-proxy sidecar removed from their pods',
+      )
+      .requiredOption('-f, --filename <file>', 'manifest file (repeatable; - for stdin)', collect, [])
+      .option('--namespace <ns>', "Weir's namespace (the control plane's address)", 'weir')
+      .option('--image <image>', "the sidecar's image (default ghcr.io/weir-dev/weir:VERSION)")
+      .option('--trust-anchors <file>', 'PEM of the identity trust anchors (without: sidecars without identity)')
+      .action(async (opts: import('./commands/inject.js').InjectCommandOptions) => {
+        const { injectCommand } = await import('./commands/inject.js');
+        code = await injectCommand(mode, opts);
+      });
+  }
+
+  program
+    .command('injector')
+    .description('the admission webhook (HTTPS POST /inject, AdmissionReview v1) that adds the weir-proxy sidecar')
+    .requiredOption('--tls-cert <file>', 'serving certificate (PEM)')
+    .requiredOption('--tls-key <file>', 'its private key (PEM)')
+    .option('--port <port>', 'HTTPS port (0: a free port)', '8443')
+    .option('--host <host>', 'address to listen on', '0.0.0.0')
+    .option('--image <image>', "the sidecar's image (default ghcr.io/weir-dev/weir:VERSION)")
+    .option(
+      '--control-plane <host:port>',
+      "the control plane's gRPC address (default weir-control-plane.$POD_NAMESPACE.svc:8086)",
+    )
+    .option('--trust-anchors <file>', 'PEM of the identity trust anchors given to the sidecars')
+    .option(
+      '--kubeconfig <file>',
+      'where to read namespace annotations (default: in-cluster, else pod annotations only)',
+    )
+    .action(async (opts: import('./commands/injector.js').InjectorOptions) => {
+      const { injectorCommand } = await import('./commands/injector.js');
+      code = await injectorCommand(opts);
+    });
+
+  program
+    .command('check')
+    .description('check, line by line, that Weir can be (--pre) or is installed on a cluster or the embedded API')
+    .option('--pre', 'before installing: API reachable, version, permissions, Gateway API CRDs')
+    .option('--kubeconfig <file>', 'the kubeconfig (default $KUBECONFIG, else ~/.kube/config)')
+    .option('--namespace <ns>', "Weir's namespace", 'weir')
+    .action(async (opts: import('./commands/check.js').CheckOptions) => {
+      const { checkCommand } = await import('./commands/check.js');
+      code = await checkCommand(opts);
+    });
+
   addControlCommands(program, apiOption, (c) => (code = c));
   addLoadtesterCommand(program, (c) => (code = c));
   addVizCommands(program, apiOption, (c) => (code = c));
