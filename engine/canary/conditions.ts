@@ -18,6 +18,7 @@ export type AnalysisReason =
   | 'ConfirmPromotionCheckFailed'
   | 'RollbackWebhook'
   | 'ManualAbort'
+  | 'ReleaseFailed'
   | 'ProgressDeadlineExceeded';
 
 type GateType = 'confirm-rollout' | 'confirm-traffic-increase' | 'confirm-promotion';
