@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import {
   advance,
   analysisIntervalMs,
+  coordinateRelease,
+  laneOf,
+  releaseOf,
   messages,
   normal,
   warning,
@@ -218,7 +221,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     throw new Error('the scheduler kept asking for observations');
   }
 
-  async function apply(canary: Canary, action: Action, adapter: TargetAdapter): Promise<void> {
+  async function apply(canary: Canary, action: Action, adapter: TargetAdapter, lane?: string): Promise<void> {
     switch (action.type) {
       case 'reconcileServices':
         return adapter.reconcileServices(canary);
@@ -229,7 +232,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
       case 'reconcilePrimaryScaler':
         return adapter.reconcilePrimaryScaler?.(canary, action.init);
       case 'reconcileRoute':
-        return router.reconcile(canary);
+        return router.reconcile(canary, lane);
       case 'scaleTarget':
         return adapter.scaleTarget(canary, action.replicas);
       case 'setRoutes':
@@ -237,6 +240,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
           canary,
           { primary: action.primary, canary: action.canary, ...(action.mirrored ? { mirrored: true } : {}) },
           action.cookies,
+          lane,
         );
       case 'promote':
         return adapter.promote(canary);
@@ -302,9 +306,22 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     return true;
   }
 
-  async function tick(namespace: string, name: string): Promise<void> {
+  /** a tick's inputs: the Canary read now, its target adapter, the observations (nothing applied yet) */
+  interface Prepared {
+    canary: Canary;
+    adapter: TargetAdapter;
+    input: AdvanceInput;
+    started: number;
+  }
+  type Decided = Awaited<ReturnType<typeof fulfil>>;
+
+  /**
+   * The first part of a tick: read the Canary, handle its finalizer, observe the target, the primary and the
+   * route. Undefined when the tick ends here (gone, unsupported target, finalizer work).
+   */
+  async function prepare(namespace: string, name: string): Promise<Prepared | undefined> {
     const canary = store.get<Canary>('Canary', namespace, name);
-    if (!canary) return;
+    if (!canary) return undefined;
     const knative = canary.spec.targetRef.apiVersion.startsWith('serving.knative.dev/');
     const adapter = knative ? undefined : targets[canary.spec.targetRef.kind];
     if (!adapter) {
@@ -314,15 +331,14 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
           `target kind ${knative ? 'Knative ' : ''}${canary.spec.targetRef.kind} is not supported (supported: ${Object.keys(targets).join(', ')})`,
         ),
       );
-      return;
+      return undefined;
     }
     const step = finalizerStep(canary);
     if (step !== 'none') {
-      if (await handleFinalizer(canary, step, adapter)) return;
-    } else if (canary.metadata.deletionTimestamp !== undefined) return;
+      if (await handleFinalizer(canary, step, adapter)) return undefined;
+    } else if (canary.metadata.deletionTimestamp !== undefined) return undefined;
     warnFields(canary);
     const now = clock.now();
-    const started = now.getTime();
     const input: AdvanceInput = {
       canary,
       target: adapter.observeTarget(canary, now),
@@ -334,12 +350,62 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     };
     const routes = router.getRoutes(canary);
     if (routes) input.routes = routes;
-    const result = await fulfil(canary, input);
+    return { canary, adapter, input, started: now.getTime() };
+  }
+
+  async function tick(namespace: string, name: string): Promise<void> {
+    const p = await prepare(namespace, name);
+    if (p) await commit(p, await fulfil(p.canary, p.input));
+  }
+
+  /**
+   * Coordinated canaries (engine/canary/release.ts): the members of a release ticked together. Each member's
+   * tick is proposed, the coordinator decides (lock step, one failure rolls all back), the ticks it holds or
+   * rolls back run again with its directive (the observations already made are reused: no metric query or
+   * hook call is repeated), then each is applied as a tick of its own.
+   */
+  async function releaseTick(namespace: string, release: string): Promise<void> {
+    const prepared: Prepared[] = [];
+    for (const c of releaseMembers(namespace, release)) {
+      const p = await prepare(namespace, c.metadata.name);
+      if (p) prepared.push(p);
+    }
+    const proposals: Decided[] = [];
+    for (const p of prepared) proposals.push(await fulfil(p.canary, p.input));
+    const decisions = coordinateRelease(
+      release,
+      prepared.map((p, i) => ({ canary: p.canary, status: proposals[i]!.status, stepped: proposals[i]!.stepped === true })),
+    );
+    for (const [i, p] of prepared.entries()) {
+      const decision = decisions.get(p.canary.metadata.name);
+      const proposal = proposals[i]!;
+      const result =
+        decision?.directive !== undefined
+          ? await fulfil(p.canary, { ...p.input, observations: proposal.observations, release: decision.directive })
+          : proposal;
+      await commit(p, result, decision?.events ?? []);
+    }
+  }
+
+  /** the Canaries of a release in a namespace, by name */
+  function releaseMembers(namespace: string, release: string): Canary[] {
+    return store
+      .list<Canary>('Canary', namespace)
+      .filter((c) => releaseOf(c) === release)
+      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  }
+
+  /** The second part of a tick: apply the actions, record the events, write the status, run deferred hooks. */
+  async function commit(p: Prepared, result: Decided, extraEvents: CanaryEvent[] = []): Promise<void> {
+    const { canary, adapter, started } = p;
+    const { namespace, name } = canary.metadata;
+    // the version lane the member's route keeps for the status this tick writes (coordinated canaries)
+    const lane = laneOf(canary, result.status);
     // actions first, in order; a failed action ends the tick without writing the status, as Flagger returns
     const deferred = result.actions.filter((a) => a.type === 'runHooks');
     for (const action of result.actions.filter((a) => a.type !== 'runHooks')) {
       try {
-        await apply(canary, action, adapter);
+        await apply(canary, action, adapter, lane);
       } catch (err) {
         logger.warn(`canary ${namespace}/${name}: ${action.type} failed: ${errorMessage(err)}`, {
           namespace,
@@ -352,7 +418,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     // the tick's events are in the store before its status: a controller killed in between repeats the
     // transition (and its events) at the next start rather than losing the events of a step it took
     const after: Canary = { ...canary, status: result.status };
-    for (const e of result.events) record(after, e);
+    for (const e of [...result.events, ...extraEvents]) record(after, e);
     await events.flush();
     if (JSON.stringify(result.status) !== JSON.stringify(canary.status ?? {})) {
       try {
@@ -387,7 +453,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     const updated = store.get<Canary>('Canary', namespace, name) ?? canary;
     for (const action of deferred) {
       try {
-        await apply(updated, action, adapter);
+        await apply(updated, action, adapter, lane);
       } catch (err) {
         logger.warn(`canary ${namespace}/${name}: ${action.type} failed: ${errorMessage(err)}`, {
           namespace,
@@ -397,9 +463,61 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     }
   }
 
+  /** release (`namespace/release`) -> the job ticking its members together */
+  const releaseJobs = new Map<string, Job>();
+  /** member Canary (`namespace/name`) -> its release (`namespace/release`) */
+  const memberOf = new Map<string, string>();
+
+  /**
+   * The job of a release: its members' ticks run together (releaseTick) at the longest of their analysis
+   * intervals; it goes with its last member.
+   */
+  function ensureReleaseJob(namespace: string, release: string): void {
+    if (closed) return;
+    const rk = key(namespace, release);
+    const members = releaseMembers(namespace, release);
+    const existing = releaseJobs.get(rk);
+    if (members.length === 0) {
+      if (existing) void existing.stop();
+      releaseJobs.delete(rk);
+      return;
+    }
+    const interval = Math.max(...members.map((m) => analysisIntervalMs(m)));
+    if (existing && existing.intervalMs === interval) return;
+    if (existing) void existing.stop();
+    const job = new Job(namespace, release, interval, clock, () =>
+      releaseTick(namespace, release).catch((err: unknown) => {
+        logger.error(`release ${rk}: tick failed: ${errorMessage(err)}`, { namespace, release });
+      }),
+    );
+    releaseJobs.set(rk, job);
+    const resume = members.map((m) => resumeAt(m, interval)).filter((t): t is number => t !== undefined);
+    job.start(resume.length > 0 ? Math.max(...resume) : undefined);
+  }
+
+  /** a Canary left its release (label removed or changed, Canary deleted): the release's job is brought up to date */
+  function leaveRelease(k: string): void {
+    const rk = memberOf.get(k);
+    if (rk === undefined) return;
+    memberOf.delete(k);
+    const [namespace, release] = rk.split('/') as [string, string];
+    ensureReleaseJob(namespace, release);
+  }
+
   function ensureJob(canary: Canary): void {
     if (closed) return;
     const k = key(canary.metadata.namespace, canary.metadata.name);
+    const release = releaseOf(canary);
+    if (release !== undefined) {
+      // a member of a release: ticked by the release's job, not one of its own
+      void jobs.get(k)?.stop();
+      jobs.delete(k);
+      if (memberOf.get(k) !== key(canary.metadata.namespace, release)) leaveRelease(k);
+      memberOf.set(k, key(canary.metadata.namespace, release));
+      ensureReleaseJob(canary.metadata.namespace, release);
+      return;
+    }
+    leaveRelease(k);
     const interval = analysisIntervalMs(canary);
     const existing = jobs.get(k);
     if (existing && existing.intervalMs === interval) return;
@@ -433,6 +551,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     if (job) void job.stop();
     jobs.delete(k);
     warned.delete(k);
+    leaveRelease(k);
     if (canary) track(canary, false);
   }
 
@@ -444,9 +563,14 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     else {
       ensureJob(canary);
       // a Canary held by a finalizer is finalized now, not an interval later (Flagger enqueues it)
-      if (canary.metadata.deletionTimestamp !== undefined)
-        void jobs.get(key(canary.metadata.namespace, canary.metadata.name))?.runOnce();
+      if (canary.metadata.deletionTimestamp !== undefined) void jobOf(canary.metadata.namespace, canary.metadata.name)?.runOnce();
     }
+  };
+  /** the job that ticks a Canary: its own, or its release's */
+  const jobOf = (namespace: string, name: string): Job | undefined => {
+    const k = key(namespace, name);
+    const rk = memberOf.get(k);
+    return rk !== undefined ? releaseJobs.get(rk) : jobs.get(k);
   };
   const unwatch = store.watch(onEvent);
   for (const c of store.list<Canary>('Canary')) ensureJob(c);
@@ -456,11 +580,11 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     events,
     metrics: recorder,
     async tick(namespace, name) {
-      const job = jobs.get(key(namespace, name));
+      const job = jobOf(namespace, name);
       if (job) await job.runOnce();
       else await tick(namespace, name);
     },
-    jobs: () => [...jobs.keys()],
+    jobs: () => [...jobs.keys(), ...[...releaseJobs.keys()].map((rk) => `release ${rk}`)],
     async close() {
       closed = true;
       unwatch();
@@ -468,8 +592,10 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
         const c = store.get<Canary>('Canary', j.namespace, j.name);
         if (c) track(c, false);
       }
-      await Promise.all([...jobs.values()].map((j) => j.stop()));
+      for (const j of releaseJobs.values()) for (const c of releaseMembers(j.namespace, j.name)) track(c, false);
+      await Promise.all([...jobs.values(), ...releaseJobs.values()].map((j) => j.stop()));
       jobs.clear();
+      releaseJobs.clear();
       await Promise.allSettled([...deliveries.values()]);
       await events.flush();
     },
