@@ -319,7 +319,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
    * The first part of a tick: read the Canary, handle its finalizer, observe the target, the primary and the
    * route. Undefined when the tick ends here (gone, unsupported target, finalizer work).
    */
-  async function prepare(namespace: string, name: string): Promise<Prepared | undefined> {
+  async function prepare(namespace: string, name: string, at?: Date): Promise<Prepared | undefined> {
     const canary = store.get<Canary>('Canary', namespace, name);
     if (!canary) return undefined;
     const knative = canary.spec.targetRef.apiVersion.startsWith('serving.knative.dev/');
@@ -338,7 +338,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
       if (await handleFinalizer(canary, step, adapter)) return undefined;
     } else if (canary.metadata.deletionTimestamp !== undefined) return undefined;
     warnFields(canary);
-    const now = clock.now();
+    const now = at ?? clock.now();
     const input: AdvanceInput = {
       canary,
       target: adapter.observeTarget(canary, now),
@@ -366,25 +366,40 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
    */
   async function releaseTick(namespace: string, release: string): Promise<void> {
     const prepared: Prepared[] = [];
+    // one time for the whole release: its members' steps carry the same transition time
+    const now = clock.now();
     for (const c of releaseMembers(namespace, release)) {
-      const p = await prepare(namespace, c.metadata.name);
+      const p = await prepare(namespace, c.metadata.name, now);
       if (p) prepared.push(p);
     }
     const proposals: Decided[] = [];
     for (const p of prepared) proposals.push(await fulfil(p.canary, p.input));
     const decisions = coordinateRelease(
       release,
-      prepared.map((p, i) => ({ canary: p.canary, status: proposals[i]!.status, stepped: proposals[i]!.stepped === true })),
+      prepared.map((p, i) => ({
+        canary: p.canary,
+        status: proposals[i]!.status,
+        stepped: proposals[i]!.stepped === true,
+      })),
     );
+    const results: Decided[] = [];
+    const extra: CanaryEvent[][] = [];
     for (const [i, p] of prepared.entries()) {
       const decision = decisions.get(p.canary.metadata.name);
       const proposal = proposals[i]!;
-      const result =
+      results.push(
         decision?.directive !== undefined
           ? await fulfil(p.canary, { ...p.input, observations: proposal.observations, release: decision.directive })
-          : proposal;
-      await commit(p, result, decision?.events ?? []);
+          : proposal,
+      );
+      extra.push(decision?.events ?? []);
     }
+    // every member's actions, then all statuses at once (writeStatus): readers never see one member a step
+    // ahead of another
+    const applied: boolean[] = [];
+    for (const [i, p] of prepared.entries()) applied.push(await applyActions(p, results[i]!, extra[i]!));
+    const written = await Promise.all(prepared.map((p, i) => (applied[i] ? writeStatus(p, results[i]!) : false)));
+    for (const [i, p] of prepared.entries()) if (written[i]) await finish(p, results[i]!);
   }
 
   /** the Canaries of a release in a namespace, by name */
@@ -397,12 +412,20 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
 
   /** The second part of a tick: apply the actions, record the events, write the status, run deferred hooks. */
   async function commit(p: Prepared, result: Decided, extraEvents: CanaryEvent[] = []): Promise<void> {
-    const { canary, adapter, started } = p;
+    if (!(await applyActions(p, result, extraEvents))) return;
+    if (!(await writeStatus(p, result))) return;
+    await finish(p, result);
+  }
+
+  /**
+   * The tick's actions, in order (a failed one ends the tick without writing the status, as Flagger returns),
+   * then its events. The routes keep the member's version lane for the status this tick writes (coordinated
+   * canaries). False when the tick ends here.
+   */
+  async function applyActions(p: Prepared, result: Decided, extraEvents: CanaryEvent[]): Promise<boolean> {
+    const { canary, adapter } = p;
     const { namespace, name } = canary.metadata;
-    // the version lane the member's route keeps for the status this tick writes (coordinated canaries)
     const lane = laneOf(canary, result.status);
-    // actions first, in order; a failed action ends the tick without writing the status, as Flagger returns
-    const deferred = result.actions.filter((a) => a.type === 'runHooks');
     for (const action of result.actions.filter((a) => a.type !== 'runHooks')) {
       try {
         await apply(canary, action, adapter, lane);
@@ -412,7 +435,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
           canary: name,
         });
         record(canary, warning(errorMessage(err)));
-        return;
+        return false;
       }
     }
     // the tick's events are in the store before its status: a controller killed in between repeats the
@@ -420,26 +443,43 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     const after: Canary = { ...canary, status: result.status };
     for (const e of [...result.events, ...extraEvents]) record(after, e);
     await events.flush();
-    if (JSON.stringify(result.status) !== JSON.stringify(canary.status ?? {})) {
-      try {
-        // optimistic concurrency as Flagger's RetryOnConflict: written against the version this tick read;
-        // if the Canary changed meanwhile, the status is written again against the latest version
-        let resourceVersion = canary.metadata.resourceVersion;
-        await retryOnConflict(async () => {
-          try {
-            return await store.patchStatus('Canary', namespace, name, result.status, { resourceVersion });
-          } finally {
-            resourceVersion = store.get<Canary>('Canary', namespace, name)?.metadata.resourceVersion;
-          }
-        });
-      } catch (err) {
-        logger.warn(`canary ${namespace}/${name}: status write failed: ${errorMessage(err)}`, {
-          namespace,
-          canary: name,
-        });
-        return;
-      }
+    return true;
+  }
+
+  /**
+   * The status, when it changed. The store is written before the first `await`, so the statuses of a
+   * release's members, written one after the other without awaiting in between, change together for readers.
+   */
+  async function writeStatus(p: Prepared, result: Decided): Promise<boolean> {
+    const { canary } = p;
+    const { namespace, name } = canary.metadata;
+    if (JSON.stringify(result.status) === JSON.stringify(canary.status ?? {})) return true;
+    try {
+      // optimistic concurrency as Flagger's RetryOnConflict: written against the version this tick read;
+      // if the Canary changed meanwhile, the status is written again against the latest version
+      let resourceVersion = canary.metadata.resourceVersion;
+      await retryOnConflict(async () => {
+        try {
+          return await store.patchStatus('Canary', namespace, name, result.status, { resourceVersion });
+        } finally {
+          resourceVersion = store.get<Canary>('Canary', namespace, name)?.metadata.resourceVersion;
+        }
+      });
+      return true;
+    } catch (err) {
+      logger.warn(`canary ${namespace}/${name}: status write failed: ${errorMessage(err)}`, {
+        namespace,
+        canary: name,
+      });
+      return false;
     }
+  }
+
+  /** after the status: alerts, the controller's metrics, providers' tracking, deferred (post-rollout) hooks */
+  async function finish(p: Prepared, result: Decided): Promise<void> {
+    const { canary, adapter, started } = p;
+    const { namespace, name } = canary.metadata;
+    const after: Canary = { ...canary, status: result.status };
     for (const note of result.alerts) deliver(after, () => alerts.notify(after, note));
     recorder.observeTick(
       canary,
@@ -449,9 +489,10 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
       result.observations.metrics,
       (clock.now().getTime() - started) / 1000,
     );
-    track({ ...canary, status: result.status }, analysedPhases.has(result.status.phase));
+    track(after, analysedPhases.has(result.status.phase));
     const updated = store.get<Canary>('Canary', namespace, name) ?? canary;
-    for (const action of deferred) {
+    const lane = laneOf(canary, result.status);
+    for (const action of result.actions.filter((a) => a.type === 'runHooks')) {
       try {
         await apply(updated, action, adapter, lane);
       } catch (err) {
@@ -563,7 +604,8 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     else {
       ensureJob(canary);
       // a Canary held by a finalizer is finalized now, not an interval later (Flagger enqueues it)
-      if (canary.metadata.deletionTimestamp !== undefined) void jobOf(canary.metadata.namespace, canary.metadata.name)?.runOnce();
+      if (canary.metadata.deletionTimestamp !== undefined)
+        void jobOf(canary.metadata.namespace, canary.metadata.name)?.runOnce();
     }
   };
   /** the job that ticks a Canary: its own, or its release's */

@@ -185,7 +185,9 @@ export function coordinateRelease(release: string, proposals: MemberProposal[]):
     const first = failed[0]!;
     const message = `release ${release}: ${first.canary.metadata.name} failed: ${failureReason(first)}`;
     const others = members.filter((p) => !failed.includes(p));
-    const rolled = others.filter((p) => p.canary.status?.phase !== 'Promoting' && p.canary.status?.phase !== 'Finalising');
+    const rolled = others.filter(
+      (p) => p.canary.status?.phase !== 'Promoting' && p.canary.status?.phase !== 'Finalising',
+    );
     for (const p of others) {
       const d = out.get(p.canary.metadata.name)!;
       if (rolled.includes(p)) d.directive = { kind: 'rollback', message };
@@ -195,7 +197,9 @@ export function coordinateRelease(release: string, proposals: MemberProposal[]):
       const own = p === first ? '' : ` (${p.canary.metadata.name} failed too: ${failureReason(p)})`;
       out
         .get(p.canary.metadata.name)!
-        .events.push(warning(`${message}${own}; rolling back ${rolled.length > 0 ? names(rolled) : 'no other member'}`));
+        .events.push(
+          warning(`${message}${own}; rolling back ${rolled.length > 0 ? names(rolled) : 'no other member'}`),
+        );
     }
     return out;
   }
@@ -236,4 +240,3 @@ export function coordinateRelease(release: string, proposals: MemberProposal[]):
   }
   return out;
 }
-

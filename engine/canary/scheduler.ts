@@ -203,7 +203,8 @@ function releaseRollback(t: Tick): boolean {
   const directive = t.input.release;
   if (directive?.kind !== 'rollback') return false;
   const running = t.phase === 'Waiting' || t.phase === 'Progressing' || t.phase === 'WaitingPromotion';
-  const starting = !running && (t.phase === undefined || !activePhases.has(t.phase)) && (hasTargetChanged(t) || haveConfigsChanged(t));
+  const starting =
+    !running && (t.phase === undefined || !activePhases.has(t.phase)) && (hasTargetChanged(t) || haveConfigsChanged(t));
   if (!running && !starting) return false;
   t.warn(directive.message);
   t.alert('error', directive.message);

@@ -239,7 +239,10 @@ export class GatewayHTTPRouteRouter implements Router {
         ? []
         : [
             rule(
-              mergeMatches([{ path: { type: 'PathPrefix', value: '/' }, headers: [laneHeaderMatch(lane)] }], serviceMatches),
+              mergeMatches(
+                [{ path: { type: 'PathPrefix', value: '/' }, headers: [laneHeaderMatch(lane)] }],
+                serviceMatches,
+              ),
               [ref(n.canary, 100)],
               svcFilters,
             ),

@@ -171,7 +171,9 @@ describe('sample app: DOWNSTREAM_URL', () => {
     servers.push(proxy);
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     const via = (proxy.address() as AddressInfo).port;
-    const front = await serve({ env: { DOWNSTREAM_URL: 'http://backend:9898/', HTTP_PROXY: `http://127.0.0.1:${via}` } });
+    const front = await serve({
+      env: { DOWNSTREAM_URL: 'http://backend:9898/', HTTP_PROXY: `http://127.0.0.1:${via}` },
+    });
     const r = await get(front);
     expect(JSON.parse(r.body).downstream).toMatchObject({ status: 200, version: '2.0.0' });
     expect(targets).toEqual(['http://backend:9898/']);

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  coordinateRelease,
-  laneOf,
-  releaseOf,
-  RELEASE_LABEL,
-  type CanaryEvent,
-} from '../../../engine/canary/index.js';
+import { coordinateRelease, laneOf, releaseOf, RELEASE_LABEL, type CanaryEvent } from '../../../engine/canary/index.js';
 import type { Canary } from '../../../engine/resources/index.js';
 import { healthy, makeCanary, World } from './harness.js';
 
