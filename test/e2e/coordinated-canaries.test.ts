@@ -171,6 +171,15 @@ async function underLoad(
   return { answers, snapshots, errors };
 }
 
+/** a run is over once the members, having started one (Progressing), are all Succeeded or Failed */
+function finished(): (m: Member[]) => boolean {
+  let started = false;
+  return (m) => {
+    if (m.some((x) => x.phase === 'Progressing')) started = true;
+    return started && m.every((x) => x.phase === 'Succeeded' || x.phase === 'Failed');
+  };
+}
+
 describe('coordinated canaries over real sidecars (frontend -> backend, release shop)', () => {
   let dir: string;
   let up: GroupProcess | undefined;
@@ -206,12 +215,7 @@ describe('coordinated canaries over real sidecars (frontend -> backend, release 
     const api = up!.api;
     await setEnv(api, 'backend', { VERSION: '2.0.0' });
     await setEnv(api, 'frontend', frontendEnv('2.0.0'));
-    const run = await underLoad(
-      api,
-      ports.frontend,
-      (m) => m.every((x) => x.phase === 'Succeeded' || x.phase === 'Failed'),
-      150_000,
-    );
+    const run = await underLoad(api, ports.frontend, finished(), 150_000);
     const last = run.snapshots[run.snapshots.length - 1]!;
     expect(last.map((m) => `${m.name} ${m.phase}`)).toEqual(['backend Succeeded', 'frontend Succeeded']);
 
@@ -251,12 +255,7 @@ describe('coordinated canaries over real sidecars (frontend -> backend, release 
     const api = up!.api;
     await setEnv(api, 'backend', { VERSION: '3.0.0', ERROR_RATE: '1' });
     await setEnv(api, 'frontend', frontendEnv('3.0.0'));
-    const run = await underLoad(
-      api,
-      ports.frontend,
-      (m) => m.every((x) => x.phase === 'Failed' || x.phase === 'Succeeded'),
-      150_000,
-    );
+    const run = await underLoad(api, ports.frontend, finished(), 150_000);
     const last = run.snapshots[run.snapshots.length - 1]!;
     expect(last.map((m) => `${m.name} ${m.phase} ${m.weight}`)).toEqual(['backend Failed 0', 'frontend Failed 0']);
     const unequal = run.snapshots.filter((s) => s[0]!.weight !== s[1]!.weight);

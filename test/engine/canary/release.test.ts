@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { coordinateRelease, laneOf, releaseOf, RELEASE_LABEL, type CanaryEvent } from '../../../engine/canary/index.js';
-import type { Canary } from '../../../engine/resources/index.js';
+import { canarySchema, type Canary } from '../../../engine/resources/index.js';
 import { healthy, makeCanary, World } from './harness.js';
 
 /** a member Canary of release `shop` named and targeting `name` */
@@ -237,5 +237,25 @@ describe('coordinated canaries: lock step', () => {
     b.primaryReady = { ready: true };
     r.tick();
     expect(r.state()).toEqual(['frontend Finalising 0', 'backend Finalising 0']);
+  });
+});
+
+describe('coordinated canaries: the release label at the edge', () => {
+  const parse = (metadata: Record<string, unknown>) =>
+    canarySchema.safeParse({ ...makeCanary(), status: undefined, metadata: { name: 'web', ...metadata } });
+
+  it('accepts a DNS-label release name as label or annotation, the same in both', () => {
+    expect(parse({ labels: { [RELEASE_LABEL]: 'shop-2' } }).success).toBe(true);
+    expect(parse({ annotations: { [RELEASE_LABEL]: 'shop' }, labels: { [RELEASE_LABEL]: 'shop' } }).success).toBe(true);
+  });
+
+  it('refuses a name that is not a DNS label, and a label and annotation that disagree, naming the field', () => {
+    const bad = parse({ labels: { [RELEASE_LABEL]: 'Shop/1' } });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0]).toMatchObject({ path: ['metadata', 'labels', RELEASE_LABEL] });
+    const clash = parse({ labels: { [RELEASE_LABEL]: 'a' }, annotations: { [RELEASE_LABEL]: 'b' } });
+    expect(clash.error?.issues[0]?.message).toBe(
+      'names release "b" but the label names "a": set one, or both the same',
+    );
   });
 });
