@@ -215,9 +215,18 @@ describe('coordinated canaries over real sidecars (frontend -> backend, release 
     const api = up!.api;
     await setEnv(api, 'backend', { VERSION: '2.0.0' });
     await setEnv(api, 'frontend', frontendEnv('2.0.0'));
-    const run = await underLoad(api, ports.frontend, finished(), 150_000);
+    const run = await underLoad(api, ports.frontend, finished(), 200_000);
     const last = run.snapshots[run.snapshots.length - 1]!;
-    expect(last.map((m) => `${m.name} ${m.phase}`)).toEqual(['backend Succeeded', 'frontend Succeeded']);
+    const story = async () =>
+      (
+        await Promise.all(
+          ['backend', 'frontend'].map(async (n) => `${n}:\n  ${(await eventsOf(api, n)).slice(-12).join('\n  ')}`),
+        )
+      ).join('\n');
+    expect(
+      last.map((m) => `${m.name} ${m.phase}`),
+      await story(),
+    ).toEqual(['backend Succeeded', 'frontend Succeeded']);
 
     // lock step: every status list seen has the members at the same weight, and in a run at the same phase
     const unequal = run.snapshots.filter((s) => s[0]!.weight !== s[1]!.weight);
@@ -249,13 +258,13 @@ describe('coordinated canaries over real sidecars (frontend -> backend, release 
       ).json()) as { spec: { rules: unknown[] } };
       expect(JSON.stringify(route.spec.rules)).not.toContain('weir-lane');
     }
-  }, 200_000);
+  }, 260_000);
 
   it('the backend canary fails its metric: both roll back, each naming the release and the failure', async () => {
     const api = up!.api;
     await setEnv(api, 'backend', { VERSION: '3.0.0', ERROR_RATE: '1' });
     await setEnv(api, 'frontend', frontendEnv('3.0.0'));
-    const run = await underLoad(api, ports.frontend, finished(), 150_000);
+    const run = await underLoad(api, ports.frontend, finished(), 200_000);
     const last = run.snapshots[run.snapshots.length - 1]!;
     expect(last.map((m) => `${m.name} ${m.phase} ${m.weight}`)).toEqual(['backend Failed 0', 'frontend Failed 0']);
     const unequal = run.snapshots.filter((s) => s[0]!.weight !== s[1]!.weight);
@@ -278,5 +287,5 @@ describe('coordinated canaries over real sidecars (frontend -> backend, release 
     // the primaries serve v2 again
     const after = await getOnce(`http://127.0.0.1:${ports.frontend}/`);
     expect(JSON.parse(after.body)).toMatchObject({ version: '2.0.0', downstream: { version: '2.0.0' } });
-  }, 200_000);
+  }, 260_000);
 });
