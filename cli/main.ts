@@ -106,6 +106,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--pod <name>')
     .option('--deployment <name>')
     .option('--pod-labels <key=value,...>', "the pod's labels, which source-label route rules select on")
+    .option(
+      '--lane <namespace/release>',
+      'the pod is a canary of a coordinated release: every outbound request carries weir-lane: <namespace/release>',
+    )
     .option('--service-account <name>', "the workload's service account, part of its identity", 'default')
     .option(
       '--identity-token-file <file>',

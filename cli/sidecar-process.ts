@@ -87,6 +87,7 @@ export function sidecarProcesses(options: SidecarProcessesOptions): SidecarProce
       '--deployment', pod.deployment,
       '--pod', pod.name,
       '--pod-labels', podLabelsFlag(pod.labels),
+      ...(pod.lane !== undefined ? ['--lane', pod.lane] : []),
       '--service-account', pod.serviceAccount,
       '--identity-token-file', tokenFile,
       '--trust-anchors', anchors,

@@ -28,6 +28,7 @@ import { H2Clients } from './h2/client.js';
 import { H2Transport } from './h2/transport.js';
 import { EndpointPools } from './http1/pools.js';
 import { Http1Transport } from './http1/transport.js';
+import { putLaneHttp1, putLaneHttp2 } from './lane.js';
 import { GoldenMetrics } from './metrics.js';
 import type { MirrorStats } from './mirror.js';
 import { RoutePolicies, type RoutePolicyOptions } from './policies.js';
@@ -58,6 +59,11 @@ export interface OutboundProxyOptions {
   pod?: string;
   /** the proxy's own workload's pod labels: route rules scoped by source labels (`weir.io/source-labels`) */
   workloadLabels?: Readonly<Record<string, string>>;
+  /**
+   * coordinated canaries: the pod is a canary of a release; every outbound request carries
+   * `weir-lane: <lane>` (lane.ts)
+   */
+  lane?: string;
   /** admin server (default 127.0.0.1, port 0 = a free port) */
   adminHost?: string;
   adminPort?: number;
@@ -270,6 +276,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     const inflight = listener.inflight;
     inflight.enter();
     const ctx: RequestContext = { st: listener.state, policies, inflight, start, span: undefined, tap: undefined };
+    if (options.lane !== undefined) putLaneHttp1(req, options.lane);
     const ok = originForm(req);
     const tp = new Http1Transport(ctx, req, res);
     if (tap.active) ctx.tap = openTap(listener.ref, tp.method, tp.host, tp.url, start);
@@ -291,6 +298,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     const inflight = listener.inflight;
     inflight.enter();
     const ctx: RequestContext = { st: listener.state, policies, inflight, start, span: undefined, tap: undefined };
+    if (options.lane !== undefined) putLaneHttp2(headers, options.lane);
     const tp = new H2Transport(ctx, h2clients, down, headers, flags);
     if (tap.active) ctx.tap = openTap(listener.ref, tp.method, tp.host, tp.url, start);
     if (tracer.enabled) {

@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import {
   advance,
   analysisIntervalMs,
+  coordinateRelease,
+  laneOf,
+  releaseOf,
   messages,
   normal,
   warning,
@@ -173,7 +176,9 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
   async function onFastBreach(canary: Canary, breach: FastRollbackObservation): Promise<void> {
     const k = key(canary.metadata.namespace, canary.metadata.name);
     fastBreaches.set(k, breach);
-    const job = jobs.get(k);
+    // a member of a coordinated release is ticked by its release's job
+    const release = memberOf.get(k);
+    const job = jobs.get(k) ?? (release !== undefined ? releaseJobs.get(release) : undefined);
     if (!job) return;
     await job.runOnce();
     if (fastBreaches.get(k) === breach) await job.runOnce();
@@ -248,7 +253,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     throw new Error('the scheduler kept asking for observations');
   }
 
-  async function apply(canary: Canary, action: Action, adapter: TargetAdapter): Promise<void> {
+  async function apply(canary: Canary, action: Action, adapter: TargetAdapter, lane?: string): Promise<void> {
     switch (action.type) {
       case 'reconcileServices':
         return adapter.reconcileServices(canary);
@@ -259,7 +264,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
       case 'reconcilePrimaryScaler':
         return adapter.reconcilePrimaryScaler?.(canary, action.init);
       case 'reconcileRoute':
-        return router.reconcile(canary);
+        return router.reconcile(canary, lane);
       case 'scaleTarget':
         return adapter.scaleTarget(canary, action.replicas);
       case 'setRoutes':
@@ -267,6 +272,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
           canary,
           { primary: action.primary, canary: action.canary, ...(action.mirrored ? { mirrored: true } : {}) },
           action.cookies,
+          lane,
         );
       case 'promote':
         return adapter.promote(canary);
@@ -332,9 +338,24 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     return true;
   }
 
-  async function tick(namespace: string, name: string): Promise<void> {
+  /** a tick's inputs: the Canary read now, its target adapter, the observations (nothing applied yet) */
+  interface Prepared {
+    canary: Canary;
+    adapter: TargetAdapter;
+    input: AdvanceInput;
+    started: number;
+    /** the fast-rollback breach this tick acts on, if any */
+    breach?: FastRollbackObservation | undefined;
+  }
+  type Decided = Awaited<ReturnType<typeof fulfil>>;
+
+  /**
+   * The first part of a tick: read the Canary, handle its finalizer, observe the target, the primary and the
+   * route. Undefined when the tick ends here (gone, unsupported target, finalizer work).
+   */
+  async function prepare(namespace: string, name: string, at?: Date): Promise<Prepared | undefined> {
     const canary = store.get<Canary>('Canary', namespace, name);
-    if (!canary) return;
+    if (!canary) return undefined;
     const knative = canary.spec.targetRef.apiVersion.startsWith('serving.knative.dev/');
     const adapter = knative ? undefined : targets[canary.spec.targetRef.kind];
     if (!adapter) {
@@ -344,15 +365,14 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
           `target kind ${knative ? 'Knative ' : ''}${canary.spec.targetRef.kind} is not supported (supported: ${Object.keys(targets).join(', ')})`,
         ),
       );
-      return;
+      return undefined;
     }
     const step = finalizerStep(canary);
     if (step !== 'none') {
-      if (await handleFinalizer(canary, step, adapter)) return;
-    } else if (canary.metadata.deletionTimestamp !== undefined) return;
+      if (await handleFinalizer(canary, step, adapter)) return undefined;
+    } else if (canary.metadata.deletionTimestamp !== undefined) return undefined;
     warnFields(canary);
-    const now = clock.now();
-    const started = now.getTime();
+    const now = at ?? clock.now();
     const breach = fastBreaches.get(key(namespace, name));
     const input: AdvanceInput = {
       canary,
@@ -365,46 +385,137 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     };
     const routes = router.getRoutes(canary);
     if (routes) input.routes = routes;
-    const result = await fulfil(canary, input);
-    // actions first, in order; a failed action ends the tick without writing the status, as Flagger returns
-    const deferred = result.actions.filter((a) => a.type === 'runHooks');
+    return { canary, adapter, input, started: now.getTime(), breach };
+  }
+
+  async function tick(namespace: string, name: string): Promise<void> {
+    const p = await prepare(namespace, name);
+    if (p) await commit(p, await fulfil(p.canary, p.input));
+  }
+
+  /**
+   * Coordinated canaries (engine/canary/release.ts): the members of a release ticked together. Each member's
+   * tick is proposed, the coordinator decides (lock step, one failure rolls all back), the ticks it holds or
+   * rolls back run again with its directive (the observations already made are reused: no metric query or
+   * hook call is repeated), then each is applied as a tick of its own.
+   */
+  async function releaseTick(namespace: string, release: string): Promise<void> {
+    const prepared: Prepared[] = [];
+    // one time for the whole release: its members' steps carry the same transition time
+    const now = clock.now();
+    for (const c of releaseMembers(namespace, release)) {
+      const p = await prepare(namespace, c.metadata.name, now);
+      if (p) prepared.push(p);
+    }
+    const proposals: Decided[] = [];
+    for (const p of prepared) proposals.push(await fulfil(p.canary, p.input));
+    const decisions = coordinateRelease(
+      release,
+      prepared.map((p, i) => ({
+        canary: p.canary,
+        status: proposals[i]!.status,
+        stepped: proposals[i]!.stepped === true,
+      })),
+    );
+    const results: Decided[] = [];
+    const extra: CanaryEvent[][] = [];
+    for (const [i, p] of prepared.entries()) {
+      const decision = decisions.get(p.canary.metadata.name);
+      const proposal = proposals[i]!;
+      results.push(
+        decision?.directive !== undefined
+          ? await fulfil(p.canary, { ...p.input, observations: proposal.observations, release: decision.directive })
+          : proposal,
+      );
+      extra.push(decision?.events ?? []);
+    }
+    // every member's actions, then all statuses at once (writeStatus): readers never see one member a step
+    // ahead of another
+    const applied: boolean[] = [];
+    for (const [i, p] of prepared.entries()) applied.push(await applyActions(p, results[i]!, extra[i]!));
+    const written = await Promise.all(prepared.map((p, i) => (applied[i] ? writeStatus(p, results[i]!) : false)));
+    for (const [i, p] of prepared.entries()) if (written[i]) await finish(p, results[i]!);
+  }
+
+  /** the Canaries of a release in a namespace, by name */
+  function releaseMembers(namespace: string, release: string): Canary[] {
+    return store
+      .list<Canary>('Canary', namespace)
+      .filter((c) => releaseOf(c) === release)
+      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  }
+
+  /** The second part of a tick: apply the actions, record the events, write the status, run deferred hooks. */
+  async function commit(p: Prepared, result: Decided, extraEvents: CanaryEvent[] = []): Promise<void> {
+    if (!(await applyActions(p, result, extraEvents))) return;
+    if (!(await writeStatus(p, result))) return;
+    await finish(p, result);
+  }
+
+  /**
+   * The tick's actions, in order (a failed one ends the tick without writing the status, as Flagger returns),
+   * then its events. The routes keep the member's version lane for the status this tick writes (coordinated
+   * canaries). False when the tick ends here.
+   */
+  async function applyActions(p: Prepared, result: Decided, extraEvents: CanaryEvent[]): Promise<boolean> {
+    const { canary, adapter } = p;
+    const { namespace, name } = canary.metadata;
+    const lane = laneOf(canary, result.status);
     for (const action of result.actions.filter((a) => a.type !== 'runHooks')) {
       try {
-        await apply(canary, action, adapter);
+        await apply(canary, action, adapter, lane);
       } catch (err) {
         logger.warn(`canary ${namespace}/${name}: ${action.type} failed: ${errorMessage(err)}`, {
           namespace,
           canary: name,
         });
         record(canary, warning(errorMessage(err)));
-        return;
+        return false;
       }
     }
     // the tick's events are in the store before its status: a controller killed in between repeats the
     // transition (and its events) at the next start rather than losing the events of a step it took
     const after: Canary = { ...canary, status: result.status };
-    for (const e of result.events) record(after, e);
+    for (const e of [...result.events, ...extraEvents]) record(after, e);
     await events.flush();
-    if (JSON.stringify(result.status) !== JSON.stringify(canary.status ?? {})) {
-      try {
-        // optimistic concurrency as Flagger's RetryOnConflict: written against the version this tick read;
-        // if the Canary changed meanwhile, the status is written again against the latest version
-        let resourceVersion = canary.metadata.resourceVersion;
-        await retryOnConflict(async () => {
-          try {
-            return await store.patchStatus('Canary', namespace, name, result.status, { resourceVersion });
-          } finally {
-            resourceVersion = store.get<Canary>('Canary', namespace, name)?.metadata.resourceVersion;
-          }
-        });
-      } catch (err) {
-        logger.warn(`canary ${namespace}/${name}: status write failed: ${errorMessage(err)}`, {
-          namespace,
-          canary: name,
-        });
-        return;
-      }
+    return true;
+  }
+
+  /**
+   * The status, when it changed. The store is written before the first `await`, so the statuses of a
+   * release's members, written one after the other without awaiting in between, change together for readers.
+   */
+  async function writeStatus(p: Prepared, result: Decided): Promise<boolean> {
+    const { canary } = p;
+    const { namespace, name } = canary.metadata;
+    if (JSON.stringify(result.status) === JSON.stringify(canary.status ?? {})) return true;
+    try {
+      // optimistic concurrency as Flagger's RetryOnConflict: written against the version this tick read;
+      // if the Canary changed meanwhile, the status is written again against the latest version
+      let resourceVersion = canary.metadata.resourceVersion;
+      await retryOnConflict(async () => {
+        try {
+          return await store.patchStatus('Canary', namespace, name, result.status, { resourceVersion });
+        } finally {
+          resourceVersion = store.get<Canary>('Canary', namespace, name)?.metadata.resourceVersion;
+        }
+      });
+      return true;
+    } catch (err) {
+      logger.warn(`canary ${namespace}/${name}: status write failed: ${errorMessage(err)}`, {
+        namespace,
+        canary: name,
+      });
+      return false;
     }
+  }
+
+  /** after the status: alerts, the controller's metrics, providers' tracking, deferred (post-rollout) hooks */
+  async function finish(p: Prepared, result: Decided): Promise<void> {
+    const { canary, adapter, started } = p;
+    const { namespace, name } = canary.metadata;
+    const after: Canary = { ...canary, status: result.status };
+    const { breach } = p;
     // the breach was acted on (or is stale: another run, another phase); a failed tick above keeps it for the next
     if (breach && fastBreaches.get(key(namespace, name)) === breach) fastBreaches.delete(key(namespace, name));
     if (result.events.some((e) => e.reason === 'FastRollback')) recorder.countFastRollback(canary);
@@ -417,11 +528,12 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
       result.observations.metrics,
       (clock.now().getTime() - started) / 1000,
     );
-    track({ ...canary, status: result.status }, analysedPhases.has(result.status.phase));
+    track(after, analysedPhases.has(result.status.phase));
     const updated = store.get<Canary>('Canary', namespace, name) ?? canary;
-    for (const action of deferred) {
+    const lane = laneOf(canary, result.status);
+    for (const action of result.actions.filter((a) => a.type === 'runHooks')) {
       try {
-        await apply(updated, action, adapter);
+        await apply(updated, action, adapter, lane);
       } catch (err) {
         logger.warn(`canary ${namespace}/${name}: ${action.type} failed: ${errorMessage(err)}`, {
           namespace,
@@ -431,9 +543,61 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     }
   }
 
+  /** release (`namespace/release`) -> the job ticking its members together */
+  const releaseJobs = new Map<string, Job>();
+  /** member Canary (`namespace/name`) -> its release (`namespace/release`) */
+  const memberOf = new Map<string, string>();
+
+  /**
+   * The job of a release: its members' ticks run together (releaseTick) at the longest of their analysis
+   * intervals; it goes with its last member.
+   */
+  function ensureReleaseJob(namespace: string, release: string): void {
+    if (closed) return;
+    const rk = key(namespace, release);
+    const members = releaseMembers(namespace, release);
+    const existing = releaseJobs.get(rk);
+    if (members.length === 0) {
+      if (existing) void existing.stop();
+      releaseJobs.delete(rk);
+      return;
+    }
+    const interval = Math.max(...members.map((m) => analysisIntervalMs(m)));
+    if (existing && existing.intervalMs === interval) return;
+    if (existing) void existing.stop();
+    const job = new Job(namespace, release, interval, clock, () =>
+      releaseTick(namespace, release).catch((err: unknown) => {
+        logger.error(`release ${rk}: tick failed: ${errorMessage(err)}`, { namespace, release });
+      }),
+    );
+    releaseJobs.set(rk, job);
+    const resume = members.map((m) => resumeAt(m, interval)).filter((t): t is number => t !== undefined);
+    job.start(resume.length > 0 ? Math.max(...resume) : undefined);
+  }
+
+  /** a Canary left its release (label removed or changed, Canary deleted): the release's job is brought up to date */
+  function leaveRelease(k: string): void {
+    const rk = memberOf.get(k);
+    if (rk === undefined) return;
+    memberOf.delete(k);
+    const [namespace, release] = rk.split('/') as [string, string];
+    ensureReleaseJob(namespace, release);
+  }
+
   function ensureJob(canary: Canary): void {
     if (closed) return;
     const k = key(canary.metadata.namespace, canary.metadata.name);
+    const release = releaseOf(canary);
+    if (release !== undefined) {
+      // a member of a release: ticked by the release's job, not one of its own
+      void jobs.get(k)?.stop();
+      jobs.delete(k);
+      if (memberOf.get(k) !== key(canary.metadata.namespace, release)) leaveRelease(k);
+      memberOf.set(k, key(canary.metadata.namespace, release));
+      ensureReleaseJob(canary.metadata.namespace, release);
+      return;
+    }
+    leaveRelease(k);
     const interval = analysisIntervalMs(canary);
     const existing = jobs.get(k);
     if (existing && existing.intervalMs === interval) return;
@@ -468,6 +632,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     jobs.delete(k);
     warned.delete(k);
     fastBreaches.delete(k);
+    leaveRelease(k);
     if (canary) track(canary, false);
   }
 
@@ -480,8 +645,14 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
       ensureJob(canary);
       // a Canary held by a finalizer is finalized now, not an interval later (Flagger enqueues it)
       if (canary.metadata.deletionTimestamp !== undefined)
-        void jobs.get(key(canary.metadata.namespace, canary.metadata.name))?.runOnce();
+        void jobOf(canary.metadata.namespace, canary.metadata.name)?.runOnce();
     }
+  };
+  /** the job that ticks a Canary: its own, or its release's */
+  const jobOf = (namespace: string, name: string): Job | undefined => {
+    const k = key(namespace, name);
+    const rk = memberOf.get(k);
+    return rk !== undefined ? releaseJobs.get(rk) : jobs.get(k);
   };
   const unwatch = store.watch(onEvent);
   for (const c of store.list<Canary>('Canary')) ensureJob(c);
@@ -491,11 +662,11 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     events,
     metrics: recorder,
     async tick(namespace, name) {
-      const job = jobs.get(key(namespace, name));
+      const job = jobOf(namespace, name);
       if (job) await job.runOnce();
       else await tick(namespace, name);
     },
-    jobs: () => [...jobs.keys()],
+    jobs: () => [...jobs.keys(), ...[...releaseJobs.keys()].map((rk) => `release ${rk}`)],
     async close() {
       closed = true;
       unwatch();
@@ -504,8 +675,10 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
         const c = store.get<Canary>('Canary', j.namespace, j.name);
         if (c) track(c, false);
       }
-      await Promise.all([...jobs.values()].map((j) => j.stop()));
+      for (const j of releaseJobs.values()) for (const c of releaseMembers(j.namespace, j.name)) track(c, false);
+      await Promise.all([...jobs.values(), ...releaseJobs.values()].map((j) => j.stop()));
       jobs.clear();
+      releaseJobs.clear();
       await Promise.allSettled([...deliveries.values()]);
       await events.flush();
     },

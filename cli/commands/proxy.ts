@@ -52,6 +52,8 @@ export interface ProxyOptions {
   serviceHost?: string;
   /** `key=value,...`: the pod's labels, which source-label route rules select on */
   podLabels?: string;
+  /** `<namespace>/<release>`: the pod is a canary of a coordinated release (engine/canary/release.ts) */
+  lane?: string;
 }
 
 interface Ports {
@@ -62,6 +64,8 @@ interface Ports {
 }
 
 const HOST = '127.0.0.1';
+/** `--lane`: a namespace and a release name, each a DNS label */
+const LANE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\/[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** how long in-flight requests may take to finish once the process is told to stop */
 const DRAIN_MS = 10_000;
 
@@ -117,6 +121,8 @@ function ports(opts: ProxyOptions): Ports | string {
   if (origin !== undefined) return origin;
   const identity = checkIdentityFlags(opts);
   if (identity !== undefined) return identity;
+  if (opts.lane !== undefined && !LANE.test(opts.lane))
+    return `--lane must be <namespace>/<release> (two DNS labels), got ${JSON.stringify(opts.lane)}`;
   if (out.inbound !== undefined && out.app === undefined)
     return '--inbound-port needs --app-port (the inbound side runs in front of a local app)';
   return out;
@@ -243,6 +249,7 @@ export async function proxyCommand(opts: ProxyOptions): Promise<number> {
       host: opts.outboundHost,
       ...workload,
       ...(podLabels !== undefined ? { workloadLabels: podLabels } : {}),
+      ...(opts.lane !== undefined ? { lane: opts.lane } : {}),
       ...tracing,
       ...identityOptions,
       ...(port.outboundProxy !== undefined ? { ephemeralPorts: true } : {}),

@@ -17,6 +17,7 @@ import {
 import { silentLogger, type Logger } from '../store/logger.js';
 import type { ResourceStore, WatchEvent } from '../store/resource-store.js';
 import { canConnect, freePort, httpProbe } from './net.js';
+import { podLane } from './lane.js';
 import { ProcessLedger } from './process-ledger.js';
 import { processSpec, randomSuffix, secretValues, templateHash, type EnvSources } from './template.js';
 import type { Sidecar, SidecarFactory } from './types.js';
@@ -42,6 +43,8 @@ function terminationMessage(tail: string): string {
 }
 
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
+
+const laneOf = (lane: string | undefined): { lane?: string } => (lane !== undefined ? { lane } : {});
 
 export interface RuntimeOptions {
   store: ResourceStore;
@@ -541,6 +544,7 @@ export class LocalRuntime {
           labels: { ...inst.labels },
           serviceAccount: typeof sa === 'string' && sa !== '' ? sa : 'default',
           appPort: inst.appPort,
+          ...laneOf(podLane(this.store, inst.namespace, inst.kind, inst.deployment)),
         });
         inst.sidecar.onHealth?.((up) => {
           if (inst.state === 'terminating') return;

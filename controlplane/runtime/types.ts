@@ -9,6 +9,11 @@ export interface SidecarPod {
   serviceAccount: string;
   /** the port the app listens on (its `PORT`), on 127.0.0.1 */
   appPort: number;
+  /**
+   * `<namespace>/<release>` when the pod is a canary of a coordinated release (its workload is the target of
+   * a Canary labelled `weir.io/release`): its sidecar puts `weir-lane` on every outbound request
+   */
+  lane?: string;
 }
 
 /** A running sidecar: its inbound listener (where the mesh sends this instance's traffic) and admin port. */

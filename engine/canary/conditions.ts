@@ -19,6 +19,7 @@ export type AnalysisReason =
   | 'RollbackWebhook'
   | 'ManualAbort'
   | 'FastRollback'
+  | 'ReleaseFailed'
   | 'ProgressDeadlineExceeded';
 
 type GateType = 'confirm-rollout' | 'confirm-traffic-increase' | 'confirm-promotion';

@@ -32,6 +32,8 @@ export class Tick {
   readonly alerts: CanaryAlertNote[] = [];
   /** why this tick's check failed (set by checks.ts, written to the `Analysis` condition by the scheduler) */
   failure: { reason: string; message: string } | undefined;
+  /** the tick took (or, held by its release, would have taken) a step of the analysis (release.ts) */
+  stepped = false;
 
   constructor(readonly input: AdvanceInput) {
     this.canary = input.canary;

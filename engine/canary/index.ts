@@ -4,6 +4,7 @@ export * from './configs.js';
 export * from './events.js';
 export * from './interval.js';
 export * from './manual.js';
+export * from './release.js';
 export * from './revision.js';
 export * from './session.js';
 export { sha256, toHex } from './sha256.js';

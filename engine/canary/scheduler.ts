@@ -34,7 +34,14 @@ export function advance(input: AdvanceInput): AdvanceResult {
     if (err instanceof NeedSignal) return { kind: 'need', need: err.need };
     throw err;
   }
-  return { kind: 'done', status: t.status, actions: t.actions, events: t.events, alerts: t.alerts };
+  return {
+    kind: 'done',
+    status: t.status,
+    actions: t.actions,
+    events: t.events,
+    alerts: t.alerts,
+    ...(t.stepped ? { stepped: true as const } : {}),
+  };
 }
 
 const activePhases: ReadonlySet<CanaryPhase> = new Set([
@@ -62,6 +69,8 @@ function runTick(t: Tick): void {
   if (!initialize(t)) return;
   // Weir: a manual promote/abort/retry request (manual.ts), handled once
   if (runManualRequest(t)) return;
+  // Weir: another member of the canary's release failed (release.ts)
+  if (releaseRollback(t)) return;
   // 11. anything to do?
   if (!shouldAdvance(t)) return;
   const skip = shouldSkipAnalysis(t);
@@ -98,7 +107,7 @@ function runTick(t: Tick): void {
   // 17. skip analysis
   if (skip) {
     if (deadlineExceeded || t.status.failedChecks >= analysisThreshold(t)) rollback(t);
-    else skipAnalysis(t);
+    else step(t, () => skipAnalysis(t));
     return;
   }
   // Weir: a breach the fast-rollback watcher found between ticks (fast-rollback.ts), before any hook is asked
@@ -108,12 +117,12 @@ function runTick(t: Tick): void {
   // 19. Promoting: shift traffic back to the primary
   if (t.phase === 'Promoting') {
     if (t.canary.spec.autoscalerRef !== undefined) t.act({ type: 'reconcilePrimaryScaler', init: false });
-    runPromotionTrafficShift(t);
+    step(t, () => runPromotionTrafficShift(t));
     return;
   }
   // 20. Finalising: scale down, Succeeded
   if (t.phase === 'Finalising') {
-    finalise(t);
+    step(t, () => finalise(t));
     return;
   }
   // 21. failed checks threshold or progress deadline
@@ -144,16 +153,67 @@ function runTick(t: Tick): void {
     return;
   }
   // 24-25. one step of the strategy
-  switch (strategyOf(t.analysis)) {
-    case 'ab-testing':
-      runAB(t);
-      break;
-    case 'blue-green':
-      runBlueGreen(t);
-      break;
-    default:
-      runCanary(t);
-  }
+  step(t, () => {
+    switch (strategyOf(t.analysis)) {
+      case 'ab-testing':
+        runAB(t);
+        break;
+      case 'blue-green':
+        runBlueGreen(t);
+        break;
+      default:
+        runCanary(t);
+    }
+  });
+}
+
+/**
+ * Weir (coordinated canaries, release.ts): run one step of the analysis and note whether it moved anything
+ * (an action, a new weight or iteration, a phase other than WaitingPromotion: a closed gate is no step). With
+ * a `hold` directive a step that moved is undone: the tick ends where it was, with the release's message.
+ */
+function step(t: Tick, run: () => void): void {
+  const before = {
+    status: t.status,
+    actions: t.actions.length,
+    events: t.events.length,
+    alerts: t.alerts.length,
+  };
+  run();
+  const s = t.status;
+  const moved =
+    t.actions.length > before.actions ||
+    s.canaryWeight !== before.status.canaryWeight ||
+    s.iterations !== before.status.iterations ||
+    (s.phase !== before.status.phase && s.phase !== 'WaitingPromotion');
+  if (!moved) return;
+  t.stepped = true;
+  const directive = t.input.release;
+  if (directive?.kind !== 'hold') return;
+  t.status = before.status;
+  t.actions.length = before.actions;
+  t.events.length = before.events;
+  t.alerts.length = before.alerts;
+  if (directive.message !== '') t.info(directive.message);
+}
+
+/**
+ * Weir (coordinated canaries, release.ts): another member of the release failed. A run that has not reached
+ * promotion (Waiting, Progressing, WaitingPromotion), or one that would start in this tick, rolls back with
+ * the release's reason; true when the tick ends here.
+ */
+function releaseRollback(t: Tick): boolean {
+  const directive = t.input.release;
+  if (directive?.kind !== 'rollback') return false;
+  const running = t.phase === 'Waiting' || t.phase === 'Progressing' || t.phase === 'WaitingPromotion';
+  const starting =
+    !running && (t.phase === undefined || !activePhases.has(t.phase)) && (hasTargetChanged(t) || haveConfigsChanged(t));
+  if (!running && !starting) return false;
+  t.warn(directive.message);
+  t.alert('error', directive.message);
+  rollback(t);
+  setAnalysisCondition(t, 'ReleaseFailed', directive.message);
+  return true;
 }
 
 /**

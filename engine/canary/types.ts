@@ -2,6 +2,7 @@ import type { MetricObservation } from '../analysis/thresholds.js';
 import type { Canary, CanaryStatus, WebhookType } from '../resources/index.js';
 import type { Action } from './actions.js';
 import type { CanaryAlertNote, CanaryEvent } from './events.js';
+import type { ReleaseDirective } from './release.js';
 
 /**
  * Readiness of a workload as Flagger's `IsPrimaryReady`/`IsCanaryReady` answer it: not ready and
@@ -88,6 +89,12 @@ export interface AdvanceInput {
    * them a value is derived from the canary, the revision and the time
    */
   sessionTokens?: { canary: string; primary: string };
+  /**
+   * coordinated canaries (release.ts): what the release's coordinator decided for this member's tick. `hold`
+   * stops the tick before its step (the step is not taken; gates and failed checks are as without it);
+   * `rollback` rolls a running (or starting) member back with the release's reason
+   */
+  release?: ReleaseDirective;
 }
 
 /**
@@ -98,5 +105,16 @@ export interface AdvanceInput {
 export type Need = { kind: 'metrics' } | { kind: 'hooks'; hookType: WebhookType };
 
 export type AdvanceResult =
-  | { kind: 'done'; status: CanaryStatus; actions: Action[]; events: CanaryEvent[]; alerts: CanaryAlertNote[] }
+  | {
+      kind: 'done';
+      status: CanaryStatus;
+      actions: Action[];
+      events: CanaryEvent[];
+      alerts: CanaryAlertNote[];
+      /**
+       * the tick took a step of the analysis (a new weight or iteration, promotion, the traffic shift back,
+       * finalising), or with a `hold` directive would have: what a release's coordinator compares
+       */
+      stepped?: true;
+    }
   | { kind: 'need'; need: Need };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkReleaseMetadata } from './canary-release.js';
 import { fieldIssue, backendObjectReference, parentReference } from './httproute.js';
 import { grpcRouteWarnings } from './canary-grpc-warnings.js';
 import { fastRollbackWarnings } from './fast-rollback-annotations.js';
@@ -425,7 +426,7 @@ export type CanarySpec = z.infer<typeof canarySpec>;
 export const canarySchema = z.looseObject({
   apiVersion: z.literal('flagger.app/v1beta1'),
   kind: z.literal('Canary'),
-  metadata: objectMeta,
+  metadata: objectMeta.superRefine(checkReleaseMetadata),
   spec: canarySpec,
   status: canaryStatus.optional(),
 });

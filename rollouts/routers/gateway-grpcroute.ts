@@ -1,4 +1,4 @@
-import type { RouteWeights } from '../../engine/canary/index.js';
+import type { RouteWeights, SessionCookies } from '../../engine/canary/index.js';
 import { getAnalysis, strategyOf } from '../../engine/canary/index.js';
 import type {
   Canary,
@@ -12,6 +12,7 @@ import type {
 } from '../../engine/resources/index.js';
 import type { ResourceStore } from '../../controlplane/store/resource-store.js';
 import { toGatewayMatch } from './gateway-httproute.js';
+import { laneHeaderMatch } from './lane-rule.js';
 import type { Router } from './router.js';
 import { mainPort, routeNames, type RouteNames, type RoutedPort } from './routed-ports.js';
 import { readWeights, routesToPrimary, writeRoute } from './route-object.js';
@@ -62,7 +63,7 @@ export class GatewayGRPCRouteRouter implements Router {
     return this.store.get<GRPCRoute>('GRPCRoute', canary.metadata.namespace, this.names(canary).route);
   }
 
-  desired(canary: Canary, weights: RouteWeights, existing?: GRPCRoute): GRPCRoute {
+  desired(canary: Canary, weights: RouteWeights, existing?: GRPCRoute, lane?: string): GRPCRoute {
     const n = this.names(canary);
     const svc = canary.spec.service;
     const analysis = getAnalysis(canary);
@@ -106,6 +107,14 @@ export class GatewayGRPCRouteRouter implements Router {
       ruleFilters,
     );
     const rules: GRPCRouteRule[] = [weighted];
+    // coordinated canaries: the lane to the canary, ahead of the weighted rule (lane-rule.ts)
+    if (lane !== undefined) {
+      const laneMatches = (serviceMatches.length > 0 ? serviceMatches : [{}]).map((m) => ({
+        ...m,
+        headers: [...(m.headers ?? []), laneHeaderMatch(lane)],
+      }));
+      rules.unshift(rule(laneMatches, [ref(n.canary, 100)], svcFilters));
+    }
     if (strategyOf(analysis) === 'ab-testing' && analysis?.match?.length) {
       weighted.matches = abMatches(analysis.match.map(toGrpcMatch), serviceMatches);
       rules.push(rule(serviceMatches, [ref(n.primary, 100)], svcFilters));
@@ -128,18 +137,18 @@ export class GatewayGRPCRouteRouter implements Router {
     };
   }
 
-  async reconcile(canary: Canary): Promise<void> {
+  async reconcile(canary: Canary, lane?: string): Promise<void> {
     const have = this.current(canary);
     await writeRoute(
       this.store,
-      this.desired(canary, this.getRoutes(canary) ?? { primary: 100, canary: 0 }, have),
+      this.desired(canary, this.getRoutes(canary) ?? { primary: 100, canary: 0 }, have, lane),
       have,
     );
   }
 
-  async setRoutes(canary: Canary, weights: RouteWeights): Promise<void> {
+  async setRoutes(canary: Canary, weights: RouteWeights, _cookies?: SessionCookies, lane?: string): Promise<void> {
     const have = this.current(canary);
-    await writeRoute(this.store, this.desired(canary, weights, have), have);
+    await writeRoute(this.store, this.desired(canary, weights, have, lane), have);
   }
 
   getRoutes(canary: Canary): RouteWeights | undefined {

@@ -23,6 +23,7 @@ import type { ResourceStore } from '../../controlplane/store/resource-store.js';
 import { SOURCE_LABELS_ANNOTATION } from '../../engine/routing/index.js';
 import type { Router } from './router.js';
 import { mainPort, routeNames, type RouteNames, type RoutedPort } from './routed-ports.js';
+import { laneHeaderMatch } from './lane-rule.js';
 import { readWeights, routesToPrimary, writeRoute } from './route-object.js';
 import { serviceFilters, withResponseHeader } from './service-filters.js';
 
@@ -148,7 +149,13 @@ export class GatewayHTTPRouteRouter implements Router {
    * one analysis interval, so a user served by the primary is re-rolled at the next step). At weight 0 with a
    * previous run's cookie, a first rule routes it like everyone else and expires it (`Max-Age=-1`).
    */
-  desired(canary: Canary, weights: RouteWeights, existing?: HTTPRoute, cookies: SessionCookies = {}): HTTPRoute {
+  desired(
+    canary: Canary,
+    weights: RouteWeights,
+    existing?: HTTPRoute,
+    cookies: SessionCookies = {},
+    lane?: string,
+  ): HTTPRoute {
     const n = this.names(canary);
     const svc = canary.spec.service;
     const parentRefs: ParentReference[] = svc.gatewayRefs?.length
@@ -226,7 +233,21 @@ export class GatewayHTTPRouteRouter implements Router {
       [ref(n.primary, weights.primary, primaryFilters), ref(n.canary, weights.canary, canaryFilters)],
       ruleFilters,
     );
-    const rules: HTTPRouteRule[] = [...sticky, weighted];
+    // coordinated canaries: the lane to the canary, ahead of every other rule (lane-rule.ts)
+    const laneRules: HTTPRouteRule[] =
+      lane === undefined
+        ? []
+        : [
+            rule(
+              mergeMatches(
+                [{ path: { type: 'PathPrefix', value: '/' }, headers: [laneHeaderMatch(lane)] }],
+                serviceMatches,
+              ),
+              [ref(n.canary, 100)],
+              svcFilters,
+            ),
+          ];
+    const rules: HTTPRouteRule[] = [...laneRules, ...sticky, weighted];
     const sources: Record<string, Record<string, string>> = {};
     if (strategy === 'ab-testing' && analysis?.match?.length) {
       if (analysis.match.some((m) => m.sourceLabels !== undefined)) {
@@ -267,15 +288,19 @@ export class GatewayHTTPRouteRouter implements Router {
     };
   }
 
-  async reconcile(canary: Canary): Promise<void> {
+  async reconcile(canary: Canary, lane?: string): Promise<void> {
     const have = this.current(canary);
     const weights = this.getRoutes(canary) ?? { primary: 100, canary: 0 };
-    await writeRoute(this.store, this.desired(canary, weights, have, sessionCookiesOf(canary.status)), have);
+    await writeRoute(this.store, this.desired(canary, weights, have, sessionCookiesOf(canary.status), lane), have);
   }
 
-  async setRoutes(canary: Canary, weights: RouteWeights, cookies?: SessionCookies): Promise<void> {
+  async setRoutes(canary: Canary, weights: RouteWeights, cookies?: SessionCookies, lane?: string): Promise<void> {
     const have = this.current(canary);
-    await writeRoute(this.store, this.desired(canary, weights, have, cookies ?? sessionCookiesOf(canary.status)), have);
+    await writeRoute(
+      this.store,
+      this.desired(canary, weights, have, cookies ?? sessionCookiesOf(canary.status), lane),
+      have,
+    );
   }
 
   /**

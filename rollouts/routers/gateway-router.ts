@@ -28,12 +28,12 @@ export class GatewayRouter implements Router {
     }));
   }
 
-  async reconcile(canary: Canary): Promise<void> {
-    for (const { router } of this.each(canary)) await router.reconcile(canary);
+  async reconcile(canary: Canary, lane?: string): Promise<void> {
+    for (const { router } of this.each(canary)) await router.reconcile(canary, lane);
   }
 
-  async setRoutes(canary: Canary, weights: RouteWeights, cookies?: SessionCookies): Promise<void> {
-    for (const { router } of this.each(canary)) await router.setRoutes(canary, weights, cookies);
+  async setRoutes(canary: Canary, weights: RouteWeights, cookies?: SessionCookies, lane?: string): Promise<void> {
+    for (const { router } of this.each(canary)) await router.setRoutes(canary, weights, cookies, lane);
   }
 
   getRoutes(canary: Canary): RouteWeights | undefined {

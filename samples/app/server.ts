@@ -10,9 +10,12 @@
 //
 // Environment: PORT (default 9898), HOST (default 127.0.0.1), VERSION (default 1.0.0), MESSAGE,
 // ERROR_RATE (0..1: that fraction of non-health requests is answered 500),
-// LATENCY_MS (added to every non-health request). SIGTERM/SIGINT: stop accepting, finish in-flight, exit 0.
+// LATENCY_MS (added to every non-health request), DOWNSTREAM_URL (GET / calls it, through HTTP_PROXY when set, and
+// answers with `downstream: {status, version, hostname}` of who answered; a failed call makes GET / answer 502).
+// SIGTERM/SIGINT: stop accepting, finish in-flight, exit 0.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { hostname as osHostname } from 'node:os';
+import { callDownstream } from './downstream.js';
 import { onStopSignal, runIfEntryPoint } from './entry-point.js';
 
 export interface AppConfig {
@@ -21,6 +24,10 @@ export interface AppConfig {
   hostname: string;
   errorRate: number;
   latencyMs: number;
+  /** GET / calls this URL (through `proxy`) and reports who answered (downstream.ts) */
+  downstreamUrl?: string;
+  /** the forward proxy for the downstream call (`HTTP_PROXY`) */
+  proxy?: string;
   /** for tests: replaces Math.random in the error-rate decision */
   random?: () => number;
   /** what POST /panic does; default: exit with code 255 */
@@ -38,6 +45,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
     hostname: env.HOSTNAME || osHostname(),
     errorRate: Math.min(1, Math.max(0, num(env.ERROR_RATE, 0))),
     latencyMs: Math.max(0, num(env.LATENCY_MS, 0)),
+    ...(env.DOWNSTREAM_URL ? { downstreamUrl: env.DOWNSTREAM_URL } : {}),
+    ...((env.HTTP_PROXY ?? env.http_proxy) ? { proxy: env.HTTP_PROXY ?? env.http_proxy } : {}),
   };
 }
 
@@ -77,7 +86,11 @@ export function createApp(config: AppConfig = configFromEnv()): Server {
     }
 
     if (path === '/') {
-      return send(res, 200, { hostname: config.hostname, version: config.version, message: config.message });
+      const own = { hostname: config.hostname, version: config.version, message: config.message };
+      if (config.downstreamUrl === undefined) return send(res, 200, own);
+      const downstream = await callDownstream(config.downstreamUrl, config.proxy);
+      const ok = downstream.status >= 200 && downstream.status < 300;
+      return send(res, ok ? 200 : 502, { ...own, downstream });
     }
     if (path === '/version') return send(res, 200, { version: config.version });
     let m = /^\/status\/(\d{3})$/.exec(path);

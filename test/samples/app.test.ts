@@ -144,3 +144,46 @@ describe('sample app', () => {
     await expect(get(port, '/')).rejects.toThrow();
   });
 });
+
+describe('sample app: DOWNSTREAM_URL', () => {
+  it('GET / calls the downstream and reports its status, version and hostname', async () => {
+    const backend = await serve({ version: '2.0.0', hostname: 'backend-abc' });
+    const front = await serve({ env: { DOWNSTREAM_URL: `http://127.0.0.1:${backend}/` } });
+    const r = await get(front);
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body).downstream).toEqual({ status: 200, version: '2.0.0', hostname: 'backend-abc' });
+  });
+
+  it('goes through HTTP_PROXY with the absolute URL as the request target', async () => {
+    const backend = await serve({ version: '2.0.0', hostname: 'backend-abc' });
+    const targets: string[] = [];
+    // a forward proxy that records the request target and sends the request on
+    const proxy = (await import('node:http')).createServer((req, res) => {
+      targets.push(req.url ?? '');
+      const u = new URL(req.url ?? '');
+      const up = request({ host: '127.0.0.1', port: backend, path: u.pathname, headers: req.headers }, (ur) => {
+        res.writeHead(ur.statusCode ?? 502, ur.headers);
+        ur.pipe(res);
+      });
+      up.on('error', () => res.destroy());
+      up.end();
+    });
+    servers.push(proxy);
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const via = (proxy.address() as AddressInfo).port;
+    const front = await serve({
+      env: { DOWNSTREAM_URL: 'http://backend:9898/', HTTP_PROXY: `http://127.0.0.1:${via}` },
+    });
+    const r = await get(front);
+    expect(JSON.parse(r.body).downstream).toMatchObject({ status: 200, version: '2.0.0' });
+    expect(targets).toEqual(['http://backend:9898/']);
+  });
+
+  it('answers 502 with the error when the downstream cannot be reached', async () => {
+    const closed = await freePort();
+    const front = await serve({ env: { DOWNSTREAM_URL: `http://127.0.0.1:${closed}/` } });
+    const r = await get(front);
+    expect(r.status).toBe(502);
+    expect(JSON.parse(r.body).downstream).toMatchObject({ status: 0, error: expect.stringContaining('ECONNREFUSED') });
+  });
+});

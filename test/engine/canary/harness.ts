@@ -3,6 +3,8 @@ import {
   advance,
   type Action,
   type AdvanceInput,
+  type AdvanceResult,
+  type ReleaseDirective,
   type CanaryAlertNote,
   type CanaryEvent,
   type HookResult,
@@ -105,7 +107,13 @@ export class World {
 
   /** one tick; returns the events of this tick */
   tick(): CanaryEvent[] {
+    return this.commit(this.propose());
+  }
+
+  /** the tick's result, not applied (with a release's directive when given) */
+  propose(release?: ReleaseDirective): AdvanceResult & { kind: 'done' } {
     const input = this.input();
+    if (release !== undefined) input.release = release;
     let result = advance(input);
     for (let i = 0; result.kind === 'need' && i < 10; i++) {
       const need = result.need;
@@ -118,13 +126,19 @@ export class World {
       result = advance(input);
     }
     if (result.kind !== 'done') throw new Error('scheduler still needs observations');
+    return result;
+  }
+
+  /** apply a tick's result as the controller would (plus events of the release's own); returns the events */
+  commit(result: AdvanceResult & { kind: 'done' }, extra: CanaryEvent[] = []): CanaryEvent[] {
     for (const a of result.actions) this.apply(a);
     this.lastActions = result.actions;
     this.canary = { ...this.canary, status: result.status };
-    this.events.push(...result.events);
+    const events = [...result.events, ...extra];
+    this.events.push(...events);
     this.alerts.push(...result.alerts);
     this.now += this.intervalMs;
-    return result.events;
+    return events;
   }
 
   private apply(a: Action): void {
