@@ -44,8 +44,27 @@ function dispatcherFor(o: PostOptions): Dispatcher | undefined {
   return undefined;
 }
 
+/** the most of an answer's body kept (the error text of a failed hook); the rest is read and dropped */
+export const MAX_RESPONSE_BODY_BYTES = 64 * 1024;
+
 /**
- * POST a JSON body; the answer's status and text (whatever the status). Throws on a connection or TLS
+ * The body as text, at most `MAX_RESPONSE_BODY_BYTES` of it: the rest is read to the end (or until the
+ * call's timeout aborts it) and thrown away, so an endless or huge answer costs bounded memory.
+ */
+async function boundedText(body: AsyncIterable<Buffer>): Promise<string> {
+  const kept: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    if (size >= MAX_RESPONSE_BODY_BYTES) continue;
+    const part = chunk.subarray(0, MAX_RESPONSE_BODY_BYTES - size);
+    kept.push(part);
+    size += part.length;
+  }
+  return Buffer.concat(kept).toString('utf8');
+}
+
+/**
+ * POST a JSON body; the answer's status and text (whatever the status; at most 64 KiB of it). Throws on a connection or TLS
  * error, or when no answer came within `timeoutMs`, with a message naming the URL and the cause.
  */
 export async function postJson(
@@ -64,7 +83,7 @@ export async function postJson(
       signal,
       ...(dispatcher !== undefined ? { dispatcher } : {}),
     });
-    const text = await res.body.text();
+    const text = await boundedText(res.body);
     const ra = res.headers['retry-after'];
     const retryAfter = Array.isArray(ra) ? ra[0] : ra;
     return { status: res.statusCode, body: text, ...(retryAfter ? { retryAfter } : {}) };

@@ -144,8 +144,30 @@ export function wellBehavedClient(port: number): WellBehaved {
   };
 }
 
-/** heap in use after a full collection when the test runs with --expose-gc, else as it is */
+/**
+ * Memory in use: the JS heap plus Buffers (which live outside it), after a full collection when the
+ * test runs with --expose-gc, else as it is.
+ */
 export function heapUsed(): number {
   (globalThis as { gc?: () => void }).gc?.();
-  return process.memoryUsage().heapUsed;
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+/** the highest `heapUsed()` (without forcing collections) sampled every 10 ms while `run` runs, above the start */
+export async function peakGrowth<T>(run: () => Promise<T>): Promise<{ result: T; growth: number }> {
+  const sample = () => {
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  const start = heapUsed();
+  let peak = start;
+  const timer = setInterval(() => (peak = Math.max(peak, sample())), 10);
+  try {
+    const result = await run();
+    peak = Math.max(peak, sample());
+    return { result, growth: peak - start };
+  } finally {
+    clearInterval(timer);
+  }
 }
