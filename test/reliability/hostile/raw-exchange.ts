@@ -18,7 +18,7 @@ export interface RawOutcome {
 export function rawExchange(
   port: number,
   parts: Array<string | Buffer>,
-  o: { gapMs?: number; waitMs?: number } = {},
+  o: { gapMs?: number; waitMs?: number; /** half-close after the last write */ end?: boolean } = {},
 ): Promise<RawOutcome> {
   const waitMs = o.waitMs ?? 3_000;
   return new Promise((resolve) => {
@@ -47,6 +47,7 @@ export function rawExchange(
         socket.write(part);
         lastWrite = Date.now();
       }
+      if (o.end === true && !done) socket.end();
       timer = setTimeout(() => finish(false), waitMs);
     });
   });
