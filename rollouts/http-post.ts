@@ -1,5 +1,6 @@
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { errorMessage } from './logger.js';
+import { redactUrl } from './redact.js';
 
 /** How one outgoing POST (webhook or alert) is made. */
 export interface PostOptions {
@@ -9,6 +10,11 @@ export interface PostOptions {
   proxy?: string;
   /** extra request headers (an AlertProvider Secret's `token` as `Authorization: Bearer`) */
   headers?: Record<string, string>;
+  /**
+   * how errors name the target instead of the URL (an address read from a Secret is itself a secret);
+   * default: the URL with its password and query values masked (redact.ts)
+   */
+  label?: string;
 }
 
 export interface PostResponse {
@@ -74,6 +80,7 @@ export async function postJson(
   options: PostOptions = {},
 ): Promise<PostResponse> {
   const signal = AbortSignal.timeout(timeoutMs);
+  const shown = options.label ?? redactUrl(url);
   try {
     const dispatcher = dispatcherFor(options);
     const res = await request(url, {
@@ -88,8 +95,10 @@ export async function postJson(
     const retryAfter = Array.isArray(ra) ? ra[0] : ra;
     return { status: res.statusCode, body: text, ...(retryAfter ? { retryAfter } : {}) };
   } catch (err) {
-    if (signal.aborted) throw new Error(`POST ${url}: no answer within ${timeoutMs} ms`);
+    if (signal.aborted) throw new Error(`POST ${shown}: no answer within ${timeoutMs} ms`);
     const cause = (err as { cause?: unknown }).cause;
-    throw new Error(`POST ${url}: ${cause ? errorMessage(cause) : errorMessage(err)}`);
+    // undici's messages may quote the URL (an invalid one): masked as well
+    const message = (cause ? errorMessage(cause) : errorMessage(err)).split(url).join(shown);
+    throw new Error(`POST ${shown}: ${message}`);
   }
 }
