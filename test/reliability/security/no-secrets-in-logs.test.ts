@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Agent } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually, freePort, SAMPLE_APP, WEIR_BIN } from '../../support/weir-process.js';
+import { listeningAddresses, processTree } from './listening-sockets.js';
 
 /** every secret value the run is given; none may appear in a log line or an Event */
 const SECRETS = {
@@ -107,7 +108,7 @@ async function filesUnder(dir: string): Promise<string[]> {
   return out;
 }
 
-describe('no secret or token in logs or Events', () => {
+describe('weir up: no secret or token in logs or Events, and every port on loopback', () => {
   let dir: string | undefined;
   let child: ChildProcess | undefined;
   let rx: Awaited<ReturnType<typeof failingReceiver>> | undefined;
@@ -123,7 +124,7 @@ describe('no secret or token in logs or Events', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('weir up with an API token, AlertProvider secrets, identity tokens and webhooks with credentials: none of them in stdout/stderr, the state directory logs or the Events', async () => {
+  it('with an API token, AlertProvider secrets, identity tokens and webhooks with credentials: none of them in stdout/stderr, the state directory logs or the Events; every listening port of weir up, its sidecars and apps is on loopback', async () => {
     dir = await mkdtemp(join(tmpdir(), 'weir-secrets-'));
     rx = await failingReceiver();
     const stateDir = join(dir, 'state');
@@ -181,6 +182,15 @@ describe('no secret or token in logs or Events', () => {
       signal: AbortSignal.timeout(10_000),
     });
     expect(unauthorized.status).toBe(401);
+
+    // every port weir up, its sidecars and its apps listen on is loopback (API, metrics, control plane,
+    // proxies' listeners and admin ports): nothing is reachable from another host by default
+    const sockets = await listeningAddresses(await processTree(child.pid!));
+    expect(sockets.length).toBeGreaterThan(3);
+    // (127.0.0.0/8 as a whole: pods get addresses such as 127.0.1.1)
+    expect(sockets.filter((s) => !/^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+):\d+$/.test(s.address))).toEqual(
+      [],
+    );
 
     // stop, so every log is flushed
     const exited = new Promise((r) => child!.once('exit', r));
