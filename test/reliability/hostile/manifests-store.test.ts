@@ -68,5 +68,5 @@ describe(`a watched folder (weir up's local store) given malformed manifests (fa
       ),
       { numRuns: RUNS, seed: SEED },
     );
-  }, 120_000);
+  }, 600_000);
 });
