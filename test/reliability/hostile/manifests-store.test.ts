@@ -48,17 +48,16 @@ describe(`a watched folder (weir up's local store) given malformed manifests (fa
           const before = structuredClone(served(m.kind));
           const text = stringify(m.object);
           await writeFile(join(dir, file), text);
-          const errors = await waitFor(
-            () => {
-              const mine = store.rejected().filter((e) => e.file === file);
-              return mine.length > 0 ? mine : undefined;
-            },
-            `${file} to be rejected`,
+          // the same errors `weir validate` (parseManifests) gives for that text: one validation, at the edge
+          // (waited for: a watched file may be read more than once per write)
+          const expected = parseManifests(text, file).errors.map(formatResourceError);
+          const mine = () => store.rejected().filter((e) => e.file === file);
+          await waitFor(
+            () => JSON.stringify(mine().map(formatResourceError)) === JSON.stringify(expected),
+            `${file} to be rejected with ${JSON.stringify(expected)} (now ${JSON.stringify(mine().map(formatResourceError))})`,
             10_000,
           );
-          for (const e of errors) expect(formatResourceError(e).startsWith(`${file}[1]`)).toBe(true);
-          // the same errors `weir validate` (parseManifests) gives for that text: one validation, at the edge
-          expect(errors.map(formatResourceError)).toEqual(parseManifests(text, file).errors.map(formatResourceError));
+          for (const e of mine()) expect(formatResourceError(e).startsWith(`${file}[1]`)).toBe(true);
           // the running configuration is untouched
           expect(served(m.kind)).toEqual(before);
           // put the good file back, and see it taken again

@@ -95,7 +95,7 @@ export interface WellBehaved {
 
 /**
  * A well-behaved client: sequential GETs over keep-alive (and a fresh connection every 10th), each
- * bounded by 10 s, until stopped. Anything but a 200 with the app's answer is a failure.
+ * bounded by 20 s (generous: the machine may be loaded, and the attack shares this process), until stopped. Anything but a 200 with the app's answer is a failure.
  */
 export function wellBehavedClient(port: number): WellBehaved {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -105,7 +105,7 @@ export function wellBehavedClient(port: number): WellBehaved {
   const one = (n: number) =>
     new Promise<void>((resolve) => {
       const req = request(
-        { host: HOST, port, path: `/good/${n}`, agent: n % 10 === 0 ? false : agent, timeout: 10_000 },
+        { host: HOST, port, path: `/good/${n}`, agent: n % 10 === 0 ? false : agent, timeout: 20_000 },
         (res) => {
           let body = '';
           res.setEncoding('utf8');
