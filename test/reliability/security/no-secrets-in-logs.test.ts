@@ -173,20 +173,20 @@ describe('weir up: no secret or token in logs or Events, and every port on loopb
       dispatcher,
       signal: AbortSignal.timeout(10_000),
     });
-    expect(res.status).toBe(200);
+    expect(res.status, 'GET events with the token').toBe(200);
     const events = await res.text();
-    expect(events).toMatch(/podinfo/);
+    expect(events, 'the Events list').toMatch(/podinfo/);
     const unauthorized = await fetch(`${api}/api/v1/events`, {
       // @ts-expect-error undici's fetch option
       dispatcher,
       signal: AbortSignal.timeout(10_000),
     });
-    expect(unauthorized.status).toBe(401);
+    expect(unauthorized.status, 'GET events without the token').toBe(401);
 
     // every port weir up, its sidecars and its apps listen on is loopback (API, metrics, control plane,
     // proxies' listeners and admin ports): nothing is reachable from another host by default
     const sockets = await listeningAddresses(await processTree(child.pid!));
-    expect(sockets.length).toBeGreaterThan(3);
+    expect(sockets.length, JSON.stringify(sockets)).toBeGreaterThan(3);
     // (127.0.0.0/8 as a whole: pods get addresses such as 127.0.1.1)
     expect(sockets.filter((s) => !/^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+):\d+$/.test(s.address))).toEqual(
       [],
@@ -199,7 +199,7 @@ describe('weir up: no secret or token in logs or Events, and every port on loopb
     const logs = await Promise.all(
       (await filesUnder(stateDir)).filter((f) => f.endsWith('.log')).map(async (f) => [f, await readFile(f, 'utf8')]),
     );
-    expect(logs.length).toBeGreaterThan(0);
+    expect(logs.length, 'log files in the state directory').toBeGreaterThan(0);
 
     const secrets: Array<[string, string]> = [
       ...Object.entries(SECRETS),
