@@ -27,6 +27,12 @@ import { constants } from 'node:http2';
  * | inbound authorization (proxy/authz): no authorization of the port's policy admits the client | 403 | UNEXPECTED | no |
  * | inbound authorization: the Server has HTTPRoutes and none matches the request | 404 | UNEXPECTED | no |
  * | inbound HTTPLocalRateLimitPolicy: past the limit | 429 | UNEXPECTED | no |
+ * | a request line of HTTP/0.9 (no version) or another major version in HTTP/1 syntax (`HTTP/2.0`) | 400, closed | - | - |
+ * | hostile or oversized input at a listener (protocol/limits.ts), answered by node's parser: headers past `maxHeaderBytes` | 431, closed | - | - |
+ * | malformed HTTP/1.1 (smuggling: Content-Length with Transfer-Encoding, duplicate or invalid Content-Length, obs-fold, bad chunk sizes, CR/LF/NUL in headers, no or two Host) | 400, closed | - | - |
+ * | request headers not complete within `headersTimeoutMs`, request (body included) not within `requestTimeoutMs` | 408, closed | - | - |
+ * | idle HTTP/1.1 keep-alive connection past `idleTimeoutMs`; HTTP/2 session without frames past it | closed (GOAWAY) | - | - |
+ * | HTTP/2 floods (rapid reset, CONTINUATION, SETTINGS, PING), more than `maxConcurrentStreams` streams: nghttp2's limits | GOAWAY / RST_STREAM | - | - |
  *
  * A request whose retries are used up on connection-level failures (refused, reset, closed) answers
  * 503, as the Gateway API conformance suite expects (`HTTPRouteRetryConnectionError`: "500 or 503"); a
@@ -103,6 +109,9 @@ export const noInboundRoute = (server: string): Failure => noRoute(`no route fou
 /** HTTPLocalRateLimitPolicy: past the limit (gRPC: RESOURCE_EXHAUSTED) */
 export const rateLimited = (server: string): Failure =>
   failure(429, `too many requests on server ${server}`, ERR_UNEXPECTED, RETRY_NEVER);
+
+/** a request line without an HTTP/1.x version (HTTP/0.9, `HTTP/2.0` in HTTP/1 syntax): refused at the listener */
+export const UNSUPPORTED_HTTP_VERSION = failure(400, 'unsupported HTTP version', ERR_UNEXPECTED, RETRY_NEVER);
 
 /** HTTPRoute `timeouts.request`: the whole request, every try and backoff included */
 export const REQUEST_TIMEOUT = failure(504, 'request timeout', ERR_REQUEST_TIMEOUT, RETRY_NEVER);

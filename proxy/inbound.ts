@@ -14,6 +14,7 @@ import { EndpointPools } from './http1/pools.js';
 import { InboundSeries, type PeerSeries } from './inbound-series.js';
 import { OpenConnections } from './tcp-connections.js';
 import { FrontServer } from './protocol/listener.js';
+import type { FrontLimits } from './protocol/limits.js';
 import type { RequestScope } from './scope.js';
 import { readHeaderObject, readRawHeader, writeHeaderObject, writeRawHeader } from './tracing/carriers.js';
 import { loadTracer } from './tracing/load.js';
@@ -59,6 +60,8 @@ export interface InboundProxyOptions {
   tracing?: TracingConfig;
   /** protocol detection: how long to wait for a client's first bytes before forwarding it as opaque TCP (default 10 s) */
   detectTimeoutMs?: number;
+  /** what a client may send: header sizes, header/request/idle timeouts, HTTP/2 streams (protocol/limits.ts) */
+  limits?: Partial<FrontLimits>;
   /**
    * the proxy's own certificate (the sidecar's certificate manager): with it, TLS whose SNI is this
    * identity is terminated (mesh mTLS) and the client's identity recorded; without it, TLS passes
@@ -291,10 +294,10 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
               else forwardOpaque(raw, bytes, appTarget, (s) => server.track(s));
             }),
     detectTimeoutMs: options.detectTimeoutMs,
+    limits: options.limits,
     // a Server's `proxyProtocol: opaque`: no HTTP on this port, every connection is authorized as TCP
     opaqueOnly: authz !== undefined ? () => authz.policy.source.protocol === 'opaque' : undefined,
   });
-  server.http1.keepAliveTimeout = 65_000;
   const openConnections = new OpenConnections([
     ['direction', 'inbound'],
     ['peer', 'src'],

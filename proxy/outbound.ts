@@ -34,6 +34,7 @@ import type { MirrorStats } from './mirror.js';
 import { RoutePolicies, type RoutePolicyOptions } from './policies.js';
 import { outboundOpaque, outboundUpgrade } from './protocol/outbound-paths.js';
 import { FrontServer } from './protocol/listener.js';
+import type { FrontLimits } from './protocol/limits.js';
 import { RouteMetricsRegistry, type RuleMetrics } from './route-metrics.js';
 import { serve } from './serve.js';
 import type { TapPeer } from './tap/event.js';
@@ -87,6 +88,8 @@ export interface OutboundProxyOptions {
   tracing?: TracingConfig;
   /** protocol detection: how long to wait for a client's first bytes before forwarding it as opaque TCP (default 10 s) */
   detectTimeoutMs?: number;
+  /** what a client may send: header sizes, header/request/idle timeouts, HTTP/2 streams (protocol/limits.ts) */
+  limits?: Partial<FrontLimits>;
   /** most HTTP/1.1 connections per endpoint (undici Pool `connections`, default 256) */
   poolConnections?: number;
   /**
@@ -334,8 +337,8 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
       upgrade: (req, socket, head) => outboundUpgrade(listener.state, req, socket, head, track, upstreamTls),
       opaque: (socket, prefix) => outboundOpaque(listener.state, socket, prefix, track, upstreamTls),
       detectTimeoutMs: options.detectTimeoutMs,
+      limits: options.limits,
     });
-    server.http1.keepAliveTimeout = 65_000;
     listener.server = server;
     try {
       listener.bound.port = await listen(server.tcp, bindPort, bindHost);

@@ -161,9 +161,13 @@ export class AlertNotifier {
         const body = JSON.stringify(alertPayload(provider.spec.type, provider.spec, canary, note));
         const proxy = provider.spec.proxy;
         const bearer = token && provider.spec.type === 'slack' ? { authorization: `Bearer ${token}` } : undefined;
+        // an address from a Secret is a secret (a Slack hook's path is its credential): never in a message
+        const ref = provider.spec.secretRef?.name;
+        const label = ref ? `the address of Secret ${provider.metadata.namespace}/${ref}` : undefined;
         const res = await this.post(alertUrl(provider.spec.type, address), body, this.options.timeoutMs ?? 10_000, {
           ...(proxy ? { proxy } : {}),
           ...(bearer ? { headers: bearer } : {}),
+          ...(label ? { label } : {}),
         });
         if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status} ${res.body}`.trim());
         d.ok = true;

@@ -1,5 +1,6 @@
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { errorMessage } from './logger.js';
+import { redactUrl } from './redact.js';
 
 /** How one outgoing POST (webhook or alert) is made. */
 export interface PostOptions {
@@ -9,6 +10,11 @@ export interface PostOptions {
   proxy?: string;
   /** extra request headers (an AlertProvider Secret's `token` as `Authorization: Bearer`) */
   headers?: Record<string, string>;
+  /**
+   * how errors name the target instead of the URL (an address read from a Secret is itself a secret);
+   * default: the URL with its password and query values masked (redact.ts)
+   */
+  label?: string;
 }
 
 export interface PostResponse {
@@ -44,8 +50,27 @@ function dispatcherFor(o: PostOptions): Dispatcher | undefined {
   return undefined;
 }
 
+/** the most of an answer's body kept (the error text of a failed hook); the rest is read and dropped */
+export const MAX_RESPONSE_BODY_BYTES = 64 * 1024;
+
 /**
- * POST a JSON body; the answer's status and text (whatever the status). Throws on a connection or TLS
+ * The body as text, at most `MAX_RESPONSE_BODY_BYTES` of it: the rest is read to the end (or until the
+ * call's timeout aborts it) and thrown away, so an endless or huge answer costs bounded memory.
+ */
+async function boundedText(body: AsyncIterable<Buffer>): Promise<string> {
+  const kept: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    if (size >= MAX_RESPONSE_BODY_BYTES) continue;
+    const part = chunk.subarray(0, MAX_RESPONSE_BODY_BYTES - size);
+    kept.push(part);
+    size += part.length;
+  }
+  return Buffer.concat(kept).toString('utf8');
+}
+
+/**
+ * POST a JSON body; the answer's status and text (whatever the status; at most 64 KiB of it). Throws on a connection or TLS
  * error, or when no answer came within `timeoutMs`, with a message naming the URL and the cause.
  */
 export async function postJson(
@@ -55,6 +80,7 @@ export async function postJson(
   options: PostOptions = {},
 ): Promise<PostResponse> {
   const signal = AbortSignal.timeout(timeoutMs);
+  const shown = options.label ?? redactUrl(url);
   try {
     const dispatcher = dispatcherFor(options);
     const res = await request(url, {
@@ -64,13 +90,15 @@ export async function postJson(
       signal,
       ...(dispatcher !== undefined ? { dispatcher } : {}),
     });
-    const text = await res.body.text();
+    const text = await boundedText(res.body);
     const ra = res.headers['retry-after'];
     const retryAfter = Array.isArray(ra) ? ra[0] : ra;
     return { status: res.statusCode, body: text, ...(retryAfter ? { retryAfter } : {}) };
   } catch (err) {
-    if (signal.aborted) throw new Error(`POST ${url}: no answer within ${timeoutMs} ms`);
+    if (signal.aborted) throw new Error(`POST ${shown}: no answer within ${timeoutMs} ms`);
     const cause = (err as { cause?: unknown }).cause;
-    throw new Error(`POST ${url}: ${cause ? errorMessage(cause) : errorMessage(err)}`);
+    // undici's messages may quote the URL (an invalid one): masked as well
+    const message = (cause ? errorMessage(cause) : errorMessage(err)).split(url).join(shown);
+    throw new Error(`POST ${shown}: ${message}`);
   }
 }

@@ -193,7 +193,7 @@ export function decodeResource(raw: unknown, origin: Origin = {}): DecodeResult 
           ...origin,
           path: 'kind',
           message:
-            `unknown kind ${JSON.stringify(kind)}: Weir reads ${known}, and stores other kinds ` +
+            `unknown kind ${describeValue(kind)}: Weir reads ${known}, and stores other kinds ` +
             'when their apiVersion names a group of their own (example.com/v1)',
         },
       ],

@@ -73,10 +73,17 @@ export function parseDurationMs(value: string): number | undefined {
   return sign * total === 0 ? 0 : sign * total;
 }
 
-/** JSON-ish rendering of a value for messages: strings quoted, objects named. */
+/** the longest string value quoted whole in an error message */
+const MAX_QUOTED = 80;
+
+/** JSON-ish rendering of a value for messages: strings quoted (long ones cut), objects named. */
 export function describeValue(v: unknown): string {
   if (v === undefined) return 'nothing';
-  if (typeof v === 'string') return JSON.stringify(v);
+  // a long value is cut, so an error stays one readable line
+  if (typeof v === 'string')
+    return v.length > MAX_QUOTED
+      ? `${JSON.stringify(v.slice(0, MAX_QUOTED))}... (${v.length} characters)`
+      : JSON.stringify(v);
   if (Array.isArray(v)) return 'a list';
   if (v === null) return 'null';
   if (typeof v === 'object') return 'an object';

@@ -55,11 +55,16 @@ export function classify(buf: Buffer): Protocol | undefined {
   const targetStart = i;
   while (i < n && (buf[i] as number) > 32 && buf[i] !== 127) i++;
   if (i === n) return n >= MIN_HTTP1 ? 'http1' : undefined;
-  if (i === targetStart || buf[i] !== 32) return 'opaque';
+  if (i === targetStart) return 'opaque';
+  // `GET /path` then CR/LF: HTTP/0.9 (or a CR/LF smuggled into the target), which node's parser accepts;
+  // HTTP, so the proxy's policy applies and the proxy refuses it (listener.ts), never passed on opaque
+  if (buf[i] === 13 || buf[i] === 10) return buf[targetStart] === 47 /* / */ ? 'http1' : 'opaque';
+  if (buf[i] !== 32) return 'opaque';
   i++;
   for (let v = 0; v < VERSION.length; v++, i++) {
     if (i === n) return n >= MIN_HTTP1 ? 'http1' : undefined;
-    if (buf[i] !== VERSION.charCodeAt(v)) return 'opaque';
+    // past `HTTP/`, another version (`HTTP/2.0` in HTTP/1 syntax...): HTTP, refused by the proxy
+    if (buf[i] !== VERSION.charCodeAt(v)) return v >= 5 ? 'http1' : 'opaque';
   }
   if (i === n) return n >= MIN_HTTP1 ? 'http1' : undefined;
   const d = buf[i] as number;

@@ -8,8 +8,10 @@ import {
 } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { PROXY_ERROR_HEADER, UNSUPPORTED_HTTP_VERSION } from '../errors.js';
 import { kPeer } from '../tls/peer.js';
 import { detectProtocol, type Protocol } from './detect.js';
+import { frontLimits, type FrontLimits } from './limits.js';
 
 /** connection-level receive window of downstream sessions (Linkerd: 1 MiB) */
 const CONNECTION_WINDOW = 1 << 20;
@@ -35,6 +37,8 @@ export interface FrontHandlers {
   opaqueOnly?: () => boolean;
   /** how long to wait for the first bytes before treating a connection as opaque */
   detectTimeoutMs?: number | undefined;
+  /** header sizes, timeouts and HTTP/2 stream limits (limits.ts); unset ones take the defaults */
+  limits?: Partial<FrontLimits> | undefined;
 }
 
 /**
@@ -54,15 +58,43 @@ export class FrontServer {
   /** connections being detected, opaque and upgraded ones (client and upstream sides) */
   private readonly raw = new Set<Socket>();
 
+  readonly limits: FrontLimits;
+
   constructor(private readonly handlers: FrontHandlers) {
-    this.http1 = createHttpServer(handlers.request);
+    const limits = (this.limits = frontLimits(handlers.limits));
+    this.http1 = createHttpServer(
+      {
+        maxHeaderSize: limits.maxHeaderBytes,
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        // how often the headers and request timeouts are checked (node's default, 30 s, is too coarse)
+        connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
+      },
+      (req, res) => {
+        // HTTP/0.9 and HTTP/2.0-in-HTTP/1-syntax parse, but are no HTTP/1.x: refused (errors.ts)
+        if (req.httpVersionMajor !== 1) refuseVersion(res);
+        else handlers.request(req, res);
+      },
+    );
+    this.http1.keepAliveTimeout = limits.idleTimeoutMs;
     this.http1.on('upgrade', handlers.upgrade);
     // The HTTP/1.1 server never listens, but it must track its connections (closeIdleConnections,
     // closeAllConnections, headers/request timeouts): node starts that tracking on 'listening'.
     this.http1.emit('listening');
-    this.h2 = createH2Server({ settings: { enablePush: false } });
+    this.h2 = createH2Server({
+      maxHeaderListPairs: 256,
+      settings: {
+        enablePush: false,
+        maxConcurrentStreams: limits.maxConcurrentStreams,
+        maxHeaderListSize: limits.maxH2HeaderListBytes,
+      },
+    });
     this.h2.on('session', (session: ServerHttp2Session) => {
       this.sessions.add(session);
+      // idle: no frame either way for the bound; GOAWAY lets open streams finish, refuses new ones
+      session.setTimeout(limits.idleTimeoutMs, () => {
+        if (!session.closed && !session.destroyed) session.close();
+      });
       // what an mTLS connection proved (tls/peer.ts), read once per stream from the session
       const peer = (session.socket as unknown as { [kPeer]?: unknown })[kPeer];
       if (peer !== undefined) (session as unknown as { [kPeer]?: unknown })[kPeer] = peer;
@@ -167,5 +199,15 @@ export class FrontServer {
 }
 
 function noop(): void {}
+
+function refuseVersion(res: ServerResponse): void {
+  res.shouldKeepAlive = false;
+  res.writeHead(UNSUPPORTED_HTTP_VERSION.status, {
+    [PROXY_ERROR_HEADER]: UNSUPPORTED_HTTP_VERSION.reason,
+    'content-length': '0',
+    connection: 'close',
+  });
+  res.end();
+}
 
 const EMPTY = Buffer.alloc(0);

@@ -15,7 +15,11 @@ describe('protocol detection (classify)', () => {
     ['G', undefined],
     ['hello\n', 'opaque'],
     ['hello world\n', 'opaque'],
-    ['GET / HTTP/2.0\r\n', 'opaque'],
+    // HTTP/1 syntax with another version, or none (HTTP/0.9): HTTP, refused by the proxy itself (400)
+    // rather than passed to the app opaque, where a lenient parser would take it past the proxy's policy
+    ['GET / HTTP/2.0\r\n', 'http1'],
+    ['GET /admin\r\nHost: x\r\n\r\n', 'http1'],
+    ['get key-of-memcached\r\n', 'opaque'],
     ['GET / FTP/1.1\r\n', 'opaque'],
     ['GET  / HTTP/1.1\r\n', 'opaque'],
     ['SSH-2.0-OpenSSH_9.2\r\n', 'opaque'],
