@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
-import selfsigned from 'selfsigned';
+import { selfSignedCert } from '../tls/self-signed.js';
 
 export interface ServingCert {
   key: string;
@@ -17,24 +17,5 @@ export async function selfSignedServingCert(host: string): Promise<ServingCert> 
   const ips = new Set(['127.0.0.1', '::1']);
   if (isIP(host) !== 0) ips.add(host);
   else names.add(host);
-  const notAfter = new Date();
-  notAfter.setFullYear(notAfter.getFullYear() + 1);
-  const pems = await selfsigned.generate([{ name: 'commonName', value: 'weir-api' }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    notAfterDate: notAfter,
-    extensions: [
-      { name: 'basicConstraints', cA: true },
-      { name: 'keyUsage', digitalSignature: true, keyCertSign: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      {
-        name: 'subjectAltName',
-        altNames: [
-          ...[...names].map((value) => ({ type: 2 as const, value })),
-          ...[...ips].map((ip) => ({ type: 7 as const, ip })),
-        ],
-      },
-    ],
-  });
-  return { key: pems.private, cert: pems.cert };
+  return selfSignedCert({ commonName: 'weir-api', dnsNames: [...names], ips: [...ips], years: 1 });
 }

@@ -1,4 +1,4 @@
-import selfsigned from 'selfsigned';
+import { selfSignedCert } from '../tls/self-signed.js';
 import { commonLabels, names } from './options.js';
 
 /**
@@ -19,26 +19,11 @@ export interface WebhookCert {
 
 export async function injectorCert(namespace: string): Promise<WebhookCert> {
   const host = `${names.injector}.${namespace}.svc`;
-  const notAfter = new Date();
-  notAfter.setFullYear(notAfter.getFullYear() + 10);
-  const pems = await selfsigned.generate([{ name: 'commonName', value: host }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    notAfterDate: notAfter,
-    extensions: [
-      { name: 'basicConstraints', cA: true },
-      { name: 'keyUsage', digitalSignature: true, keyCertSign: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      {
-        name: 'subjectAltName',
-        altNames: [host, `${host}.cluster.local`, `${names.injector}.${namespace}`].map((value) => ({
-          type: 2 as const,
-          value,
-        })),
-      },
-    ],
+  return selfSignedCert({
+    commonName: host,
+    dnsNames: [host, `${host}.cluster.local`, `${names.injector}.${namespace}`],
+    years: 10,
   });
-  return { cert: pems.cert, key: pems.private };
 }
 
 export function injectorTlsSecret(namespace: string, cert: WebhookCert): Record<string, unknown> {

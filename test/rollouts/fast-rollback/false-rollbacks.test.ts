@@ -4,19 +4,8 @@ import type { FastRollbackObservation } from '../../../engine/canary/index.js';
 import { ANNOTATION_ADMIN_PORT, canarySchema, type Canary } from '../../../engine/resources/index.js';
 import { ManualClock } from '../../../rollouts/clock.js';
 import { FastRollbackWatcher } from '../../../rollouts/fast-rollback/watcher.js';
+import { seeded } from '../../support/seeded.js';
 import { canary as canaryManifest, deployment, NS } from '../fixtures.js';
-
-/** mulberry32: a small seeded generator, so that every run of this file draws the same noise */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A canary pod's sidecar as the watcher sees it: answers at `rps` with each answer failing with probability
