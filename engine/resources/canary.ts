@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mirrorDiffAnnotationProblem } from '../mirror-diff/config.js';
 import { fieldIssue, backendObjectReference, parentReference } from './httproute.js';
 import { grpcRouteWarnings } from './canary-grpc-warnings.js';
 import { goDuration, intOrStringPort, objectMeta, stringMap, type FieldWarning } from './meta.js';
@@ -408,13 +409,19 @@ export const canarySpec = z
   .transform((spec) => ({ ...spec, analysis: spec.analysis ?? spec.canaryAnalysis }));
 export type CanarySpec = z.infer<typeof canarySpec>;
 
-export const canarySchema = z.looseObject({
-  apiVersion: z.literal('flagger.app/v1beta1'),
-  kind: z.literal('Canary'),
-  metadata: objectMeta,
-  spec: canarySpec,
-  status: canaryStatus.optional(),
-});
+export const canarySchema = z
+  .looseObject({
+    apiVersion: z.literal('flagger.app/v1beta1'),
+    kind: z.literal('Canary'),
+    metadata: objectMeta,
+    spec: canarySpec,
+    status: canaryStatus.optional(),
+  })
+  .superRefine((c, ctx) => {
+    // Weir's mirror-diff annotations (engine/mirror-diff/config.ts), checked here at the edge
+    const problem = mirrorDiffAnnotationProblem(c.metadata.annotations);
+    if (problem !== undefined) fieldIssue(ctx, ['metadata', 'annotations', problem.annotation], problem.message);
+  });
 export type Canary = z.infer<typeof canarySchema>;
 
 const compat = 'is accepted for Flagger compatibility but';
