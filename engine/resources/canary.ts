@@ -107,8 +107,11 @@ export const canaryMetric = z.looseObject({
 });
 export type CanaryMetric = z.infer<typeof canaryMetric>;
 
-/** Metrics Flagger computes without a template (`request-success-rate` %, `request-duration` ms). */
-export const builtinMetrics: readonly string[] = ['request-success-rate', 'request-duration'];
+/**
+ * Metrics computed without a template: Flagger's (`request-success-rate` %, `request-duration` ms) and
+ * Weir's `mirror-diff-rate` (% of compared mirrored requests that differed, docs/mirror-diff.md).
+ */
+export const builtinMetrics: readonly string[] = ['request-success-rate', 'request-duration', 'mirror-diff-rate'];
 
 export const webhookTypes = [
   'confirm-rollout',

@@ -32,6 +32,26 @@ export interface RecordedDiff {
   differences: Difference[];
 }
 
+/** the counts of one route and backend pair, as `GET /mirror-diffs` shows them */
+export interface DiffTotalsRow {
+  route: string;
+  primary: string;
+  mirror: string;
+  compared: number;
+  differing: number;
+  noise: number;
+  incomplete: number;
+}
+
+/** `GET /mirror-diffs` */
+export interface MirrorDiffsPage {
+  /** newest first */
+  differences: RecordedDiff[];
+  /** noisy fields by `route primary` */
+  noise: Record<string, string[]>;
+  totals: DiffTotalsRow[];
+}
+
 interface Counts {
   labels: string;
   compared: number;
@@ -153,16 +173,12 @@ export class MirrorDiffRecorder {
   }
 
   /** `GET /mirror-diffs` */
-  view(limit?: number): {
-    differences: RecordedDiff[];
-    noise: Record<string, string[]>;
-    totals: Array<Record<string, unknown>>;
-  } {
+  view(limit?: number): MirrorDiffsPage {
     return {
       differences: this.differences(limit),
       noise: this.noisyFields(),
       totals: [...this.counts.entries()].map(([id, c]) => {
-        const [route, primary, mirror] = id.split('\0');
+        const [route = '', primary = '', mirror = ''] = id.split('\0');
         return {
           route,
           primary,

@@ -1,6 +1,6 @@
 // A small podinfo-like HTTP service with fault knobs, for demos and tests. Node built-ins only.
 //
-//   GET /             {"hostname", "version", "message"}  (every response has an x-version header)
+//   GET /             {"hostname", "version", "message"[, "timestamp"]}  (every response has an x-version header)
 //   GET /healthz      200 (never faulted)
 //   GET /readyz       200, or 503 after POST /readyz/disable (POST /readyz/enable to undo)
 //   GET /version      {"version"}
@@ -10,7 +10,9 @@
 //
 // Environment: PORT (default 9898), HOST (default 127.0.0.1), VERSION (default 1.0.0), MESSAGE,
 // ERROR_RATE (0..1: that fraction of non-health requests is answered 500),
-// LATENCY_MS (added to every non-health request). SIGTERM/SIGINT: stop accepting, finish in-flight, exit 0.
+// LATENCY_MS (added to every non-health request), TIMESTAMP=true (GET / also answers "timestamp": the time
+// in epoch milliseconds with microseconds, different on every answer: noise for mirror diffing; MESSAGE is the
+// knob that changes one field). SIGTERM/SIGINT: stop accepting, finish in-flight, exit 0.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { hostname as osHostname } from 'node:os';
 import { onStopSignal, runIfEntryPoint } from './entry-point.js';
@@ -21,6 +23,8 @@ export interface AppConfig {
   hostname: string;
   errorRate: number;
   latencyMs: number;
+  /** GET / adds a `timestamp` field that differs on every answer */
+  timestamp?: boolean;
   /** for tests: replaces Math.random in the error-rate decision */
   random?: () => number;
   /** what POST /panic does; default: exit with code 255 */
@@ -38,6 +42,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
     hostname: env.HOSTNAME || osHostname(),
     errorRate: Math.min(1, Math.max(0, num(env.ERROR_RATE, 0))),
     latencyMs: Math.max(0, num(env.LATENCY_MS, 0)),
+    timestamp: env.TIMESTAMP === 'true' || env.TIMESTAMP === '1',
   };
 }
 
@@ -77,7 +82,9 @@ export function createApp(config: AppConfig = configFromEnv()): Server {
     }
 
     if (path === '/') {
-      return send(res, 200, { hostname: config.hostname, version: config.version, message: config.message });
+      const answer = { hostname: config.hostname, version: config.version, message: config.message };
+      if (!config.timestamp) return send(res, 200, answer);
+      return send(res, 200, { ...answer, timestamp: Number((performance.timeOrigin + performance.now()).toFixed(3)) });
     }
     if (path === '/version') return send(res, 200, { version: config.version });
     let m = /^\/status\/(\d{3})$/.exec(path);
