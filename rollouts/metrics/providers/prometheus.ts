@@ -16,11 +16,6 @@ export const LINKERD_BUILTIN_QUERIES: Readonly<Record<string, string>> = {
     direction="inbound"}[{{ interval }}])) * 100`,
   [REQUEST_DURATION]: `histogram_quantile(0.99, sum(rate(response_latency_ms_bucket{namespace="{{ namespace }}",
     deployment=~"{{ target }}",direction="inbound"}[{{ interval }}])) by (le))`,
-  // Weir's mirror diff rate (docs/mirror-diff.md), from the mirroring proxies' counters
-  'mirror-diff-rate': `sum(increase(mirror_diff_differing_total{mirror_namespace="{{ namespace }}",
-    mirror_service="{{ target }}-canary"}[{{ interval }}]))
-/ sum(increase(mirror_diff_requests_total{mirror_namespace="{{ namespace }}",
-    mirror_service="{{ target }}-canary"}[{{ interval }}])) * 100`,
 };
 
 interface PrometheusResponse {
