@@ -55,14 +55,12 @@ export function instanceApi(deps: InstanceApiDeps): ApiExtension {
         if (get === undefined) return notFound(res, 'this instance runs no mirroring proxy');
         const limit = req.query.limit === undefined ? 50 : Number(req.query.limit);
         if (!Number.isInteger(limit) || limit < 0 || limit > 1000) {
-          res
-            .status(400)
-            .json({
-              kind: 'Status',
-              status: 'Failure',
-              message: 'limit: expected an integer from 0 to 1000',
-              code: 400,
-            });
+          res.status(400).json({
+            kind: 'Status',
+            status: 'Failure',
+            message: 'limit: expected an integer from 0 to 1000',
+            code: 400,
+          });
           return;
         }
         const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
