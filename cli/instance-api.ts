@@ -3,6 +3,7 @@ import { open, stat } from 'node:fs/promises';
 import type { Request, Response } from 'express';
 import type { ApiExtension } from '../controlplane/api/http-api.js';
 import type { ResourceStore } from '../controlplane/store/resource-store.js';
+import type { MirrorDiffsView } from './viz/mirror-diffs.js';
 
 export interface InstanceApiDeps {
   store: ResourceStore;
@@ -12,6 +13,8 @@ export interface InstanceApiDeps {
   loadtesterUrl?: string;
   /** how often a followed log is checked for more output (default 200 ms) */
   followPollMs?: number;
+  /** the mirror diffs of the mesh's proxies (viz/mirror-diffs.ts) */
+  mirrorDiffs?: (q: { namespace?: string; mirror?: string; limit: number }) => Promise<MirrorDiffsView>;
 }
 
 const notFound = (res: Response, message: string): void => {
@@ -36,7 +39,9 @@ function lastLines(text: string, n: number): string {
 /**
  * What `weir up` serves beyond the resources, for the CLI: a pod's log at the Kubernetes path
  * (`GET /api/v1/namespaces/NS/pods/NAME/log`, with `follow` and `tailLines`, so kubectl logs works) from
- * the runtime's log file, and `GET /weir/v1/loadtester` (the built-in loadtester's URL).
+ * the runtime's log file, `GET /weir/v1/loadtester` (the built-in loadtester's URL), and
+ * `GET /weir/v1/mirror-diffs?namespace=NS&mirror=NS/SERVICE&limit=N` (the last mirrored requests whose
+ * canary answer differed, from every mirroring proxy; `weir diffs`, the dashboard).
  */
 export function instanceApi(deps: InstanceApiDeps): ApiExtension {
   return {
@@ -44,6 +49,32 @@ export function instanceApi(deps: InstanceApiDeps): ApiExtension {
       app.get('/weir/v1/loadtester', (_req, res) => {
         if (!deps.loadtesterUrl) notFound(res, 'this instance runs no loadtester');
         else res.json({ url: deps.loadtesterUrl });
+      });
+      app.get('/weir/v1/mirror-diffs', (req, res) => {
+        const get = deps.mirrorDiffs;
+        if (get === undefined) return notFound(res, 'this instance runs no mirroring proxy');
+        const limit = req.query.limit === undefined ? 50 : Number(req.query.limit);
+        if (!Number.isInteger(limit) || limit < 0 || limit > 1000) {
+          res.status(400).json({
+            kind: 'Status',
+            status: 'Failure',
+            message: 'limit: expected an integer from 0 to 1000',
+            code: 400,
+          });
+          return;
+        }
+        const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+        const ns = str(req.query.namespace);
+        const mirror = str(req.query.mirror);
+        get({
+          limit,
+          ...(ns !== undefined ? { namespace: ns } : {}),
+          ...(mirror !== undefined ? { mirror } : {}),
+        }).then(
+          (v) => res.json(v),
+          (err: unknown) =>
+            res.status(500).json({ kind: 'Status', status: 'Failure', message: String(err), code: 500 }),
+        );
       });
       app.get('/api/v1/namespaces/:ns/pods/:name/log', (req, res) => {
         void servePodLog(deps, req, res);

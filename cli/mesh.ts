@@ -8,7 +8,7 @@ import { HpaController, startRuntime, type LocalRuntime } from '../controlplane/
 import { LocalStore } from '../controlplane/store/local-store.js';
 import { startInboundProxy, startOutboundProxy, type OutboundProxy } from '../proxy/index.js';
 import { DEFAULT_POLICY_DEFAULTS } from '../engine/policy/index.js';
-import type { DefaultPolicyName } from '../engine/resources/index.js';
+import type { DefaultPolicyName, Pod } from '../engine/resources/index.js';
 import { MeshMetricsProvider, startCanaryController, type CanaryController } from '../rollouts/index.js';
 import { PrometheusMetricsProvider } from '../rollouts/metrics/prometheus-provider.js';
 import { kvGatePersistence } from '../rollouts/loadtester/gates.js';
@@ -20,6 +20,7 @@ import { failureReason } from './canary-failure.js';
 import { requestCanaryAction } from './commands/control.js';
 import { controlApi } from './control-api.js';
 import { instanceApi } from './instance-api.js';
+import { collectMirrorDiffs } from './viz/mirror-diffs.js';
 import { createLogger, type Logger } from './logger.js';
 import { startMeshIdentity, type MeshIdentity } from './mesh-identity.js';
 import { sidecarProcesses } from './sidecar-process.js';
@@ -182,7 +183,17 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
     hpa.start();
     closers.push(() => hpa.close());
 
-    const metrics = new MeshMetricsProvider({ store });
+    const metrics = new MeshMetricsProvider({
+      store,
+      // the Service ports' proxy of this process mirrors too: its mirror-diff counters count
+      mirrorDiffSources: () => [`http://127.0.0.1:${outbound.adminPort}/metrics`],
+    });
+    const mirrorDiffs = (q: { namespace?: string; mirror?: string; limit: number }) =>
+      collectMirrorDiffs({
+        ...q,
+        local: [{ name: 'weir-up/outbound', view: (limit) => outbound.mirrorDiffs.view(limit) }],
+        pods: store.list<Pod>('Pod', q.namespace),
+      });
     closers.push(async () => metrics.close());
     // MetricTemplates (`prometheus` provider) and inline queries; builtin names stay with the mesh provider
     const prometheus = new PrometheusMetricsProvider({ store });
@@ -230,6 +241,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
           store,
           logFile: (ns, pod) => runtime.logFile(ns, pod),
           ...(loadtester ? { loadtesterUrl: loadtester.url } : {}),
+          mirrorDiffs,
         }),
         ...(controller ? [controlApi({ controller, metrics, store })] : []),
       ],
@@ -241,6 +253,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
         store,
         port: options.dashboardPort,
         failureReason,
+        mirrorDiffs,
         ...(controller
           ? { act: (ns: string, name: string, action) => requestCanaryAction(store, ns, name, action, new Date()) }
           : {}),

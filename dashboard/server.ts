@@ -27,6 +27,11 @@ export interface DashboardOptions {
   sampleIntervalMs?: number;
   /** the window of the golden metrics (default 5 s) */
   windowMs?: number;
+  /**
+   * the last mirrored requests whose canary answer differed from the primary's, for a mirror Service
+   * `namespace/name` (docs/mirror-diff.md); shown on a Canary's page
+   */
+  mirrorDiffs?: (q: { namespace: string; mirror: string; limit: number }) => Promise<unknown>;
 }
 
 export interface Dashboard {
@@ -198,6 +203,24 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       events: timeline(events),
       points: history.points(ns, name, since),
     });
+  });
+  app.get('/api/canaries/:ns/:name/mirror-diffs', (req, res) => {
+    const { ns, name } = req.params;
+    const c = store.get<Canary>('Canary', ns, name);
+    if (!c) {
+      res.status(404).json({ message: `canary ${ns}/${name} not found` });
+      return;
+    }
+    if (!options.mirrorDiffs) {
+      res.json({ differences: [], totals: [] });
+      return;
+    }
+    // the Canary's mirror is its `<apex>-canary` Service (Flagger's naming)
+    const mirror = `${ns}/${c.spec.service.name ?? c.spec.targetRef.name}-canary`;
+    options.mirrorDiffs({ namespace: ns, mirror, limit: 20 }).then(
+      (v) => res.json(v),
+      (err: unknown) => res.status(500).json({ message: err instanceof Error ? err.message : String(err) }),
+    );
   });
   app.post('/api/canaries/:ns/:name/:action', (req, res) => {
     const { ns, name, action } = req.params;

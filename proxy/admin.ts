@@ -13,6 +13,8 @@ export interface AdminHandlers {
   shutdown(): void;
   /** the proxy's tap, streamed at `GET /tap` (tap/stream.ts) */
   tap?: TapHub;
+  /** `GET /mirror-diffs?limit=N`: the last differing mirrored requests (mirror-diff/recorder.ts) */
+  mirrorDiffs?: (limit: number | undefined) => unknown;
 }
 
 export interface AdminServer {
@@ -30,7 +32,8 @@ const TEXT = 'text/plain; charset=utf-8';
 /**
  * The admin server of one proxy instance (as Linkerd's, on its own port):
  * `GET /metrics` (Prometheus text 0.0.4), `GET /ready`, `GET /live`, `GET /config` (JSON of the
- * routing tables), `GET /tap` (live requests and responses, newline-delimited JSON, loopback only) and
+ * routing tables), `GET /tap` (live requests and responses, newline-delimited JSON, loopback only),
+ * `GET /mirror-diffs` (the last mirrored requests whose canary answer differed from the primary's) and
  * `POST /shutdown` (stop accepting, drain in-flight requests, close).
  */
 export async function startAdminServer(host: string, port: number, handlers: AdminHandlers): Promise<AdminServer> {
@@ -48,6 +51,14 @@ export async function startAdminServer(host: string, port: number, handlers: Adm
       case '/tap':
         if (handlers.tap === undefined) return reply(res, 404, TEXT, 'not found\n');
         return serveTap(handlers.tap, req, res);
+      case '/mirror-diffs': {
+        if (handlers.mirrorDiffs === undefined) return reply(res, 404, TEXT, 'not found\n');
+        const q = new URL(req.url ?? '/', 'http://admin').searchParams.get('limit');
+        const limit = q === null ? undefined : Number(q);
+        if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0))
+          return reply(res, 400, TEXT, 'limit: expected a non-negative integer\n');
+        return reply(res, 200, 'application/json', `${JSON.stringify(handlers.mirrorDiffs(limit), null, 2)}\n`);
+      }
       case '/shutdown':
         if (req.method !== 'POST') {
           res.setHeader('allow', 'POST');

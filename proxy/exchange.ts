@@ -29,6 +29,8 @@ import { backoffMs, isIdempotent, mayRetry } from './retry.js';
 import type { RouteBackendMetrics, RuleMetrics } from './route-metrics.js';
 import { answerLocally, answerPreflight, answerRedirect } from './answer.js';
 import type { Backend, Endpoint } from './targets.js';
+import type { AnswerCapture } from './mirror-diff/capture.js';
+import { DiffSession } from './mirror-diff/session.js';
 import type { Transport, Try, TryOwner } from './transport.js';
 
 /**
@@ -74,6 +76,8 @@ export class Exchange implements TryOwner, Waiter<Endpoint> {
   private readonly rm: RuleMetrics | undefined;
   rb: RouteBackendMetrics | undefined;
   responseEdits: readonly HeaderEdit[] = NO_EDITS;
+  /** the forwarded response, copied for a mirror diff */
+  primaryCapture: AnswerCapture | undefined;
 
   constructor(
     private readonly tp: Transport,
@@ -141,7 +145,7 @@ export class Exchange implements TryOwner, Waiter<Endpoint> {
 
   private readonly onMirror = (m: CompiledMirror, url: string, headers: string[]): void => {
     const target = this.tp.ctx.st.targets[(m.backend.target as { index: number }).index] as Backend;
-    (this.mirrors ??= []).push({ target, url, headers });
+    (this.mirrors ??= []).push({ mirror: m, target, url, headers });
   };
 
   /** the whole body is known (undefined: it was too large to keep): send the mirrors */
@@ -149,7 +153,42 @@ export class Exchange implements TryOwner, Waiter<Endpoint> {
     const ms = this.mirrors;
     this.mirrors = undefined;
     if (ms === undefined || body === undefined) return;
-    for (const m of ms) this.tp.sendMirror(m.target, this.rs, m.url, m.headers, body);
+    for (const m of ms) this.tp.sendMirror(m.target, this.rs, m.url, m.headers, body, this.diffCapture(m, body));
+  }
+
+  /**
+   * Mirror diff (mirror-diff/): for the first mirror of the request whose route asks for it, the primary's
+   * answer is copied as it is forwarded and the mirror's reply kept instead of dropped; for a sampled
+   * fraction of GET and HEAD requests (idempotent: sending them twice is harmless) the primary is asked a
+   * second time, for the noise filter. Returns the mirror reply's capture, if any.
+   */
+  private diffCapture(m: PendingMirror, body: Buffer | null): AnswerCapture | undefined {
+    const diff = m.mirror.diff;
+    const primary = this.target;
+    const tp = this.tp;
+    if (diff === undefined || !tp.diffable || this.primaryCapture !== undefined) return undefined;
+    if (primary === undefined || primary === m.target) return undefined;
+    const policies = tp.ctx.policies;
+    const rs = this.rs;
+    const idempotent = rs.method === 'GET' || rs.method === 'HEAD';
+    const second = idempotent && diff.noiseSample > 0 && policies.random() < diff.noiseSample;
+    const session = new DiffSession(
+      policies.mirrorDiffs,
+      {
+        route: m.mirror.route ?? '',
+        primaryNamespace: primary.target.namespace,
+        primaryService: primary.target.service,
+        mirrorNamespace: m.target.target.namespace,
+        mirrorService: m.target.target.service,
+      },
+      diff,
+      rs.method,
+      rs.url,
+      second,
+    );
+    this.primaryCapture = session.primaryCapture();
+    if (second) tp.sendMirror(primary, rs, rs.url, rs.headers, body, session.secondCapture());
+    return session.mirrorCapture();
   }
 
   // ---- tries
@@ -312,6 +351,8 @@ export class Exchange implements TryOwner, Waiter<Endpoint> {
   /** no more tries, no more timers, no more queue */
   private finish(): void {
     this.state = DONE;
+    // no response was forwarded: nothing to compare
+    this.primaryCapture?.fail();
     this.requestTimer = clearTimer(this.requestTimer);
     this.attemptTimer = clearTimer(this.attemptTimer);
     this.backoffTimer = clearTimer(this.backoffTimer);
@@ -327,6 +368,7 @@ const DONE = 2;
 const NO_EDITS: readonly HeaderEdit[] = [];
 
 interface PendingMirror {
+  mirror: CompiledMirror;
   target: Backend;
   url: string;
   headers: string[];

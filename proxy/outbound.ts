@@ -31,6 +31,7 @@ import { Http1Transport } from './http1/transport.js';
 import { putLaneHttp1, putLaneHttp2 } from './lane.js';
 import { GoldenMetrics } from './metrics.js';
 import type { MirrorStats } from './mirror.js';
+import type { MirrorDiffRecorder } from './mirror-diff/recorder.js';
 import { RoutePolicies, type RoutePolicyOptions } from './policies.js';
 import { outboundOpaque, outboundUpgrade } from './protocol/outbound-paths.js';
 import { FrontServer } from './protocol/listener.js';
@@ -123,6 +124,8 @@ export interface OutboundProxy {
   readonly tap: TapHub;
   /** RequestMirror copies: sent, dropped (bound reached, no endpoint) and in flight now */
   readonly mirrors: Readonly<MirrorStats>;
+  /** comparisons of mirrored answers with the primary's: counters, noise, the last differences */
+  readonly mirrorDiffs: MirrorDiffRecorder;
   /** the Service ports currently listened on */
   listeners(): ListenerInfo[];
   /** resolves once the snapshots delivered so far have been applied */
@@ -475,11 +478,16 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
   try {
     admin = await startAdminServer(options.adminHost ?? '127.0.0.1', options.adminPort ?? 0, {
       metrics: () =>
-        metrics.render() + routeMetrics.render() + renderBalancerGauges(balanced()) + (upstreamTls?.render() ?? ''),
+        metrics.render() +
+        routeMetrics.render() +
+        renderBalancerGauges(balanced()) +
+        (upstreamTls?.render() ?? '') +
+        policies.mirrorDiffs.render(),
       ready: () => closing === undefined && applied >= 0,
       config: describe,
       shutdown: () => void close().then(() => options.onShutdown?.()),
       tap,
+      mirrorDiffs: (limit) => policies.mirrorDiffs.view(limit),
     });
   } catch (err) {
     await close(0);
@@ -491,6 +499,7 @@ export async function startOutboundProxy(options: OutboundProxyOptions): Promise
     metrics,
     tap,
     mirrors: policies.mirrors.stats,
+    mirrorDiffs: policies.mirrorDiffs,
     listeners: () =>
       [...listeners.values()].map((l) => ({
         namespace: l.ref.namespace,

@@ -1,5 +1,6 @@
 import type { CompiledRule } from '../engine/routing/index.js';
 import { MirrorSender } from './mirror.js';
+import { MirrorDiffRecorder } from './mirror-diff/recorder.js';
 import { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
 
 export interface RoutePolicyOptions {
@@ -12,9 +13,11 @@ export interface RoutePolicyOptions {
   mirrorTimeoutMs?: number;
 }
 
-/** Per-proxy state of the policy layers: retry budgets per rule, and the mirror sender. */
+/** Per-proxy state of the policy layers: retry budgets per rule, the mirror sender and its diffs. */
 export class RoutePolicies {
   readonly mirrors: MirrorSender;
+  /** comparisons of mirrored answers with the primary's (mirror-diff/) */
+  readonly mirrorDiffs = new MirrorDiffRecorder();
   readonly random: () => number;
   private readonly budgetOptions: RetryBudgetOptions;
   /** budgets by `route#rule`, so that they outlive snapshots */

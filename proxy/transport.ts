@@ -1,5 +1,6 @@
 import type { HeaderEdit, RoutableRequest } from '../engine/routing/index.js';
 import type { Failure } from './errors.js';
+import type { AnswerCapture } from './mirror-diff/capture.js';
 import type { RequestState } from './filters/state.js';
 import type { RoutePolicies } from './policies.js';
 import type { RouteBackendMetrics } from './route-metrics.js';
@@ -33,6 +34,8 @@ export interface TryOwner {
   tryFailed(t: Try, f: Failure): void;
   /** ResponseHeaderModifier edits to apply to the response headers forwarded, in order */
   readonly responseEdits: readonly HeaderEdit[];
+  /** a copy of the forwarded response is kept for a mirror diff (the response itself is unchanged) */
+  readonly primaryCapture: AnswerCapture | undefined;
 }
 
 /** One try of a request on one endpoint. */
@@ -94,6 +97,15 @@ export interface Transport extends RoutableRequest {
    * balancer its outcome itself, unless it is cancelled.
    */
   newTry(ep: Endpoint, owner: TryOwner, rs: RequestState): Try;
-  /** a RequestMirror copy to one endpoint of `backend` */
-  sendMirror(backend: Backend, rs: RequestState, url: string, headers: string[], body: Buffer | null): void;
+  /** tries' responses and mirror replies can be captured for a mirror diff (HTTP/1.1 only for now) */
+  readonly diffable: boolean;
+  /** a RequestMirror copy to one endpoint of `backend`; its reply goes to `capture` when given */
+  sendMirror(
+    backend: Backend,
+    rs: RequestState,
+    url: string,
+    headers: string[],
+    body: Buffer | null,
+    capture?: AnswerCapture,
+  ): void;
 }

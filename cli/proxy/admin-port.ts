@@ -52,7 +52,7 @@ async function fromSide(side: AdminSide, path: string): Promise<{ status: number
  * The one admin port of a `weir proxy` process, with the endpoints of a proxy's admin server
  * (proxy/admin.ts): `GET /metrics` (every side's metrics as one exposition), `/ready` (every side
  * ready and the process not draining), `/live`, `/config` (JSON, each side's under its name),
- * `GET /tap` (both sides' requests and responses as they happen, newline-delimited JSON, loopback only) and
+ * `GET /mirror-diffs` (the outbound side's), `GET /tap` (both sides' requests and responses as they happen, newline-delimited JSON, loopback only) and
  * `POST /shutdown`. The outbound and inbound proxies each keep their own admin server on a loopback
  * port of their own; this one asks them.
  */
@@ -71,6 +71,14 @@ export async function startProcessAdmin(options: ProcessAdminOptions): Promise<P
         const sides = await Promise.all(options.sides().map(async (s) => (await fromSide(s, '/ready')).status));
         const ready = options.ready() && sides.every((s) => s === 200);
         return ready ? reply(res, 200, TEXT, 'ready\n') : reply(res, 503, TEXT, 'not ready\n');
+      }
+      case '/mirror-diffs': {
+        // the outbound side compares mirrored answers (proxy/mirror-diff/)
+        const side = options.sides().find((s) => s.name === 'outbound');
+        if (side === undefined) return reply(res, 404, TEXT, 'not found\n');
+        const query = (req.url ?? '').includes('?') ? (req.url ?? '').slice((req.url ?? '').indexOf('?')) : '';
+        const r = await fromSide(side, `/mirror-diffs${query}`);
+        return reply(res, r.status, r.status === 200 ? 'application/json' : TEXT, r.body);
       }
       case '/config': {
         const out: Record<string, unknown> = { ...options.config() };

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { DiffsOptions } from '../commands/diffs.js';
 import type { EdgesOptions } from '../commands/edges.js';
 import type { StatOptions } from '../commands/stat.js';
 
@@ -21,7 +22,7 @@ open now; -o wide adds TLS, the share of requests that came over mutual TLS. rou
 sidecars routed by each HTTPRoute (outbound route metrics: requests of meshed clients).
 `;
 
-/** `weir stat`, `weir edges`, `weir tap`, `weir top`: Linkerd's viz traffic views, read from the sidecars. */
+/** `weir stat`, `weir edges`, `weir diffs`, `weir tap`, `weir top`: traffic views, read from the sidecars. */
 export function addVizCommands(
   program: Command,
   apiOption: readonly [string, string],
@@ -67,6 +68,23 @@ export function addVizCommands(
       .option('--authority <authority>', 'only requests for this :authority / Host')
       .option('-n, --namespace <ns>', 'namespace', 'default')
       .option('-A, --all-namespaces', 'every namespace');
+
+  program
+    .command('diffs')
+    .argument('[target]', 'canary/NAME or deploy/NAME (default: every mirror of the namespace)')
+    .description("the last mirrored requests whose canary answer differed from the primary's (mirror diffing)")
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .option('-o, --output <format>', 'json')
+    .option('--limit <n>', 'most differing requests shown, newest first', '20')
+    .option(...apiOption)
+    .addHelpText(
+      'after',
+      "\nWith weir.io/mirror-diff on a Canary, the proxies that mirror its traffic compare the canary's answer with the\nprimary's (status, chosen headers, JSON body minus ignored paths); this lists what differed, from every\nmirroring proxy of the instance (GET /weir/v1/mirror-diffs). See docs/mirror-diff.md.\n",
+    )
+    .action(async (target: string | undefined, opts: DiffsOptions) => {
+      const { diffsCommand } = await import('../commands/diffs.js');
+      setCode(await diffsCommand(target, opts));
+    });
 
   tapFilters(
     program

@@ -143,6 +143,8 @@ function canaryPage(ns, name) {
       <div class="chart" id="chart-sr"></div>
       <div class="chart" id="chart-p99"></div>
     </div>
+    <h2>Mirror differences</h2>
+    <div id="mirror-diffs"></div>
     <h2>Events</h2>
     <div id="events"></div>`;
   const colours = [
@@ -169,7 +171,8 @@ function canaryPage(ns, name) {
 
   const p = poller(async () => {
     const since = points.length ? points[points.length - 1].t : 0;
-    const d = await getJson(`${path}?since=${since}`);
+    const [d, diffs] = await Promise.all([getJson(`${path}?since=${since}`), getJson(`${path}/mirror-diffs`)]);
+    renderMirrorDiffs(diffs);
     canary = d.canary;
     points.push(...d.points);
     draw();
@@ -205,6 +208,30 @@ function canaryPage(ns, name) {
       for (const c of Object.values(charts)) c.destroy();
     },
   };
+}
+
+/** the canary's mirrored requests: how many were compared and differed, and the last differences */
+function renderMirrorDiffs(v) {
+  const el = document.getElementById('mirror-diffs');
+  const compared = v.totals.reduce((n, t) => n + t.compared, 0);
+  const differing = v.totals.reduce((n, t) => n + t.differing, 0);
+  if (compared === 0 && v.differences.length === 0) {
+    el.innerHTML = '<p class="empty">No mirrored requests compared (annotation weir.io/mirror-diff).</p>';
+    return;
+  }
+  const rows = v.differences
+    .map(
+      (r) => `<tr><td>${esc(clock(r.time))}</td><td>${esc(r.method)} ${esc(r.path)}</td>
+        <td class="message">${r.differences
+          .map((x) => `${esc(x.field)}: ${esc(x.primary)} (primary) vs ${esc(x.canary)} (canary)`)
+          .join('<br>')}</td></tr>`,
+    )
+    .join('');
+  el.innerHTML =
+    `<p data-testid="mirror-diff-summary">${differing} of ${compared} compared requests differed</p>` +
+    (rows
+      ? `<table data-testid="mirror-diffs"><thead><tr><th>Time</th><th>Request</th><th>Differences</th></tr></thead><tbody>${rows}</tbody></table>`
+      : '');
 }
 
 const clock = (t) => new Date(t).toLocaleTimeString();

@@ -6,8 +6,11 @@ import type { Verdict } from './sequential.js';
 export const REQUEST_SUCCESS_RATE = 'request-success-rate';
 export const REQUEST_DURATION = 'request-duration';
 
+/** Weir's built-in mirror diff rate (engine/mirror-diff/rate.ts), percent */
+export const MIRROR_DIFF_RATE_METRIC = 'mirror-diff-rate';
+
 export function isBuiltinMetric(name: string): boolean {
-  return name === REQUEST_SUCCESS_RATE || name === REQUEST_DURATION;
+  return name === REQUEST_SUCCESS_RATE || name === REQUEST_DURATION || name === MIRROR_DIFF_RATE_METRIC;
 }
 
 /** What a metrics provider answered for one metric of one tick. */

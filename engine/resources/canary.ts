@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { checkReleaseMetadata } from './canary-release.js';
+import { mirrorDiffAnnotationProblem } from '../mirror-diff/config.js';
 import { fieldIssue, backendObjectReference, parentReference } from './httproute.js';
 import { grpcRouteWarnings } from './canary-grpc-warnings.js';
 import { fastRollbackWarnings } from './fast-rollback-annotations.js';
@@ -121,8 +122,11 @@ export const canaryMetric = z
   });
 export type CanaryMetric = z.infer<typeof canaryMetric>;
 
-/** Metrics Flagger computes without a template (`request-success-rate` %, `request-duration` ms). */
-export const builtinMetrics: readonly string[] = ['request-success-rate', 'request-duration'];
+/**
+ * Metrics computed without a template: Flagger's (`request-success-rate` %, `request-duration` ms) and
+ * Weir's `mirror-diff-rate` (% of compared mirrored requests that differed, docs/mirror-diff.md).
+ */
+export const builtinMetrics: readonly string[] = ['request-success-rate', 'request-duration', 'mirror-diff-rate'];
 
 export const webhookTypes = [
   'confirm-rollout',
@@ -423,13 +427,19 @@ export const canarySpec = z
   .transform((spec) => ({ ...spec, analysis: spec.analysis ?? spec.canaryAnalysis }));
 export type CanarySpec = z.infer<typeof canarySpec>;
 
-export const canarySchema = z.looseObject({
-  apiVersion: z.literal('flagger.app/v1beta1'),
-  kind: z.literal('Canary'),
-  metadata: objectMeta.superRefine(checkReleaseMetadata),
-  spec: canarySpec,
-  status: canaryStatus.optional(),
-});
+export const canarySchema = z
+  .looseObject({
+    apiVersion: z.literal('flagger.app/v1beta1'),
+    kind: z.literal('Canary'),
+    metadata: objectMeta.superRefine(checkReleaseMetadata),
+    spec: canarySpec,
+    status: canaryStatus.optional(),
+  })
+  .superRefine((c, ctx) => {
+    // Weir's mirror-diff annotations (engine/mirror-diff/config.ts), checked here at the edge
+    const problem = mirrorDiffAnnotationProblem(c.metadata.annotations);
+    if (problem !== undefined) fieldIssue(ctx, ['metadata', 'annotations', problem.annotation], problem.message);
+  });
 export type Canary = z.infer<typeof canarySchema>;
 
 const compat = 'is accepted for Flagger compatibility but';

@@ -1,3 +1,4 @@
+import type { CompiledDiffConfig } from '../mirror-diff/config.js';
 import type { HTTPBackendRef, HTTPHeaderFilter, HTTPRouteFilter } from '../resources/index.js';
 import type { RuleBackend } from './backends.js';
 import { CompiledCors } from './cors.js';
@@ -27,6 +28,10 @@ export interface CompiledMirror {
   readonly backend: RuleBackend;
   readonly numerator: number;
   readonly denominator: number;
+  /** compare the mirror's answers with the primary's (route annotation `weir.io/mirror-diff-config`) */
+  readonly diff?: CompiledDiffConfig;
+  /** `ns/name` of the route, for the diff's metrics */
+  readonly route?: string;
 }
 
 /** One request-side step, run in the order the filters are listed. */
@@ -57,6 +62,9 @@ export interface FilterContext {
   /** `route ns/name rule i` (plus the backend for backendRef filters), for warnings */
   label: string;
   warnings: string[];
+  /** the route's mirror-diff config, given to each of its mirrors */
+  diff?: CompiledDiffConfig | undefined;
+  routeKey?: string;
 }
 
 export function compileHeaderEdit(f: HTTPHeaderFilter): HeaderEdit | undefined {
@@ -144,7 +152,8 @@ export function compileFilters(
         }
         const { numerator, denominator } = fraction(m);
         if (numerator <= 0) break;
-        steps.push({ kind: 'mirror', mirror: { backend, numerator, denominator } });
+        const diff = ctx.diff !== undefined ? { diff: ctx.diff, route: ctx.routeKey ?? ctx.label } : {};
+        steps.push({ kind: 'mirror', mirror: { backend, numerator, denominator, ...diff } });
         mirrors = true;
         break;
       }
@@ -181,6 +190,7 @@ export function describeFilters(f: CompiledFilters): Array<Record<string, unknow
           type: 'RequestMirror',
           backend: s.mirror.backend.name,
           fraction: `${s.mirror.numerator}/${s.mirror.denominator}`,
+          ...(s.mirror.diff !== undefined ? { diff: describeDiff(s.mirror.diff) } : {}),
         };
       case 'redirect':
         return { type: 'RequestRedirect', ...s.redirect.describe() };
@@ -209,4 +219,8 @@ function describeEdit(e: HeaderEdit): Record<string, unknown> {
     ...(e.add.length > 0 ? { add: pairs(e.add) } : {}),
     ...(remove.length > 0 ? { remove } : {}),
   };
+}
+
+function describeDiff(d: CompiledDiffConfig): Record<string, unknown> {
+  return { ignore: d.ignore, headers: d.headers, maxBodyBytes: d.maxBodyBytes, noiseSample: d.noiseSample };
 }

@@ -1,6 +1,11 @@
 import type { HTTPBackendRef, HTTPRoute, HTTPRouteRule, Service } from '../resources/index.js';
 import { routeNamespace, routesForServicePort, servicePorts, type ServicePortRef } from './attach.js';
 import { BackendResolver, ServiceIndex, type BackendTarget, type RuleBackend } from './backends.js';
+import {
+  mirrorDiffFromRouteAnnotation,
+  ROUTE_ANNOTATION as MIRROR_DIFF_ROUTE_ANNOTATION,
+  type CompiledDiffConfig,
+} from '../mirror-diff/config.js';
 import { compileFilters, describeFilters, type CompiledFilters } from './filters.js';
 import { CompiledMatch } from './match.js';
 import { compilePolicy, describePolicy, type RoutePolicy } from './policy.js';
@@ -185,14 +190,15 @@ function compileRule(
   parentPort: number,
   targets: BackendResolver,
   warnings: string[],
+  diff?: CompiledDiffConfig,
 ): CompiledRule {
   const label = `route ${routeKey} rule ${rule.name ?? ruleIndex}`;
   const matchPrefix = singlePrefix(rule);
   const resolve = (ref: HTTPBackendRef) => targets.resolve(ref, namespace, parentPort);
-  const filters = compileFilters(rule.filters, { resolve, matchPrefix, label, warnings });
+  const filters = compileFilters(rule.filters, { resolve, matchPrefix, label, warnings, diff, routeKey });
   const backends = (rule.backendRefs ?? []).map((ref): RoutedBackend => {
     const b = resolve(ref);
-    const ctx = { resolve, matchPrefix, label: `${label} backend ${b.name}`, warnings };
+    const ctx = { resolve, matchPrefix, label: `${label} backend ${b.name}`, warnings, diff, routeKey };
     return { ...b, filters: compileFilters(ref.filters, ctx) };
   });
   return new CompiledRule(routeKey, ruleIndex, rule.name, backends, filters, compilePolicy(rule));
@@ -240,9 +246,10 @@ export function compileRoutingTable(
     const routeKey = `${ns}/${route.metadata.name}`;
     const created = creationTime(route.metadata.creationTimestamp);
     const selectors = sourceSelectors(route, warnings);
+    const diff = routeMirrorDiff(route, routeKey, warnings);
     route.spec.rules.forEach((rule, ruleIndex) => {
       if (!ruleAppliesTo(rule, selectors, client)) return;
-      const compiled = compileRule(routeKey, ruleIndex, rule, ns, parent.port, targets, warnings);
+      const compiled = compileRule(routeKey, ruleIndex, rule, ns, parent.port, targets, warnings, diff);
       rules.push(compiled);
       const matches = rule.matches && rule.matches.length > 0 ? rule.matches : [undefined];
       matches.forEach((m, matchIndex) => {
@@ -255,6 +262,18 @@ export function compileRoutingTable(
   ranked.sort(comparePrecedence);
   const entries = ranked.map((r) => ({ match: r.match, rule: r.rule }));
   return new RoutingTable(parent, true, entries, rules, targets.targets, warnings);
+}
+
+/** the mirror-diff config of a route's RequestMirror filters (`weir.io/mirror-diff-config`); a bad one is a warning */
+function routeMirrorDiff(route: HTTPRoute, routeKey: string, warnings: string[]): CompiledDiffConfig | undefined {
+  const raw = route.metadata.annotations?.[MIRROR_DIFF_ROUTE_ANNOTATION];
+  if (raw === undefined) return undefined;
+  try {
+    return mirrorDiffFromRouteAnnotation(raw);
+  } catch (err) {
+    warnings.push(`route ${routeKey}: annotation ${MIRROR_DIFF_ROUTE_ANNOTATION} ignored: ${(err as Error).message}`);
+    return undefined;
+  }
 }
 
 /** One table per port of every Service in `inputs`. */

@@ -156,6 +156,9 @@ export class H2Transport implements Transport, StreamSide {
     }
   }
 
+  /** mirror diffing captures HTTP/1.1 answers only (docs/mirror-diff.md) */
+  readonly diffable = false;
+
   sendMirror(backend: Backend, rs: RequestState, url: string, headers: string[], body: Buffer | null): void {
     const scheme = this.headers[':scheme'] ?? 'http';
     const h = headerObject(headers, { ':method': rs.method, ':path': url, ':scheme': scheme }, true);

@@ -69,6 +69,7 @@ export class Attempt implements Try, Dispatcher.DispatchHandler {
       return true;
     }
     this.state = FORWARDING;
+    this.owner.primaryCapture?.head(statusCode, rawHeaders);
     const tp = this.tp;
     // the balancer heard of this try above: no observer
     const fwd = new ForwardHandler(tp.res, this.ep.series, tp.ctx, undefined, this.owner.rb);
@@ -85,16 +86,22 @@ export class Attempt implements Try, Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
-    return this.fwd === undefined ? true : this.fwd.onData(chunk);
+    if (this.fwd === undefined) return true;
+    this.owner.primaryCapture?.data(chunk);
+    return this.fwd.onData(chunk);
   }
 
   onComplete(): void {
-    this.fwd?.onComplete();
+    if (this.fwd === undefined) return;
+    this.fwd.onComplete();
+    this.owner.primaryCapture?.end();
   }
 
   onError(err: Error): void {
-    if (this.fwd !== undefined) this.fwd.onError(err);
-    else if (this.state === WAITING) {
+    if (this.fwd !== undefined) {
+      this.owner.primaryCapture?.fail();
+      this.fwd.onError(err);
+    } else if (this.state === WAITING) {
       this.state = DROPPED;
       this.ep.done(performance.now() - this.sentAt, true);
       this.owner.tryFailed(this, classify(err));

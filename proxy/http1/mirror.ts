@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { MirrorSender } from '../mirror.js';
+import type { AnswerCapture } from '../mirror-diff/capture.js';
 import type { Endpoint } from '../targets.js';
 
 /** What an HTTP/1.1 copy needs of an endpoint: its pool, and the balancer's release (a copy is in flight until then). */
@@ -17,9 +18,13 @@ export function sendHttp1Mirror(
   path: string,
   headers: string[],
   body: Buffer | null,
+  capture?: AnswerCapture,
 ): void {
   const ep = sender.take(t);
-  if (ep === undefined) return;
+  if (ep === undefined) {
+    capture?.fail();
+    return;
+  }
   ep.pool.dispatch(
     {
       path,
@@ -29,13 +34,14 @@ export function sendHttp1Mirror(
       headersTimeout: sender.timeoutMs,
       bodyTimeout: sender.timeoutMs,
     },
-    new MirrorCopy(sender, ep),
+    new MirrorCopy(sender, ep, capture),
   );
 }
 
 /**
  * One copy in flight: releases its endpoint to the balancer at the reply's headers (or on an error before
- * them), without a success/failure verdict, so the mirror's in-flight count and latency stay true.
+ * them), without a success/failure verdict, so the mirror's in-flight count and latency stay true. With a
+ * capture (mirror diff), the reply is kept for the comparison instead of thrown away.
  */
 class MirrorCopy implements Dispatcher.DispatchHandler {
   private released = false;
@@ -44,6 +50,7 @@ class MirrorCopy implements Dispatcher.DispatchHandler {
   constructor(
     private readonly sender: MirrorSender,
     private readonly ep: MirrorEndpoint,
+    private readonly capture: AnswerCapture | undefined,
   ) {}
 
   private release(): void {
@@ -54,22 +61,27 @@ class MirrorCopy implements Dispatcher.DispatchHandler {
 
   onConnect(): void {}
 
-  onHeaders(): boolean {
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    if (statusCode < 200) return true;
     this.release();
+    this.capture?.head(statusCode, rawHeaders);
     return true;
   }
 
-  onData(): boolean {
+  onData(chunk: Buffer): boolean {
+    this.capture?.data(chunk);
     return true;
   }
 
   onComplete(): void {
     this.release();
     this.sender.settle();
+    this.capture?.end();
   }
 
   onError(): void {
     this.release();
     this.sender.settle();
+    this.capture?.fail();
   }
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { Failure } from '../errors.js';
 import type { RequestState } from '../filters/state.js';
+import type { AnswerCapture } from '../mirror-diff/capture.js';
 import { MAX_REPLAY_BYTES } from '../retry.js';
 import type { RouteBackendMetrics } from '../route-metrics.js';
 import type { Backend, Endpoint } from '../targets.js';
@@ -24,6 +25,7 @@ export class Http1Transport implements Transport, RequestHeadInfo {
   readonly headers: IncomingMessage['headers'];
   readonly grpc = false;
   readonly scheme = 'http';
+  readonly diffable = true;
   hasBody = false;
   host: string | undefined = undefined;
   /** the request headers sent upstream as received (hop-by-hop removed) */
@@ -125,7 +127,14 @@ export class Http1Transport implements Transport, RequestHeadInfo {
     return new Attempt(this, owner, ep, rs, this.body);
   }
 
-  sendMirror(backend: Backend, rs: RequestState, url: string, headers: string[], body: Buffer | null): void {
-    sendHttp1Mirror(this.ctx.policies.mirrors, backend, rs.method, url, headers, body);
+  sendMirror(
+    backend: Backend,
+    rs: RequestState,
+    url: string,
+    headers: string[],
+    body: Buffer | null,
+    capture?: AnswerCapture,
+  ): void {
+    sendHttp1Mirror(this.ctx.policies.mirrors, backend, rs.method, url, headers, body, capture);
   }
 }

@@ -30,6 +30,13 @@ import { errorMessage, silentLogger, type Logger } from '../logger.js';
 import { ComparisonRun, type PodReading } from './compare-window.js';
 import type { MetricQuery, MetricsProvider } from './provider.js';
 import { httpScrape, scrapablePods, targetSelector } from './target-pods.js';
+import { MirrorDiffRates } from './mirror-diff-rate.js';
+import { MIRROR_DIFF_RATE } from '../../engine/mirror-diff/index.js';
+
+/** the canary gates on `mirror-diff-rate` */
+function usesMirrorDiff(canary: Canary): boolean {
+  return (canary.spec.analysis?.metrics ?? []).some((m) => m.name === MIRROR_DIFF_RATE);
+}
 
 interface Sample {
   at: number;
@@ -69,6 +76,11 @@ export interface MeshMetricsOptions {
   host?: string;
   /** how to read one admin `/metrics` (default: HTTP GET); tests and other runtimes can replace it */
   scrape?: (url: string, timeoutMs: number) => Promise<string>;
+  /**
+   * admin `/metrics` URLs of mirroring proxies that are not pods (`weir up`'s own outbound proxy), read with
+   * the pods' for `mirror-diff-rate`
+   */
+  mirrorDiffSources?: () => readonly string[];
 }
 
 /** the pods of a canary's primary: the `NAME-primary` workload's (or Service's) selector */
@@ -96,7 +108,7 @@ function workloadSelector(store: ResourceStore, namespace: string, name: string)
 }
 
 /**
- * Builtin metrics (`request-success-rate`, `request-duration`) read straight from the sidecars of the
+ * Builtin metrics (`request-success-rate`, `request-duration`; `mirror-diff-rate`: mirror-diff-rate.ts) read straight from the sidecars of the
  * canary's pods, the way Flagger's Linkerd PromQL reads them from Prometheus (reference 3.12):
  * pods selected by the target's selector (a Deployment's, StatefulSet's, DaemonSet's or Service's), each pod's `weir.dev/admin-port` scraped at
  * `/metrics`, inbound `response_total` and `response_latency_ms_bucket` kept as timestamped samples per pod,
@@ -114,10 +126,21 @@ export class MeshMetricsProvider implements MetricsProvider {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private closed = false;
+  private readonly diffs: MirrorDiffRates;
 
   constructor(private readonly options: MeshMetricsOptions) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
+    this.diffs = new MirrorDiffRates({
+      store: options.store,
+      host: options.host ?? '127.0.0.1',
+      scrape: options.scrape ?? httpScrape,
+      scrapeTimeoutMs: options.scrapeTimeoutMs ?? 1000,
+      retentionMs: options.retentionMs ?? 600_000,
+      now: () => this.clock.now().getTime(),
+      debug: (m) => this.logger.debug(m),
+      ...(options.mirrorDiffSources !== undefined ? { sources: options.mirrorDiffSources } : {}),
+    });
   }
 
   supports(metric: CanaryMetric): boolean {
@@ -165,6 +188,7 @@ export class MeshMetricsProvider implements MetricsProvider {
   }
 
   async query(q: MetricQuery): Promise<number | undefined> {
+    if (q.metric.name === MIRROR_DIFF_RATE) return this.diffs.rate(q.canary, q.windowMs);
     const selector = targetSelector(this.options.store, q.canary);
     if (!selector) return undefined;
     const increase = await this.windowIncrease(q.canary.metadata.namespace, selector, q.windowMs);
@@ -212,6 +236,7 @@ export class MeshMetricsProvider implements MetricsProvider {
           const selector = targetSelector(this.options.store, entry.canary);
           if (selector) await this.sample(entry.canary.metadata.namespace, selector);
         }
+        if (usesMirrorDiff(entry.canary)) await this.diffs.sample(entry.canary);
       } catch (err) {
         this.logger.debug(`mesh metrics poll: ${errorMessage(err)}`);
       }

@@ -1,4 +1,5 @@
 import { isBuiltinMetric, isComparativeMetric } from '../../engine/analysis/index.js';
+import { MIRROR_DIFF_RATE } from '../../engine/mirror-diff/index.js';
 import { metricTemplateModel, renderMetricTemplate } from '../../engine/analysis/template.js';
 import { metricWindowMs } from '../../engine/canary/index.js';
 import type { Canary, CanaryMetric, MetricTemplate, Secret } from '../../engine/resources/index.js';
@@ -58,7 +59,8 @@ export class MetricTemplateProvider implements MetricsProvider {
     // Weir's canary-vs-primary metrics carry their settings in `query`; the mesh answers them
     if (isComparativeMetric(metric.name)) return false;
     if (metric.templateRef !== undefined || metric.query !== undefined) return true;
-    if (!isBuiltinMetric(metric.name) || canary === undefined) return false;
+    // Weir's mirror-diff-rate is always read from the mirroring proxies (mesh provider)
+    if (!isBuiltinMetric(metric.name) || metric.name === MIRROR_DIFF_RATE || canary === undefined) return false;
     return (canary.spec.metricsServer ?? this.options.metricsServer) !== undefined;
   }
 

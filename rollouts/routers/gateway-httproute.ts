@@ -21,6 +21,11 @@ import {
 } from '../../engine/resources/index.js';
 import type { ResourceStore } from '../../controlplane/store/resource-store.js';
 import { SOURCE_LABELS_ANNOTATION } from '../../engine/routing/index.js';
+import {
+  mirrorDiffFromAnnotations,
+  ROUTE_ANNOTATION as MIRROR_DIFF_ROUTE_ANNOTATION,
+  type MirrorDiffConfig,
+} from '../../engine/mirror-diff/index.js';
 import type { Router } from './router.js';
 import { mainPort, routeNames, type RouteNames, type RoutedPort } from './routed-ports.js';
 import { laneHeaderMatch } from './lane-rule.js';
@@ -278,7 +283,10 @@ export class GatewayHTTPRouteRouter implements Router {
         namespace: canary.metadata.namespace,
         labels: { ...existing?.metadata.labels, ...apexMeta.labels },
         // foreign annotations are preserved, as Flagger does
-        annotations: withSourceLabels({ ...existing?.metadata.annotations, ...apexMeta.annotations }, sources),
+        annotations: withMirrorDiff(
+          withSourceLabels({ ...existing?.metadata.annotations, ...apexMeta.annotations }, sources),
+          canary,
+        ),
       },
       spec: {
         parentRefs,
@@ -330,6 +338,22 @@ function withSourceLabels(
 ): Record<string, string> {
   const { [SOURCE_LABELS_ANNOTATION]: _old, ...rest } = annotations;
   return Object.keys(sources).length > 0 ? { ...rest, [SOURCE_LABELS_ANNOTATION]: JSON.stringify(sources) } : rest;
+}
+
+/**
+ * The route's annotations with the Canary's mirror-diff config for the proxies (`weir.io/mirror-diff-config`,
+ * engine/mirror-diff/config.ts); the annotation goes when the Canary does not ask for diffing. The Canary's
+ * annotations were validated when it was read.
+ */
+function withMirrorDiff(annotations: Record<string, string>, canary: Canary): Record<string, string> {
+  const { [MIRROR_DIFF_ROUTE_ANNOTATION]: _old, ...rest } = annotations;
+  let config: MirrorDiffConfig | undefined;
+  try {
+    config = mirrorDiffFromAnnotations(canary.metadata.annotations);
+  } catch {
+    config = undefined;
+  }
+  return config !== undefined ? { ...rest, [MIRROR_DIFF_ROUTE_ANNOTATION]: JSON.stringify(config) } : rest;
 }
 
 /** a `Cookie` header regex match for one `name=value` cookie */

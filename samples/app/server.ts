@@ -1,6 +1,6 @@
 // A small podinfo-like HTTP service with fault knobs, for demos and tests. Node built-ins only.
 //
-//   GET /             {"hostname", "version", "message"}  (every response has an x-version header)
+//   GET /             {"hostname", "version", "message"[, "timestamp"]}  (every response has an x-version header)
 //   GET /healthz      200 (never faulted)
 //   GET /readyz       200, or 503 after POST /readyz/disable (POST /readyz/enable to undo)
 //   GET /version      {"version"}
@@ -11,7 +11,9 @@
 // Environment: PORT (default 9898), HOST (default 127.0.0.1), VERSION (default 1.0.0), MESSAGE,
 // ERROR_RATE (0..1: that fraction of non-health requests is answered 500),
 // LATENCY_MS (added to every non-health request), DOWNSTREAM_URL (GET / calls it, through HTTP_PROXY when set, and
-// answers with `downstream: {status, version, hostname}` of who answered; a failed call makes GET / answer 502).
+// answers with `downstream: {status, version, hostname}` of who answered; a failed call makes GET / answer 502),
+// TIMESTAMP=true (GET / also answers "timestamp": the time in epoch milliseconds with microseconds, different on
+// every answer: noise for mirror diffing; MESSAGE is the knob that changes one field).
 // SIGTERM/SIGINT: stop accepting, finish in-flight, exit 0.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { hostname as osHostname } from 'node:os';
@@ -28,6 +30,8 @@ export interface AppConfig {
   downstreamUrl?: string;
   /** the forward proxy for the downstream call (`HTTP_PROXY`) */
   proxy?: string;
+  /** GET / adds a `timestamp` field that differs on every answer */
+  timestamp?: boolean;
   /** for tests: replaces Math.random in the error-rate decision */
   random?: () => number;
   /** what POST /panic does; default: exit with code 255 */
@@ -47,6 +51,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
     latencyMs: Math.max(0, num(env.LATENCY_MS, 0)),
     ...(env.DOWNSTREAM_URL ? { downstreamUrl: env.DOWNSTREAM_URL } : {}),
     ...((env.HTTP_PROXY ?? env.http_proxy) ? { proxy: env.HTTP_PROXY ?? env.http_proxy } : {}),
+    timestamp: env.TIMESTAMP === 'true' || env.TIMESTAMP === '1',
   };
 }
 
@@ -87,10 +92,13 @@ export function createApp(config: AppConfig = configFromEnv()): Server {
 
     if (path === '/') {
       const own = { hostname: config.hostname, version: config.version, message: config.message };
-      if (config.downstreamUrl === undefined) return send(res, 200, own);
+      const answer = config.timestamp
+        ? { ...own, timestamp: Number((performance.timeOrigin + performance.now()).toFixed(3)) }
+        : own;
+      if (config.downstreamUrl === undefined) return send(res, 200, answer);
       const downstream = await callDownstream(config.downstreamUrl, config.proxy);
       const ok = downstream.status >= 200 && downstream.status < 300;
-      return send(res, ok ? 200 : 502, { ...own, downstream });
+      return send(res, ok ? 200 : 502, { ...answer, downstream });
     }
     if (path === '/version') return send(res, 200, { version: config.version });
     let m = /^\/status\/(\d{3})$/.exec(path);

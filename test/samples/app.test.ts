@@ -64,6 +64,14 @@ describe('sample app', () => {
     expect(JSON.parse((await get(def, '/')).body)).toMatchObject({ version: '1.0.0' });
   });
 
+  it('with TIMESTAMP=true adds a timestamp to / that differs on every answer', async () => {
+    const port = await serve({ env: { TIMESTAMP: 'true' } });
+    const a = JSON.parse((await get(port, '/')).body) as { timestamp: number };
+    const b = JSON.parse((await get(port, '/')).body) as { timestamp: number };
+    expect(typeof a.timestamp).toBe('number');
+    expect(b.timestamp).not.toBe(a.timestamp);
+  });
+
   it('serves health, status and delay endpoints', async () => {
     const port = await serve();
     expect((await get(port, '/healthz')).status).toBe(200);
