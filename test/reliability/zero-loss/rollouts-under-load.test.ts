@@ -13,7 +13,7 @@ describe('zero loss while rollouts move traffic (short)', () => {
       interval: '1s',
       certLifetime: '5s',
       iterations: 3,
-      runTimeoutMs: 120_000,
+      runTimeoutMs: 240_000,
     });
     await reportTo(process.env.WEIR_RELIABILITY_REPORT, 'zero-loss-short', r);
     expect(r.outcomes).toEqual([
@@ -31,5 +31,5 @@ describe('zero loss while rollouts move traffic (short)', () => {
     for (const v of ['http 1.0.0', 'http 2.0.0', 'http 4.0.0', 'grpc 1.0.0', 'grpc 2.0.0'])
       expect(r.load.versions[v] ?? 0).toBeGreaterThan(0);
     expect(r.renewals).toBeGreaterThan(0);
-  }, 600_000);
+  }, 1_200_000);
 });

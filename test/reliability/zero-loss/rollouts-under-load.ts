@@ -261,6 +261,12 @@ export async function runZeroLossScenario(o: ScenarioOptions): Promise<ScenarioR
     const report = await load.stop();
     load = undefined;
     return { load: report, outcomes, renewals: renewed };
+  } catch (err) {
+    // what the load saw up to the failure, and where each Canary stood
+    const seen = load ? await load.stop() : undefined;
+    load = undefined;
+    const where = up ? await Promise.all(['podinfo', 'greeter'].map((n) => status(up!.api, n).catch(() => ({})))) : [];
+    throw new Error(`${String(err)}\ncanaries: ${JSON.stringify(where)}\nload: ${JSON.stringify(seen)}`);
   } finally {
     await load?.stop();
     await up?.stop();
