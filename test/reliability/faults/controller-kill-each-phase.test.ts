@@ -166,11 +166,12 @@ describe('the controller killed (SIGKILL) at each phase of a run', () => {
     // webhooks with side effects: each called as often as in an uninterrupted run
     expect(h.calls.get('pre-rollout')).toBe(1);
     expect(h.calls.get('post-rollout')).toBe(1);
-    const repeated = [...h.events.entries()].filter(([, n]) => n > 1);
+    // each one-time event reaches the event webhook at most once (the `not ready` warnings repeat every tick
+    // while a Deployment rolls, in any run). At most, not exactly: an event whose delivery was under way when
+    // the process was killed is not sent again by the next one (docs/reliability.md).
+    const repeated = [...h.events.entries()].filter(([m, n]) => n > 1 && !m.includes('not ready'));
     expect(repeated).toEqual([]);
-    expect([...h.events.keys()]).toEqual(expect.arrayContaining(all.filter((m) => h.events.has(m))));
-    expect(h.events.get('Promotion completed! Scaling down podinfo.test')).toBe(1);
-
+    for (const m of h.events.keys()) expect(all).toContain(m);
     // every killed `weir up` left its app and sidecar processes running; the next one stopped them
     for (const p of running.slice(0, -1)) expect(aliveInGroup(p.child.pid!)).toEqual([]);
   }, 600_000);
