@@ -62,7 +62,7 @@ describe('an app instance and a sidecar dying mid-rollout', () => {
     await writeFile(join(dir, 'app.yaml'), canaryManifests({ port, analysis }).replace('replicas: 1', 'replicas: 2'));
     up = await startWeirUp([dir, '--state-dir', join(dir, 'state')], {}, 60_000);
     const api = up.api;
-    await eventually('Initialized', 120_000, async () =>
+    await eventually('Initialized', 300_000, async () =>
       (await canaryStatus(api)).phase === 'Initialized' ? true : undefined,
     );
     const primaries = async () =>
@@ -141,5 +141,5 @@ describe('an app instance and a sidecar dying mid-rollout', () => {
       await agent.close();
       console.log(JSON.stringify({ crashAndSidecarKill: t }));
     }
-  }, 600_000);
+  }, 900_000);
 });
