@@ -64,7 +64,8 @@ async function overhead(): Promise<void> {
   const rates = lines
     .map((l) => JSON.parse(l) as Record<string, unknown>)
     .filter((r) => r.test === 'rate' && r.proto === 'h1' && Number(r.rate) === 1000);
-  const at = (t: string, k: string) => median(rates.filter((r) => r.target === t).map((r) => Number(r[k]) / 1000));
+  const at = (t: string, k: string) =>
+    median(rates.filter((r) => r.target === t).map((r) => Number((r.r as Record<string, unknown>)[k]) / 1000));
   const [d50, h50, w50] = ['direct', 'haproxy', 'weir'].map((t) => at(t, 'p50_us'));
   const [d99, h99, w99] = ['direct', 'haproxy', 'weir'].map((t) => at(t, 'p99_us'));
   rows.push(
