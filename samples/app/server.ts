@@ -7,6 +7,7 @@
 //   ANY /status/{code}  answers with that status
 //   ANY /delay/{ms}     waits, then 200
 //   POST /panic       exits with code 255 (a crash, for restart demos)
+// HTTP/1.1 and h2c (prior knowledge) on the same port.
 //
 // Environment: PORT (default 9898), HOST (default 127.0.0.1), VERSION (default 1.0.0), MESSAGE,
 // ERROR_RATE (0..1: that fraction of non-health requests is answered 500),
@@ -19,6 +20,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { hostname as osHostname } from 'node:os';
 import { callDownstream } from './downstream.js';
 import { onStopSignal, runIfEntryPoint } from './entry-point.js';
+import { listenHttp1AndH2c } from './h2c.js';
 
 export interface AppConfig {
   version: string;
@@ -152,12 +154,10 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<Server
   const server = createApp(config);
   const port = Number(env.PORT || 9898);
   const host = env.HOST || '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
+  // HTTP/1.1 and h2c on the one port
+  const listener = await listenHttp1AndH2c(server, port, host);
   console.log(JSON.stringify({ msg: 'listening', host, port, version: config.version }));
-  onStopSignal(() => void shutdown(server).then(() => process.exit(0)));
+  onStopSignal(() => void listener.close().then(() => process.exit(0)));
   return server;
 }
 

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { reportTo } from '../support/report.js';
+import { runZeroLossScenario } from './rollouts-under-load.js';
+
+// The short version of the zero-loss soak (rollouts-under-load.soak.test.ts): 200 req/s for the length of
+// three rollouts, certificates of 5 s renewed throughout. One failed or reset request fails it.
+describe('zero loss while rollouts move traffic (short)', () => {
+  it('loses no request of HTTP/1.1 (kept-alive and new connections), h2c or gRPC through a promotion, a rollback and a blue/green switch', async () => {
+    const r = await runZeroLossScenario({
+      rate: 200,
+      stepWeight: 20,
+      maxWeight: 60,
+      interval: '1s',
+      certLifetime: '5s',
+      iterations: 3,
+      runTimeoutMs: 240_000,
+    });
+    await reportTo(process.env.WEIR_RELIABILITY_REPORT, 'zero-loss-short', r);
+    expect(r.outcomes).toEqual([
+      'promotion podinfo: Succeeded',
+      'promotion greeter: Succeeded',
+      'rollback podinfo: Failed',
+      'rollback greeter: Failed',
+      'blue/green podinfo: Succeeded',
+    ]);
+    expect(r.load.firstFailures).toEqual([]);
+    expect(r.load.failed).toBe(0);
+    expect(r.load.succeeded).toBe(r.load.sent);
+    for (const kind of Object.values(r.load.byKind)) expect(kind.succeeded).toBeGreaterThan(100);
+    // every version answered at some point, over both protocols
+    for (const v of ['http 1.0.0', 'http 2.0.0', 'http 4.0.0', 'grpc 1.0.0', 'grpc 2.0.0'])
+      expect(r.load.versions[v] ?? 0).toBeGreaterThan(0);
+    expect(r.renewals).toBeGreaterThan(0);
+  }, 1_200_000);
+});
