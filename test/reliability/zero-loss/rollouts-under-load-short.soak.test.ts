@@ -4,6 +4,8 @@ import { runZeroLossScenario } from './rollouts-under-load.js';
 
 // The short version of the zero-loss soak (rollouts-under-load.soak.test.ts): 200 req/s for the length of
 // three rollouts, certificates of 5 s renewed throughout. One failed or reset request fails it.
+// Kept out of `npm test` (run with `npm run test:soak`) while it fails: a burst of new HTTP/1.1 connections
+// times out at 10 s at one moment of the scenario (docs/reliability.md, "Zero loss: not met yet").
 describe('zero loss while rollouts move traffic (short)', () => {
   it('loses no request of HTTP/1.1 (kept-alive and new connections), h2c or gRPC through a promotion, a rollback and a blue/green switch', async () => {
     const r = await runZeroLossScenario({
