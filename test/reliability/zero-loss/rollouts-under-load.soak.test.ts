@@ -4,7 +4,7 @@ import { runZeroLossScenario } from './rollouts-under-load.js';
 
 // The soak (`npm run test:soak`): 1,000 req/s over HTTP/1.1 (kept-alive and new connections), h2c and gRPC
 // through a promotion, a rollback and a blue/green switch with smaller steps, certificates of 10 s renewed
-// throughout. One failed or reset request fails it. The short version is rollouts-under-load.test.ts.
+// throughout. One failed or reset request fails it. The short version is rollouts-under-load-short.soak.test.ts.
 describe('zero loss while rollouts move traffic (soak)', () => {
   it('loses no request at 1,000 req/s through a promotion, a rollback and a blue/green switch', async () => {
     const r = await runZeroLossScenario({
