@@ -128,6 +128,16 @@ export async function upCommand(dir: string, opts: UpOptions): Promise<number> {
     console.error(`weir up: identity: ${err.message}`);
     return 2;
   }
+  // the handlers are in place before the lines below announce the instance: a SIGTERM sent as soon as a
+  // line is seen (tests, runtimes) stops it cleanly instead of killing it by the signal's default action
+  const stopSignal = new Promise<void>((done) => {
+    const stop = (sig: string): void => {
+      console.log(`${sig}: stopping`);
+      done();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
   // kubectl and client libraries: the kubeconfig in the state dir (0600: it may hold the token), written
   // before the API URL is announced so that whoever sees the URL can use it
   const kubeconfig = join(mesh.store.stateDir, 'kubeconfig');
@@ -152,14 +162,7 @@ export async function upCommand(dir: string, opts: UpOptions): Promise<number> {
   if (mesh.dashboard) console.log(`dashboard: ${mesh.dashboard.url}`);
   await recordInstance({ api: mesh.api.url, pid: process.pid, dir: resolve(dir), startedAt: new Date().toISOString() });
 
-  await new Promise<void>((done) => {
-    const stop = (sig: string): void => {
-      console.log(`${sig}: stopping`);
-      done();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  await stopSignal;
   const hardStop = setTimeout(() => {
     console.error('weir up: shutdown took too long, exiting');
     process.exit(1);

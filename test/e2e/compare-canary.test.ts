@@ -127,7 +127,7 @@ describe('canary against primary, sequentially, over real sidecars', () => {
     expect(end.phase).toBe('Failed');
     // the check that failed is the comparison, with its one-line explanation
     expect(end.analysis).toMatch(
-      /^metric weir-compare-latency: canary p50 \d+ms p99 \d+ms vs primary p50 \d+ms p99 \d+ms, P\(canary slower\)=0\.\d\d \(n=\d+ vs \d+\), always-valid p[=<]\S+ < 0\.05: worse \(failed checks 3\/3\)$/,
+      /^metric weir-compare-latency: canary p50 \d+ms p99 \d+ms vs primary p50 \d+ms p99 \d+ms, P\(canary slower\)=[01]\.\d\d \(n=\d+ vs \d+\), always-valid p[=<]\S+ < 0\.05: worse \(failed checks 3\/3\)$/,
     );
     const events = await kubeEvents(up!.api);
     const halts = events.filter((e) => e.startsWith('Halt podinfo.test advancement'));
