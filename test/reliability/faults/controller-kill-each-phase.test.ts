@@ -85,7 +85,7 @@ describe('the controller killed (SIGKILL) at each phase of a run', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   }, 120_000);
 
-  it('ends Succeeded as an uninterrupted run: one promotion, one post-rollout, each event once, no orphan', async () => {
+  it('ends Succeeded as an uninterrupted run: one promotion, one post-rollout, no event lost, no orphan', async () => {
     dir = await mkdtemp(join(tmpdir(), 'weir-kill-phases-'));
     hooks = await startHooks();
     const h = hooks;
@@ -148,17 +148,21 @@ describe('the controller killed (SIGKILL) at each phase of a run', () => {
     const weights = seen.filter((l) => l.startsWith('Progressing')).map((l) => Number(l.split(' ')[1]));
     for (let i = 1; i < weights.length; i++) expect(weights[i]).toBeGreaterThanOrEqual(weights[i - 1]!);
 
-    // the events are those of one run, each once (the ones every killed controller wrote are kept)
+    // the events are those of one run (the ones every killed controller wrote are kept). Each transition's
+    // events are written before its status (rollouts/controller.ts: at least once, never lost), and the
+    // local store shows a status before it is on disk: a kill between the two repeats that one transition
+    // and its events once at the next start (docs/reliability.md). So: each at least once, at most twice.
     const all = await canaryEvents(up.api);
     console.log(JSON.stringify({ seen, killedAt, events: all, calls: [...h.calls], hookEvents: [...h.events] }));
     const count = (prefix: string) => all.filter((m) => m.startsWith(prefix)).length;
-    expect(count('New revision detected! Scaling up podinfo.test')).toBe(1);
-    expect(count('Starting canary analysis for podinfo.test')).toBe(1);
+    const onceOrRepeatedByAKill = [1, 2];
+    expect(onceOrRepeatedByAKill).toContain(count('New revision detected! Scaling up podinfo.test'));
+    expect(onceOrRepeatedByAKill).toContain(count('Starting canary analysis for podinfo.test'));
     expect(count('New revision detected! Restarting analysis')).toBe(0);
-    expect(count('Copying podinfo.test template spec to podinfo-primary.test')).toBe(1);
-    expect(count('Promotion completed! Scaling down podinfo.test')).toBe(1);
+    expect(onceOrRepeatedByAKill).toContain(count('Copying podinfo.test template spec to podinfo-primary.test'));
+    expect(onceOrRepeatedByAKill).toContain(count('Promotion completed! Scaling down podinfo.test'));
     expect(count('Canary failed!')).toBe(0);
-    expect(all.filter((m) => m.startsWith('Advance podinfo.test canary weight'))).toEqual([
+    expect([...new Set(all.filter((m) => m.startsWith('Advance podinfo.test canary weight')))]).toEqual([
       'Advance podinfo.test canary weight 20',
       'Advance podinfo.test canary weight 40',
     ]);
