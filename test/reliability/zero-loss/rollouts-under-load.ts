@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -273,4 +274,18 @@ export async function runZeroLossScenario(o: ScenarioOptions): Promise<ScenarioR
     gate.server.close();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** What both versions of the scenario assert: each run ended as it should, and not one request failed. */
+export function expectZeroLoss(r: ScenarioResult): void {
+  expect(r.outcomes).toEqual([
+    'promotion podinfo: Succeeded',
+    'promotion greeter: Succeeded',
+    'rollback podinfo: Failed',
+    'rollback greeter: Failed',
+    'blue/green podinfo: Succeeded',
+  ]);
+  expect(r.load.firstFailures).toEqual([]);
+  expect(r.load.failed).toBe(0);
+  expect(r.load.succeeded).toBe(r.load.sent);
 }
