@@ -3,8 +3,9 @@ import { configDefaults, defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // the long runs: npm run test:soak (vitest.soak.config.ts)
-    exclude: [...configDefaults.exclude, 'test/**/*.soak.test.ts'],
+    // the long runs: npm run test:soak (vitest.soak.config.ts); the ones that must run alone: the second
+    // phase of npm test (vitest.serial.config.ts)
+    exclude: [...configDefaults.exclude, 'test/**/*.soak.test.ts', 'test/**/*.serial.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -32,6 +32,8 @@ export interface LoadReport {
   firstFailures: string[];
   /** answers per version header seen (x-version / gRPC reply) */
   versions: Record<string, number>;
+  /** the slowest answers (at most 10), with the time they were sent and their kind: where a stall was */
+  slowest: string[];
   p50Ms: number;
   p99Ms: number;
 }
@@ -84,6 +86,7 @@ export function startMixedLoad(opts: MixedLoadOptions): MixedLoad {
   const versions: Record<string, number> = {};
   const latencies: number[] = [];
   const firstFailures: string[] = [];
+  const slowest: Array<{ ms: number; at: number; kind: ClientKind }> = [];
   let heldBack = 0;
   let inFlight = 0;
   let stopped: number | undefined;
@@ -170,7 +173,13 @@ export function startMixedLoad(opts: MixedLoadOptions): MixedLoad {
     const p = sendOne[kind]()
       .then((version) => {
         t.succeeded++;
-        latencies.push(performance.now() - t0);
+        const ms = performance.now() - t0;
+        latencies.push(ms);
+        if (slowest.length < 10 || ms > slowest[slowest.length - 1]!.ms) {
+          slowest.push({ ms, at: Date.now() - ms, kind });
+          slowest.sort((a, b) => b.ms - a.ms);
+          if (slowest.length > 10) slowest.pop();
+        }
         const key = `${kind === 'grpc' ? 'grpc' : 'http'} ${version}`;
         versions[key] = (versions[key] ?? 0) + 1;
       })
@@ -215,6 +224,7 @@ export function startMixedLoad(opts: MixedLoadOptions): MixedLoad {
       byKind: structuredClone(byKind),
       firstFailures: [...firstFailures],
       versions: { ...versions },
+      slowest: slowest.map((s) => `${new Date(s.at).toISOString()} ${s.kind}: ${Math.round(s.ms)} ms`),
       p50Ms: Math.round(percentile(sorted, 50) * 10) / 10,
       p99Ms: Math.round(percentile(sorted, 99) * 10) / 10,
     };

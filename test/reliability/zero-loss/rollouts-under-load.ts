@@ -38,6 +38,8 @@ export interface ScenarioResult {
   outcomes: string[];
   /** certificates the sidecars alive at the end got (identity_cert_refresh_count, summed) */
   renewals: number;
+  /** the Canaries' events, `time object: reason message`, to set the load's slowest answers against */
+  events: string[];
 }
 
 function deployment(name: string, app: string, version: string, port: { name: string; n: number }, probe: string) {
@@ -170,6 +172,21 @@ async function runEnd(api: string, name: string, previous: string | undefined, t
   });
 }
 
+async function canaryEvents(api: string): Promise<string[]> {
+  const list = await jsonAt<{
+    items: Array<{
+      lastTimestamp?: string;
+      eventTime?: string;
+      involvedObject?: { name?: string };
+      reason?: string;
+      message?: string;
+    }>;
+  }>(`${api}/api/v1/namespaces/test/events`);
+  return list.items
+    .map((e) => `${e.lastTimestamp ?? e.eventTime ?? ''} ${e.involvedObject?.name ?? ''}: ${e.reason} ${e.message}`)
+    .sort();
+}
+
 async function renewals(api: string): Promise<number> {
   const pods = await jsonAt<{ items: Array<{ metadata: { annotations?: Record<string, string> } }> }>(
     `${api}/api/v1/namespaces/test/pods`,
@@ -261,7 +278,7 @@ export async function runZeroLossScenario(o: ScenarioOptions): Promise<ScenarioR
     const renewed = await renewals(api);
     const report = await load.stop();
     load = undefined;
-    return { load: report, outcomes, renewals: renewed };
+    return { load: report, outcomes, renewals: renewed, events: await canaryEvents(api) };
   } catch (err) {
     // what the load saw up to the failure, and where each Canary stood
     const seen = load ? await load.stop() : undefined;
