@@ -47,6 +47,16 @@ export interface Try {
   cancel(): void;
 }
 
+/**
+ * The fast path's hold on a forwarded request (serve.ts, redispatch.ts): a forwarder whose endpoint failed
+ * before anything of the request reached it (`Failure.unsent`) asks it to send the request to another
+ * endpoint instead of answering. The forwarder has told the balancer and the endpoint's series first.
+ */
+export interface Redispatch {
+  /** true: the request went to another endpoint (through `forward` again), the failed forwarder is done */
+  again(f: Failure): boolean;
+}
+
 export interface Transport extends RoutableRequest {
   readonly ctx: RequestContext;
   readonly method: string;
@@ -73,7 +83,12 @@ export interface Transport extends RoutableRequest {
    * Forward the request to `ep` and stream the response back; the forwarder records the response (on
    * `ep.series` and `rb`), tells the balancer its outcome when `feedback`, and leaves `inflight`.
    */
-  forward(ep: Endpoint, feedback: boolean, rb: RouteBackendMetrics | undefined): void;
+  forward(ep: Endpoint, feedback: boolean, rb: RouteBackendMetrics | undefined, redispatch?: Redispatch): void;
+  /**
+   * whether the request can go to another endpoint after a try that sent nothing (redispatch.ts): the
+   * client is still there, no response started, and the body is whole (not read yet, or kept)
+   */
+  resendable(): boolean;
 
   // ---- the policy path (exchange.ts)
 

@@ -7,6 +7,7 @@ import type { Series } from '../metrics.js';
 import type { RouteBackendMetrics } from '../route-metrics.js';
 import { endRequest, type RequestScope } from '../scope.js';
 import type { ForwardObserver } from '../targets.js';
+import type { Redispatch } from '../transport.js';
 import { forwardResponseHeaders } from './headers.js';
 import { sendProxyError } from './respond.js';
 
@@ -44,6 +45,8 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     private observer: ForwardObserver | undefined,
     /** the route rule's backend whose response this is (per-route metrics), if any */
     private readonly route: RouteBackendMetrics | undefined = undefined,
+    /** the fast path: a request never sent goes to another endpoint (redispatch.ts) */
+    private readonly redispatch: Redispatch | undefined = undefined,
   ) {
     this.sentAt = observer === undefined ? 0 : performance.now();
   }
@@ -110,7 +113,18 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
       this.finish(true);
       return;
     }
-    this.fail(classify(err));
+    const f = classify(err);
+    if (f.unsent && this.redispatch !== undefined && this.status === 0) {
+      // nothing reached the endpoint: the balancer and its series hear of the failure, then another
+      // endpoint may take the request (the route's metrics count only what the client gets)
+      if (this.observer !== undefined) this.report(true);
+      if (this.redispatch.again(f)) {
+        this.done = true;
+        this.series.response(f.status, performance.now() - this.scope.start, true);
+        return;
+      }
+    }
+    this.fail(f);
   }
 
   /** the endpoint failed us: the proxy's answer, or the connection cut when the response had started */
