@@ -36,7 +36,9 @@ import { constants } from 'node:http2';
  * | idle HTTP/1.1 keep-alive connection past `idleTimeoutMs`; HTTP/2 session without frames past it | closed (GOAWAY) | - | - |
  * | HTTP/2 floods (rapid reset, CONTINUATION, SETTINGS, PING), more than `maxConcurrentStreams` streams: nghttp2's limits | GOAWAY / RST_STREAM | - | - |
  *
- * Never sent (`Failure.unsent`, redispatch.ts): a try that failed so is dispatched again, at once, to another
+ * Never sent (`Failure.unsent`, redispatch.ts), or answered so by the endpoint's own sidecar (a 502/503/504
+ * whose `weir-proxy-error` is one of these rows' reasons, from an endpoint reached over mesh mTLS: its app
+ * refused the connection, `sidecarUnsent`): a try that failed so is dispatched again, at once, to another
  * endpoint of the same backend: for any method, on the fast and the policy path, HTTP/1.1, HTTP/2 and
  * gRPC alike, with or without a retry policy, and outside the retry policy's attempts and budget. At most
  * `MAX_REDISPATCHES` (2) times per request, never to the endpoint that just failed (which the balancer
@@ -273,6 +275,25 @@ export function classify(err: Error | undefined, rstCode = 0): Failure {
       if (code !== undefined && code.startsWith('ERR_HTTP2_')) return rstCode !== 0 ? streamReset(rstCode) : RESET;
       return failure(502, `upstream error: ${err.message}`, ERR_UNEXPECTED, RETRY_NEVER);
   }
+}
+
+/** the never-sent failures a sidecar's inbound side may answer with, by their `weir-proxy-error` reason */
+const UNSENT_REASONS = new Map([REFUSED, CONNECT_TIMEOUT, ENDPOINT_CLOSED, STREAM_REFUSED].map((f) => [f.reason, f]));
+
+/**
+ * The answer of a Weir sidecar's inbound side (an endpoint reached over mesh mTLS) that could not connect
+ * to its own app: a 502/503/504 (`status`; for gRPC, a trailers-only answer: pass 0) whose
+ * `weir-proxy-error` names a never-sent failure. Nothing reached the app, so the request may go to
+ * another endpoint as if this proxy had failed to connect (a crashed app whose pod has not left the
+ * endpoints yet). Returns that failure, or undefined for any other answer.
+ */
+export function sidecarUnsent(status: number, reason: string | undefined): Failure | undefined {
+  if (reason === undefined || (status !== 0 && (status < 502 || status > 504))) return undefined;
+  const f = UNSENT_REASONS.get(reason);
+  if (f !== undefined) return status === 0 || f.status === status ? f : undefined;
+  return (status === 0 || status === 502) && reason.startsWith('connect failed (') && reason.endsWith(')')
+    ? connectFailed(reason.slice('connect failed ('.length, -1))
+    : undefined;
 }
 
 /** The answer once retries are used up: connection-level failures are 503, as conformance expects. */

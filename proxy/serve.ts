@@ -67,6 +67,10 @@ class FastRedispatch implements Redispatch {
     private ep: Endpoint,
   ) {}
 
+  get sidecar(): boolean {
+    return this.ep.serverId !== undefined;
+  }
+
   again(f: Failure): boolean {
     if (!mayRedispatch(f, this.count) || !this.tp.resendable()) return false;
     const next = anotherEndpoint(this.t, this.ep);

@@ -55,6 +55,8 @@ export interface Try {
 export interface Redispatch {
   /** true: the request went to another endpoint (through `forward` again), the failed forwarder is done */
   again(f: Failure): boolean;
+  /** the endpoint is a sidecar reached over mesh mTLS: its answers of a never-sent failure count as one */
+  readonly sidecar: boolean;
 }
 
 export interface Transport extends RoutableRequest {

@@ -6,7 +6,17 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { performance } from 'node:perf_hooks';
-import { classify, ROUTE_ERRORS, ERR_CANCEL, ERR_NONE, ERR_RESET, ERR_UNEXPECTED, type Failure } from '../errors.js';
+import {
+  classify,
+  PROXY_ERROR_HEADER,
+  ROUTE_ERRORS,
+  ERR_CANCEL,
+  ERR_NONE,
+  ERR_RESET,
+  ERR_UNEXPECTED,
+  sidecarUnsent,
+  type Failure,
+} from '../errors.js';
 import type { Series } from '../metrics.js';
 import type { RouteBackendMetrics } from '../route-metrics.js';
 import { endRequest, type RequestScope } from '../scope.js';
@@ -198,6 +208,24 @@ export class StreamForward {
     }
   }
 
+  /**
+   * The endpoint's sidecar answered that it could not connect to its app (errors.ts, `sidecarUnsent`):
+   * nothing reached the app, so the stream goes to another endpoint when it can (true: it went).
+   */
+  private sidecarUnsent(headers: IncomingHttpHeaders, flags: number): boolean {
+    const reason = headers[PROXY_ERROR_HEADER];
+    if (typeof reason !== 'string') return false;
+    const trailersOnly = (flags & NGHTTP2_FLAG_END_STREAM) !== 0 && this.grpc;
+    const f = sidecarUnsent(trailersOnly ? 0 : this.status, reason);
+    if (f === undefined) return false;
+    const r = this.redispatch as Redispatch;
+    this.redispatch = undefined;
+    this.observe(true);
+    if (!r.again(f)) return false;
+    this.series.response(f.status, performance.now() - this.ctx.start, true);
+    return true;
+  }
+
   /** a re-dispatch: the body read so far (kept whole), and its end and trailers if they came */
   private resend(up: ClientHttp2Stream): void {
     const kept = this.kept;
@@ -330,6 +358,8 @@ export class StreamForward {
     if (this.dropped) return;
     const down = this.down;
     this.status = Number(headers[':status']) || 0;
+    const r = this.redispatch;
+    if (r !== undefined && r.sidecar && this.sidecarUnsent(headers, flags)) return;
     // the endpoint got the stream: no re-dispatch, nothing more to keep
     this.redispatch = undefined;
     this.kept = undefined;
