@@ -257,18 +257,9 @@ export class Exchange implements TryOwner, Waiter<Endpoint> {
   /** TryOwner: try `t` failed before its response headers (it has told the balancer) */
   tryFailed(t: Try, f: Failure): void {
     if (this.state !== PENDING || t !== this.current) return;
+    if (this.redispatch(t, f)) return;
     this.attemptTimer = clearTimer(this.attemptTimer);
     this.current = undefined;
-    if (mayRedispatch(f, this.redispatches) && this.tp.resendable()) {
-      // nothing reached the endpoint: another one, at once, outside the retry policy and budget
-      const next = anotherEndpoint(this.target as Backend, t.ep);
-      if (next !== undefined) {
-        this.redispatches++;
-        t.ep.series.response(f.status, performance.now() - this.tp.ctx.start, true);
-        this.serve(next);
-        return;
-      }
-    }
     if (this.retry !== undefined && this.retryable(f) && this.canRetry()) {
       const ms = performance.now() - this.tp.ctx.start;
       t.ep.series.response(f.status, ms, true);
@@ -277,6 +268,23 @@ export class Exchange implements TryOwner, Waiter<Endpoint> {
       return;
     }
     this.answerAfterTry(t.ep, this.retries > 0 ? exhausted(f) : f);
+  }
+
+  /**
+   * TryOwner: nothing of try `t` reached its endpoint (it has told the balancer): another endpoint, at
+   * once, outside the retry policy and budget (redispatch.ts)
+   */
+  redispatch(t: Try, f: Failure): boolean {
+    if (this.state !== PENDING || t !== this.current) return false;
+    if (!mayRedispatch(f, this.redispatches) || !this.tp.resendable()) return false;
+    const next = anotherEndpoint(this.target as Backend, t.ep);
+    if (next === undefined) return false;
+    this.attemptTimer = clearTimer(this.attemptTimer);
+    this.current = undefined;
+    this.redispatches++;
+    t.ep.series.response(f.status, performance.now() - this.tp.ctx.start, true);
+    this.serve(next);
+    return true;
   }
 
   private retryable(f: Failure): boolean {

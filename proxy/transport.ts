@@ -32,6 +32,11 @@ export interface TryOwner {
   tryResponse(t: Try, status: number): boolean;
   /** the try failed before its response started; it is over (the owner answers or retries) */
   tryFailed(t: Try, f: Failure): void;
+  /**
+   * the endpoint of try `t` never got the request (its sidecar answered so, errors.ts `sidecarUnsent`):
+   * true when the request went to another endpoint (the try is dropped), false to go on with its response
+   */
+  redispatch(t: Try, f: Failure): boolean;
   /** ResponseHeaderModifier edits to apply to the response headers forwarded, in order */
   readonly responseEdits: readonly HeaderEdit[];
   /** a copy of the forwarded response is kept for a mirror diff (the response itself is unchanged) */

@@ -83,6 +83,10 @@ export interface StreamSide {
 export interface StreamOwner {
   /** the client's request trailers, sent upstream at the end of the body */
   readonly trailers: OutgoingHttpHeaders | undefined;
+  /** the endpoint is a sidecar reached over mesh mTLS (its never-sent answers count as such) */
+  readonly sidecar: boolean;
+  /** the endpoint never got the stream (its sidecar said so): true when it went to another one */
+  redispatch(f: Failure): boolean;
   /** response headers of this try: true to forward them, false to drop the try (it is cancelled) */
   tryResponse(status: number): boolean;
   /** the try failed before its response was committed: it is dropped, the owner answers or retries */
@@ -213,10 +217,7 @@ export class StreamForward {
    * nothing reached the app, so the stream goes to another endpoint when it can (true: it went).
    */
   private sidecarUnsent(headers: IncomingHttpHeaders, flags: number): boolean {
-    const reason = headers[PROXY_ERROR_HEADER];
-    if (typeof reason !== 'string') return false;
-    const trailersOnly = (flags & NGHTTP2_FLAG_END_STREAM) !== 0 && this.grpc;
-    const f = sidecarUnsent(trailersOnly ? 0 : this.status, reason);
+    const f = this.sidecarFailure(headers, flags);
     if (f === undefined) return false;
     const r = this.redispatch as Redispatch;
     this.redispatch = undefined;
@@ -224,6 +225,14 @@ export class StreamForward {
     if (!r.again(f)) return false;
     this.series.response(f.status, performance.now() - this.ctx.start, true);
     return true;
+  }
+
+  /** the never-sent failure a sidecar's answer stands for, if it is one */
+  private sidecarFailure(headers: IncomingHttpHeaders, flags: number): Failure | undefined {
+    const reason = headers[PROXY_ERROR_HEADER];
+    if (typeof reason !== 'string') return undefined;
+    const trailersOnly = (flags & NGHTTP2_FLAG_END_STREAM) !== 0 && this.grpc;
+    return sidecarUnsent(trailersOnly ? 0 : this.status, reason);
   }
 
   /** a re-dispatch: the body read so far (kept whole), and its end and trailers if they came */
@@ -360,11 +369,21 @@ export class StreamForward {
     this.status = Number(headers[':status']) || 0;
     const r = this.redispatch;
     if (r !== undefined && r.sidecar && this.sidecarUnsent(headers, flags)) return;
+    const policy = this.policy;
+    if (policy !== undefined && policy.sidecar) {
+      const f = this.sidecarFailure(headers, flags);
+      if (f !== undefined) {
+        this.observe(true);
+        if (policy.redispatch(f)) {
+          this.drop();
+          return;
+        }
+      }
+    }
     // the endpoint got the stream: no re-dispatch, nothing more to keep
     this.redispatch = undefined;
     this.kept = undefined;
     const endStream = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
-    const policy = this.policy;
     if (policy !== undefined) {
       if (!policy.tryResponse(this.status)) {
         // retried (the owner counted it): cancelled

@@ -262,6 +262,14 @@ class H2Try implements Try, StreamOwner {
     return this.tp.trailers;
   }
 
+  get sidecar(): boolean {
+    return this.ep.serverId !== undefined;
+  }
+
+  redispatch(f: Failure): boolean {
+    return this.owner.redispatch(this, f);
+  }
+
   start(): void {
     const fwd = new StreamForward(this.tp, this.client, this.ep.series, this.ep, this.owner.rb, this);
     this.fwd = fwd;

@@ -173,7 +173,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
 }
 
 /** the value of header `name` (lower case) in undici's raw header list, or undefined */
-function rawHeaderValue(raw: ReadonlyArray<Buffer | string>, name: string): string | undefined {
+export function rawHeaderValue(raw: ReadonlyArray<Buffer | string>, name: string): string | undefined {
   for (let i = 0; i < raw.length; i += 2) {
     const n = raw[i] as Buffer | string;
     if (n.length === name.length && n.toString().toLowerCase() === name) return String(raw[i + 1]);

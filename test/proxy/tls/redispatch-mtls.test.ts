@@ -1,7 +1,17 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { roundRobin, startInboundProxy, startOutboundProxy } from '../../../proxy/index.js';
 import { meshIdentity, MeshPki, TestIdentity } from '../../support/mesh-pki.js';
-import { Client, endpoints, freePort, HOST, ManualConfigSource, service, startEcho } from '../support/harness.js';
+import {
+  backend,
+  Client,
+  endpoints,
+  freePort,
+  HOST,
+  httpRoute,
+  ManualConfigSource,
+  service,
+  startEcho,
+} from '../support/harness.js';
 import { grpcClient, startGrpcApp, unary } from '../support/grpc.js';
 import { parsePrometheusText, total } from '../support/prom.js';
 
@@ -44,11 +54,19 @@ describe('meshed endpoints that never got the request: it goes to another pod', 
   }
 
   /** an outbound proxy for Service `web` over these sidecars, each announced with identity WEB */
-  async function outbound(pods: Array<{ pod: string; port: number }>) {
-    const svc = service('web', await freePort(), 'test');
+  async function outbound(pods: Array<{ pod: string; port: number }>, policyPath = false) {
+    const port = await freePort();
+    const svc = service('web', port, 'test');
+    // the policy path: an HTTPRoute with a timeout
+    const route = httpRoute(
+      'web',
+      'web',
+      [{ backendRefs: [backend('web', port)], timeouts: { request: '10s' } }],
+      'test',
+    );
     const config = new ManualConfigSource({
       services: [svc],
-      httpRoutes: [],
+      httpRoutes: policyPath ? [route] : [],
       endpoints: [
         endpoints(
           svc,
@@ -71,30 +89,39 @@ describe('meshed endpoints that never got the request: it goes to another pod', 
     return { port: svc.spec.ports[0]!.port, metrics };
   }
 
-  it('HTTP/1.1: a crashed app behind a live sidecar, a sidecar refused by mTLS; every request answered by the live pod', async () => {
-    const live = await startEcho('live');
-    cleanup.push(() => live.close());
-    const crashed = await sidecar(await freePort(), 'crashed-0');
-    const impostor = await sidecar(live.port, 'impostor-0', OTHER);
-    const ok = await sidecar(live.port, 'live-0');
-    const o = await outbound([
-      { pod: 'crashed-0', port: crashed },
-      { pod: 'impostor-0', port: impostor },
-      { pod: 'live-0', port: ok },
-    ]);
-    const n = 12;
-    for (let i = 0; i < n; i++) {
-      const r = await client.send(o.port, `/m${i}`, { method: i % 2 === 0 ? 'GET' : 'DELETE' });
-      expect(r.status).toBe(200);
-      expect(r.headers['weir-proxy-error']).toBeUndefined();
-    }
-    // the impostor never got a request (refused at the handshake), the live pod all of them
-    expect(live.seen).toHaveLength(n);
-    const m = await o.metrics();
-    expect(total(m, 'response_total', { dst_pod: 'crashed-0', classification: 'failure' })).toBeGreaterThan(0);
-    expect(total(m, 'response_total', { dst_pod: 'impostor-0', classification: 'failure' })).toBeGreaterThan(0);
-    expect(total(m, 'outbound_http_route_request_statuses_total', { http_status: '200', error: '' })).toBe(n);
-  });
+  it.each([
+    ['fast path', false],
+    ['policy path', true],
+  ])(
+    'HTTP/1.1 (%s): a crashed app behind a live sidecar, a sidecar refused by mTLS; every request answered by the live pod',
+    async (_, policyPath) => {
+      const live = await startEcho('live');
+      cleanup.push(() => live.close());
+      const crashed = await sidecar(await freePort(), 'crashed-0');
+      const impostor = await sidecar(live.port, 'impostor-0', OTHER);
+      const ok = await sidecar(live.port, 'live-0');
+      const o = await outbound(
+        [
+          { pod: 'crashed-0', port: crashed },
+          { pod: 'impostor-0', port: impostor },
+          { pod: 'live-0', port: ok },
+        ],
+        policyPath,
+      );
+      const n = 12;
+      for (let i = 0; i < n; i++) {
+        const r = await client.send(o.port, `/m${i}`, { method: i % 2 === 0 ? 'GET' : 'DELETE' });
+        expect(r.status).toBe(200);
+        expect(r.headers['weir-proxy-error']).toBeUndefined();
+      }
+      // the impostor never got a request (refused at the handshake), the live pod all of them
+      expect(live.seen).toHaveLength(n);
+      const m = await o.metrics();
+      expect(total(m, 'response_total', { dst_pod: 'crashed-0', classification: 'failure' })).toBeGreaterThan(0);
+      expect(total(m, 'response_total', { dst_pod: 'impostor-0', classification: 'failure' })).toBeGreaterThan(0);
+      expect(total(m, 'outbound_http_route_request_statuses_total', { http_status: '200', error: '' })).toBe(n);
+    },
+  );
 
   it('HTTP/1.1: with no live pod, the crashed app is answered as before (502 connection refused)', async () => {
     const crashed = await sidecar(await freePort(), 'crashed-0');
@@ -104,15 +131,21 @@ describe('meshed endpoints that never got the request: it goes to another pod', 
     expect(r.headers['weir-proxy-error']).toBe('connection refused');
   });
 
-  it('gRPC: a crashed app behind a live sidecar; every call answered by the live pod', async () => {
+  it.each([
+    ['fast path', false],
+    ['policy path', true],
+  ])('gRPC (%s): a crashed app behind a live sidecar; every call answered by the live pod', async (_, policyPath) => {
     const live = await startGrpcApp('live');
     cleanup.push(() => live.close());
     const crashed = await sidecar(await freePort(), 'crashed-0');
     const ok = await sidecar(live.port, 'live-0');
-    const o = await outbound([
-      { pod: 'crashed-0', port: crashed },
-      { pod: 'live-0', port: ok },
-    ]);
+    const o = await outbound(
+      [
+        { pod: 'crashed-0', port: crashed },
+        { pod: 'live-0', port: ok },
+      ],
+      policyPath,
+    );
     const c = grpcClient(o.port);
     cleanup.push(() => c.close());
     const n = 10;
