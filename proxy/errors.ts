@@ -10,19 +10,21 @@ import { constants } from 'node:http2';
  *
  * | failure | status | route `error` | retried |
  * | --- | --- | --- | --- |
+ * | never sent (the rows below marked *never sent*): nothing of the request reached the endpoint | dispatched again to another endpoint of the same backend, see below | - | - |
  * | routes attached to the Service, none matches | 404 | UNEXPECTED | no |
  * | backend does not resolve (unknown Service/port/kind), rule without usable backends | 500 | UNEXPECTED | no |
- * | connection refused / unreachable, stream refused by the endpoint (REFUSED_STREAM, GOAWAY) | 502 (503 refused stream) | IO | any method |
+ * | connection refused / unreachable, stream refused by the endpoint (REFUSED_STREAM, GOAWAY); *never sent* | 502 (503 refused stream) | IO | any method |
  * | connection reset / closed by the endpoint, stream reset, bad upstream response | 502 | RESET | idempotent methods |
  * | no endpoint ready (or all ejected) within the fail-fast bound; any request while failing fast | 503 | FAIL_FAST | no |
  * | too many requests already waiting for an endpoint of the backend (load shed) | 503 | LOAD_SHED | no |
- * | connect timeout | 504 | RESPONSE_HEADERS_TIMEOUT | any method |
+ * | connect timeout; *never sent* | 504 | RESPONSE_HEADERS_TIMEOUT | any method |
+ * | the endpoint's connection pool is closed (it left the endpoints meanwhile); *never sent* | 503 | UNEXPECTED | any method |
  * | response-headers timeout, HTTPRoute `timeouts.backendRequest` | 504 | RESPONSE_HEADERS_TIMEOUT | idempotent methods |
  * | HTTPRoute `timeouts.request` | 504 | REQUEST_TIMEOUT | no |
  * | request the upstream client cannot send as is (e.g. two Host headers), unusable request target | 400 | UNEXPECTED | no |
- * | mTLS: the endpoint's leaf does not name the identity discovery announced | 502 | IO | any method |
- * | mTLS: the endpoint's chain does not end at our trust anchors (expired, unknown issuer...) | 502 | IO | any method |
- * | mTLS: the handshake failed otherwise (a TLS alert, e.g. our certificate refused) | 502 | IO | any method |
+ * | mTLS: the endpoint's leaf does not name the identity discovery announced; *never sent* | 502 | IO | any method |
+ * | mTLS: the endpoint's chain does not end at our trust anchors (expired, unknown issuer...); *never sent* | 502 | IO | any method |
+ * | mTLS: the handshake failed otherwise (a TLS alert, e.g. our certificate refused); *never sent* | 502 | IO | any method |
  * | inbound with `requireIdentity`: a client without a verified mesh identity (plaintext, no certificate) | 403 | UNEXPECTED | no |
  * | inbound authorization (proxy/authz): no authorization of the port's policy admits the client | 403 | UNEXPECTED | no |
  * | inbound authorization: the Server has HTTPRoutes and none matches the request | 404 | UNEXPECTED | no |
@@ -33,6 +35,19 @@ import { constants } from 'node:http2';
  * | request headers not complete within `headersTimeoutMs`, request (body included) not within `requestTimeoutMs` | 408, closed | - | - |
  * | idle HTTP/1.1 keep-alive connection past `idleTimeoutMs`; HTTP/2 session without frames past it | closed (GOAWAY) | - | - |
  * | HTTP/2 floods (rapid reset, CONTINUATION, SETTINGS, PING), more than `maxConcurrentStreams` streams: nghttp2's limits | GOAWAY / RST_STREAM | - | - |
+ *
+ * Never sent (`Failure.unsent`, redispatch.ts), or answered so by the endpoint's own sidecar (a 502/503/504
+ * whose `weir-proxy-error` is one of these rows' reasons, from an endpoint reached over mesh mTLS: its app
+ * refused the connection, `sidecarUnsent`): a try that failed so is dispatched again, at once, to another
+ * endpoint of the same backend: for any method, on the fast and the policy path, HTTP/1.1, HTTP/2 and
+ * gRPC alike, with or without a retry policy, and outside the retry policy's attempts and budget. At most
+ * `MAX_REDISPATCHES` (2) times per request, never to the endpoint that just failed (which the balancer
+ * has heard of as a failure, so failure accrual ejects it); with no other endpoint available now the
+ * request is answered as the row says. A request with a body goes again only when the body is still
+ * whole: HTTP/1.1 when no byte of it was read from the client yet (undici reads it only once connected,
+ * so a refused connection leaves it untouched), or when it is kept for retries; HTTP/2 and gRPC when it is
+ * at most `MAX_REPLAY_BYTES` (the chunks read are kept until the response starts). Otherwise the row's
+ * answer.
  *
  * A request whose retries are used up on connection-level failures (refused, reset, closed) answers
  * 503, as the Gateway API conformance suite expects (`HTTPRouteRetryConnectionError`: "500 or 503"); a
@@ -83,10 +98,19 @@ export interface Failure {
   readonly retry: RetryClass;
   /** a connection-level failure (answered 503 once retries are used up) */
   readonly connection: boolean;
+  /** nothing of the request reached the endpoint: it may be dispatched again to another one (redispatch.ts) */
+  readonly unsent: boolean;
 }
 
-function failure(status: number, reason: string, error: number, retry: RetryClass, connection = false): Failure {
-  return { status, reason, error, retry, connection };
+function failure(
+  status: number,
+  reason: string,
+  error: number,
+  retry: RetryClass,
+  connection = false,
+  unsent = false,
+): Failure {
+  return { status, reason, error, retry, connection, unsent };
 }
 
 // ---- failures the proxy decides on itself
@@ -139,22 +163,22 @@ export const BACKEND_REQUEST_TIMEOUT_ERROR = new FailureError(BACKEND_REQUEST_TI
 
 // ---- failures of the upstream side, by error code
 
-const REFUSED = failure(502, 'connection refused', ERR_IO, RETRY_ANY, true);
+const REFUSED = failure(502, 'connection refused', ERR_IO, RETRY_ANY, true, true);
 const RESET = failure(502, 'connection reset', ERR_RESET, RETRY_IDEMPOTENT, true);
-const CONNECT_TIMEOUT = failure(504, 'connect timeout', ERR_RESPONSE_HEADERS_TIMEOUT, RETRY_ANY);
+const CONNECT_TIMEOUT = failure(504, 'connect timeout', ERR_RESPONSE_HEADERS_TIMEOUT, RETRY_ANY, false, true);
 const RESPONSE_TIMEOUT = failure(504, 'response timeout', ERR_RESPONSE_HEADERS_TIMEOUT, RETRY_IDEMPOTENT);
 const BODY_TIMEOUT = failure(504, 'response body timeout', ERR_RESPONSE_STREAM_TIMEOUT, RETRY_NEVER);
 const HEADERS_OVERFLOW = failure(502, 'response headers too large', ERR_UNEXPECTED, RETRY_NEVER);
 const LENGTH_MISMATCH = failure(502, 'response length mismatch', ERR_UNEXPECTED, RETRY_NEVER);
-const ENDPOINT_CLOSED = failure(503, 'endpoint closed', ERR_UNEXPECTED, RETRY_ANY, true);
+const ENDPOINT_CLOSED = failure(503, 'endpoint closed', ERR_UNEXPECTED, RETRY_ANY, true, true);
 const ABORTED = failure(502, 'request aborted', ERR_UNEXPECTED, RETRY_NEVER);
-const STREAM_REFUSED = failure(503, 'stream refused by the endpoint', ERR_IO, RETRY_ANY, true);
+const STREAM_REFUSED = failure(503, 'stream refused by the endpoint', ERR_IO, RETRY_ANY, true, true);
 const STREAM_CLOSED = failure(502, 'stream closed by the endpoint', ERR_RESET, RETRY_IDEMPOTENT, true);
 // mTLS to a meshed endpoint (tls/connect.ts): Linkerd's "identity required" row, 502. Nothing was sent,
 // so another endpoint may be tried; not a connection failure of the endpoint (no 503 once exhausted).
-const IDENTITY_MISMATCH = failure(502, 'server identity mismatch', ERR_IO, RETRY_ANY);
-const UNTRUSTED = failure(502, 'server certificate not trusted', ERR_IO, RETRY_ANY);
-const TLS_HANDSHAKE = failure(502, 'tls handshake failed', ERR_IO, RETRY_ANY);
+const IDENTITY_MISMATCH = failure(502, 'server identity mismatch', ERR_IO, RETRY_ANY, false, true);
+const UNTRUSTED = failure(502, 'server certificate not trusted', ERR_IO, RETRY_ANY, false, true);
+const TLS_HANDSHAKE = failure(502, 'tls handshake failed', ERR_IO, RETRY_ANY, false, true);
 /** Node's X.509 verification error codes (the `tls` docs' "X509 certificate error codes") */
 const X509_ERRORS = new Set([
   'UNABLE_TO_GET_ISSUER_CERT',
@@ -185,7 +209,7 @@ const X509_ERRORS = new Set([
   'CERT_REJECTED',
   'HOSTNAME_MISMATCH',
 ]);
-const connectFailed = (code: string) => failure(502, `connect failed (${code})`, ERR_IO, RETRY_ANY, true);
+const connectFailed = (code: string) => failure(502, `connect failed (${code})`, ERR_IO, RETRY_ANY, true, true);
 const streamReset = (rstCode: number) =>
   failure(502, `stream reset by the endpoint (code ${rstCode})`, ERR_RESET, RETRY_IDEMPOTENT, true);
 
@@ -251,6 +275,25 @@ export function classify(err: Error | undefined, rstCode = 0): Failure {
       if (code !== undefined && code.startsWith('ERR_HTTP2_')) return rstCode !== 0 ? streamReset(rstCode) : RESET;
       return failure(502, `upstream error: ${err.message}`, ERR_UNEXPECTED, RETRY_NEVER);
   }
+}
+
+/** the never-sent failures a sidecar's inbound side may answer with, by their `weir-proxy-error` reason */
+const UNSENT_REASONS = new Map([REFUSED, CONNECT_TIMEOUT, ENDPOINT_CLOSED, STREAM_REFUSED].map((f) => [f.reason, f]));
+
+/**
+ * The answer of a Weir sidecar's inbound side (an endpoint reached over mesh mTLS) that could not connect
+ * to its own app: a 502/503/504 (`status`; for gRPC, a trailers-only answer: pass 0) whose
+ * `weir-proxy-error` names a never-sent failure. Nothing reached the app, so the request may go to
+ * another endpoint as if this proxy had failed to connect (a crashed app whose pod has not left the
+ * endpoints yet). Returns that failure, or undefined for any other answer.
+ */
+export function sidecarUnsent(status: number, reason: string | undefined): Failure | undefined {
+  if (reason === undefined || (status !== 0 && (status < 502 || status > 504))) return undefined;
+  const f = UNSENT_REASONS.get(reason);
+  if (f !== undefined) return status === 0 || f.status === status ? f : undefined;
+  return (status === 0 || status === 502) && reason.startsWith('connect failed (') && reason.endsWith(')')
+    ? connectFailed(reason.slice('connect failed ('.length, -1))
+    : undefined;
 }
 
 /** The answer once retries are used up: connection-level failures are 503, as conformance expects. */

@@ -26,6 +26,7 @@ import type { Series } from './metrics.js';
 import { endRequest } from './scope.js';
 import { tapEndpoint } from './tap/open.js';
 import { backoffMs, isIdempotent, mayRetry } from './retry.js';
+import { anotherEndpoint, mayRedispatch } from './redispatch.js';
 import type { RouteBackendMetrics, RuleMetrics } from './route-metrics.js';
 import { answerLocally, answerPreflight, answerRedirect } from './answer.js';
 import type { Backend, Endpoint } from './targets.js';
@@ -46,7 +47,9 @@ import type { Transport, Try, TryOwner } from './transport.js';
  * 4. mirrors are sent once the whole body is known; tries go one after the other: each picks an
  *    endpoint (waiting in the backend's queue when none is available now), is bounded by
  *    `backendRequest`, and is retried (status in `codes`, or a failure `classify()` calls retryable for
- *    the method) while the rule's attempts and the retry budget allow, after a jittered backoff;
+ *    the method) while the rule's attempts and the retry budget allow, after a jittered backoff; a try
+ *    that sent nothing (its endpoint refused the connection...) goes at once to another endpoint, outside
+ *    the attempts and the budget (redispatch.ts);
  * 5. the first response not retried is streamed to the client by the try, with the
  *    ResponseHeaderModifiers applied (backend's, then rule's); `timeouts.request` bounds everything up
  *    to its headers. Once retries are used up, a connection-level failure answers 503.
@@ -63,6 +66,8 @@ export class Exchange implements TryOwner, Waiter<Endpoint> {
   private backendFilters: CompiledFilters | undefined;
   private mirrors: PendingMirror[] | undefined;
   private retries = 0;
+  /** tries sent again to another endpoint because they sent nothing (redispatch.ts) */
+  private redispatches = 0;
   /** the try in flight, until its response is forwarded */
   private current: Try | undefined;
   /** when the current try was sent */
@@ -252,6 +257,7 @@ export class Exchange implements TryOwner, Waiter<Endpoint> {
   /** TryOwner: try `t` failed before its response headers (it has told the balancer) */
   tryFailed(t: Try, f: Failure): void {
     if (this.state !== PENDING || t !== this.current) return;
+    if (this.redispatch(t, f)) return;
     this.attemptTimer = clearTimer(this.attemptTimer);
     this.current = undefined;
     if (this.retry !== undefined && this.retryable(f) && this.canRetry()) {
@@ -262,6 +268,23 @@ export class Exchange implements TryOwner, Waiter<Endpoint> {
       return;
     }
     this.answerAfterTry(t.ep, this.retries > 0 ? exhausted(f) : f);
+  }
+
+  /**
+   * TryOwner: nothing of try `t` reached its endpoint (it has told the balancer): another endpoint, at
+   * once, outside the retry policy and budget (redispatch.ts)
+   */
+  redispatch(t: Try, f: Failure): boolean {
+    if (this.state !== PENDING || t !== this.current) return false;
+    if (!mayRedispatch(f, this.redispatches) || !this.tp.resendable()) return false;
+    const next = anotherEndpoint(this.target as Backend, t.ep);
+    if (next === undefined) return false;
+    this.attemptTimer = clearTimer(this.attemptTimer);
+    this.current = undefined;
+    this.redispatches++;
+    t.ep.series.response(f.status, performance.now() - this.tp.ctx.start, true);
+    this.serve(next);
+    return true;
   }
 
   private retryable(f: Failure): boolean {

@@ -32,6 +32,11 @@ export interface TryOwner {
   tryResponse(t: Try, status: number): boolean;
   /** the try failed before its response started; it is over (the owner answers or retries) */
   tryFailed(t: Try, f: Failure): void;
+  /**
+   * the endpoint of try `t` never got the request (its sidecar answered so, errors.ts `sidecarUnsent`):
+   * true when the request went to another endpoint (the try is dropped), false to go on with its response
+   */
+  redispatch(t: Try, f: Failure): boolean;
   /** ResponseHeaderModifier edits to apply to the response headers forwarded, in order */
   readonly responseEdits: readonly HeaderEdit[];
   /** a copy of the forwarded response is kept for a mirror diff (the response itself is unchanged) */
@@ -45,6 +50,18 @@ export interface Try {
   start(): void;
   /** stop it now, silently (its owner accounts for it and tells the balancer): a timeout */
   cancel(): void;
+}
+
+/**
+ * The fast path's hold on a forwarded request (serve.ts, redispatch.ts): a forwarder whose endpoint failed
+ * before anything of the request reached it (`Failure.unsent`) asks it to send the request to another
+ * endpoint instead of answering. The forwarder has told the balancer and the endpoint's series first.
+ */
+export interface Redispatch {
+  /** true: the request went to another endpoint (through `forward` again), the failed forwarder is done */
+  again(f: Failure): boolean;
+  /** the endpoint is a sidecar reached over mesh mTLS: its answers of a never-sent failure count as one */
+  readonly sidecar: boolean;
 }
 
 export interface Transport extends RoutableRequest {
@@ -73,7 +90,12 @@ export interface Transport extends RoutableRequest {
    * Forward the request to `ep` and stream the response back; the forwarder records the response (on
    * `ep.series` and `rb`), tells the balancer its outcome when `feedback`, and leaves `inflight`.
    */
-  forward(ep: Endpoint, feedback: boolean, rb: RouteBackendMetrics | undefined): void;
+  forward(ep: Endpoint, feedback: boolean, rb: RouteBackendMetrics | undefined, redispatch?: Redispatch): void;
+  /**
+   * whether the request can go to another endpoint after a try that sent nothing (redispatch.ts): the
+   * client is still there, no response started, and the body is whole (not read yet, or kept)
+   */
+  resendable(): boolean;
 
   // ---- the policy path (exchange.ts)
 

@@ -20,8 +20,12 @@ import type { Outcome } from './breaker.js';
 export interface Balancer<T> {
   /** endpoints given (ready in discovery), ejected ones included */
   readonly size: number;
-  /** an endpoint, or undefined when none is available now */
-  pick(): T | undefined;
+  /**
+   * an endpoint, or undefined when none is available now; never `avoid` (the endpoint a request that was
+   * never sent just failed on, redispatch.ts) when given. A balancer that ignores `avoid` may return it:
+   * the caller then gives the pick back.
+   */
+  pick(avoid?: T): T | undefined;
   /** the outcome of a request sent to `endpoint` (see above) */
   release?(endpoint: T, rttMs: number, failed: Outcome, overloadMs?: number): void;
   /** endpoints that may take a request now (for gauges); default `size` */
@@ -43,10 +47,11 @@ export class RoundRobin<T> implements Balancer<T> {
     return this.endpoints.length;
   }
 
-  pick(): T | undefined {
+  pick(avoid?: T): T | undefined {
     const n = this.endpoints.length;
-    if (n <= 1) return this.endpoints[0];
-    const i = this.next;
+    if (n <= 1) return this.endpoints[0] === avoid ? undefined : this.endpoints[0];
+    let i = this.next;
+    if (this.endpoints[i] === avoid) i = i + 1 === n ? 0 : i + 1;
     this.next = i + 1 === n ? 0 : i + 1;
     return this.endpoints[i];
   }

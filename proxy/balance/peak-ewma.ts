@@ -87,10 +87,11 @@ export class PeakEwma<T> implements Balancer<T> {
     return this.slots.length;
   }
 
-  pick(): T | undefined {
+  pick(avoid?: T): T | undefined {
     const now = this.now();
     if (this.dirty || now >= this.wakeAt) this.refresh(now);
-    const ready = this.ready;
+    // a request never sent to `avoid` goes to another one (the rare path: a filtered copy)
+    const ready = avoid === undefined ? this.ready : this.ready.filter((s) => s.endpoint !== avoid);
     const n = ready.length;
     let s: Slot<T>;
     if (n > 1) {

@@ -6,7 +6,17 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { performance } from 'node:perf_hooks';
-import { classify, ROUTE_ERRORS, ERR_CANCEL, ERR_NONE, ERR_RESET, ERR_UNEXPECTED, type Failure } from '../errors.js';
+import {
+  classify,
+  PROXY_ERROR_HEADER,
+  ROUTE_ERRORS,
+  ERR_CANCEL,
+  ERR_NONE,
+  ERR_RESET,
+  ERR_UNEXPECTED,
+  sidecarUnsent,
+  type Failure,
+} from '../errors.js';
 import type { Series } from '../metrics.js';
 import type { RouteBackendMetrics } from '../route-metrics.js';
 import { endRequest, type RequestScope } from '../scope.js';
@@ -15,6 +25,8 @@ import type { H2Client, H2Lease } from './client.js';
 import { failedStatus, grpcOverloadMs, overloadMs } from '../balance/outcome.js';
 import { grpcStatusOf } from './grpc.js';
 import { respondH2Error } from './respond.js';
+import { MAX_REPLAY_BYTES } from '../retry.js';
+import type { Redispatch } from '../transport.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_NO_ERROR } = constants;
 const NO_TRAILERS: OutgoingHttpHeaders = {};
@@ -71,6 +83,10 @@ export interface StreamSide {
 export interface StreamOwner {
   /** the client's request trailers, sent upstream at the end of the body */
   readonly trailers: OutgoingHttpHeaders | undefined;
+  /** the endpoint is a sidecar reached over mesh mTLS (its never-sent answers count as such) */
+  readonly sidecar: boolean;
+  /** the endpoint never got the stream (its sidecar said so): true when it went to another one */
+  redispatch(f: Failure): boolean;
   /** response headers of this try: true to forward them, false to drop the try (it is cancelled) */
   tryResponse(status: number): boolean;
   /** the try failed before its response was committed: it is dropped, the owner answers or retries */
@@ -113,6 +129,17 @@ export class StreamForward {
   private head: OutgoingHttpHeaders | undefined = undefined;
   private held: Buffer[] | undefined = undefined;
   private readonly sent: number;
+  /**
+   * The fast path's re-dispatch (redispatch.ts): until the response starts, the body chunks read are kept
+   * (at most `MAX_REPLAY_BYTES`), so that a stream the endpoint never got (connection refused, stream
+   * refused) goes to another endpoint whole. `bodyLost`: a chunk was read and not kept.
+   */
+  private redispatch: Redispatch | undefined;
+  private kept: Buffer[] | undefined = undefined;
+  private keptBytes = 0;
+  private bodyLost = false;
+  /** the client's request body ended (read whole) */
+  private downEnded = false;
   private readonly down: ServerHttp2Stream;
   private readonly grpc: boolean;
   private readonly ctx: RequestScope;
@@ -125,7 +152,9 @@ export class StreamForward {
     /** per-route metrics (route-metrics.ts): the route rule's backend this stream went to */
     private readonly route: RouteBackendMetrics | undefined,
     private readonly policy?: StreamOwner,
+    redispatch?: Redispatch,
   ) {
+    this.redispatch = redispatch;
     this.down = side.down;
     this.grpc = side.grpc;
     this.ctx = side.ctx;
@@ -133,13 +162,22 @@ export class StreamForward {
     this.sent = performance.now();
   }
 
-  /** `headers` as sent upstream; with a `StreamOwner` the caller writes the request body to `up` */
-  run(headers: IncomingHttpHeaders | OutgoingHttpHeaders, endStream: boolean): void {
+  /**
+   * `headers` as sent upstream; with a `StreamOwner` the caller writes the request body to `up`. `prev`:
+   * the fast path's forward whose endpoint never got the stream (detached): its body read so far first.
+   */
+  run(headers: IncomingHttpHeaders | OutgoingHttpHeaders, endStream: boolean, prev?: StreamForward): void {
     const down = this.down;
     // the policy path's tries run one after the other on `down`: the last one owns its events
     (down as Tagged)[kForward] = this;
     down.on('close', StreamForward.downClose);
-    if (this.policy === undefined) down.on('error', noop);
+    if (prev !== undefined) {
+      this.kept = prev.kept;
+      this.keptBytes = prev.keptBytes;
+      this.bodyLost = prev.bodyLost;
+      this.downEnded = prev.downEnded;
+      this.upTrailers = prev.upTrailers;
+    } else if (this.policy === undefined) down.on('error', noop);
     let up: ClientHttp2Stream;
     try {
       this.lease = this.client.acquire();
@@ -164,16 +202,85 @@ export class StreamForward {
         up.on('wantTrailers', StreamForward.upWantTrailers);
         return;
       }
+      if (prev !== undefined) this.resend(up);
+      if (this.downEnded) return;
       down.on('data', StreamForward.downData);
       down.on('end', StreamForward.downEnd);
       down.on('trailers', StreamForward.downTrailersIn);
+      // paused under back-pressure of the endpoint that failed
+      if (prev !== undefined) down.resume();
     }
+  }
+
+  /**
+   * The endpoint's sidecar answered that it could not connect to its app (errors.ts, `sidecarUnsent`):
+   * nothing reached the app, so the stream goes to another endpoint when it can (true: it went).
+   */
+  private sidecarUnsent(headers: IncomingHttpHeaders, flags: number): boolean {
+    const f = this.sidecarFailure(headers, flags);
+    if (f === undefined) return false;
+    const r = this.redispatch as Redispatch;
+    this.redispatch = undefined;
+    this.observe(true);
+    if (!r.again(f)) return false;
+    this.series.response(f.status, performance.now() - this.ctx.start, true);
+    return true;
+  }
+
+  /** the never-sent failure a sidecar's answer stands for, if it is one */
+  private sidecarFailure(headers: IncomingHttpHeaders, flags: number): Failure | undefined {
+    const reason = headers[PROXY_ERROR_HEADER];
+    if (typeof reason !== 'string') return undefined;
+    const trailersOnly = (flags & NGHTTP2_FLAG_END_STREAM) !== 0 && this.grpc;
+    return sidecarUnsent(trailersOnly ? 0 : this.status, reason);
+  }
+
+  /** a re-dispatch: the body read so far (kept whole), and its end and trailers if they came */
+  private resend(up: ClientHttp2Stream): void {
+    const kept = this.kept;
+    if (kept !== undefined) for (let i = 0; i < kept.length; i++) up.write(kept[i] as Buffer);
+    if (this.upTrailers !== undefined) up.on('wantTrailers', StreamForward.upWantTrailers);
+    if (this.downEnded) up.end();
+  }
+
+  /** the body read so far is whole (kept), so the stream can go to another endpoint */
+  bodyWhole(): boolean {
+    return !this.bodyLost;
+  }
+
+  /**
+   * A re-dispatch takes the client's stream over: this forward lets go of it (its listeners, its
+   * upstream stream) and records nothing more; the new one carries on.
+   */
+  detach(): void {
+    const down = this.down;
+    down.off('close', StreamForward.downClose);
+    down.off('data', StreamForward.downData);
+    down.off('end', StreamForward.downEnd);
+    down.off('trailers', StreamForward.downTrailersIn);
+    this.dropped = true;
+    this.recorded = true;
+    this.observed = true;
+    const up = this.up;
+    if (up !== undefined && !up.destroyed) up.close(NGHTTP2_CANCEL);
+  }
+
+  /** fast path: keep a body chunk for a re-dispatch while no response came, within the bound */
+  private keep(chunk: Buffer): void {
+    if (this.status !== 0 || this.keptBytes + chunk.length > MAX_REPLAY_BYTES) {
+      this.bodyLost = true;
+      this.kept = undefined;
+      return;
+    }
+    (this.kept ??= []).push(chunk);
+    this.keptBytes += chunk.length;
   }
 
   // ---- event handlers, shared by every stream: `this` is the stream, tagged with its forward
 
   private static downData(this: ServerHttp2Stream, chunk: Buffer): void {
     const f = (this as Tagged)[kForward] as StreamForward;
+    if (f.redispatch !== undefined && !f.bodyLost) f.keep(chunk);
     const up = f.up as ClientHttp2Stream;
     if (up.destroyed) return;
     if (!up.write(chunk)) {
@@ -187,7 +294,9 @@ export class StreamForward {
   }
 
   private static downEnd(this: ServerHttp2Stream): void {
-    const up = ((this as Tagged)[kForward] as StreamForward).up as ClientHttp2Stream;
+    const f = (this as Tagged)[kForward] as StreamForward;
+    f.downEnded = true;
+    const up = f.up as ClientHttp2Stream;
     if (!up.destroyed) up.end();
   }
 
@@ -258,8 +367,23 @@ export class StreamForward {
     if (this.dropped) return;
     const down = this.down;
     this.status = Number(headers[':status']) || 0;
-    const endStream = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
+    const r = this.redispatch;
+    if (r !== undefined && r.sidecar && this.sidecarUnsent(headers, flags)) return;
     const policy = this.policy;
+    if (policy !== undefined && policy.sidecar) {
+      const f = this.sidecarFailure(headers, flags);
+      if (f !== undefined) {
+        this.observe(true);
+        if (policy.redispatch(f)) {
+          this.drop();
+          return;
+        }
+      }
+    }
+    // the endpoint got the stream: no re-dispatch, nothing more to keep
+    this.redispatch = undefined;
+    this.kept = undefined;
+    const endStream = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
     if (policy !== undefined) {
       if (!policy.tryResponse(this.status)) {
         // retried (the owner counted it): cancelled
@@ -385,6 +509,17 @@ export class StreamForward {
   /** the endpoint failed us before the response ended */
   private localError(f: Failure, rstCode: number): void {
     if (this.failed || this.complete || this.dropped) return;
+    const r = this.redispatch;
+    if (r !== undefined && f.unsent && this.status === 0) {
+      // nothing reached the endpoint: the balancer hears of the failure, then another endpoint may take
+      // the stream (`again` detaches this forward); the route's metrics count what the client gets
+      this.redispatch = undefined;
+      this.observe(true);
+      if (r.again(f)) {
+        this.series.response(f.status, performance.now() - this.ctx.start, true);
+        return;
+      }
+    }
     if (!this.committed) {
       // the owner answers or retries
       this.observe(true);

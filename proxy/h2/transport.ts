@@ -5,7 +5,7 @@ import type { Failure } from '../errors.js';
 import { MAX_REPLAY_BYTES } from '../retry.js';
 import type { RouteBackendMetrics } from '../route-metrics.js';
 import type { Backend, Endpoint } from '../targets.js';
-import type { RequestContext, Transport, Try, TryOwner } from '../transport.js';
+import type { Redispatch, RequestContext, Transport, Try, TryOwner } from '../transport.js';
 import type { H2Client, H2Clients } from './client.js';
 import { StreamForward, type StreamOwner, type StreamSide } from './forward.js';
 import { isGrpc } from './grpc.js';
@@ -19,9 +19,9 @@ const { NGHTTP2_FLAG_END_STREAM } = constants;
  * One HTTP/2 stream (h2c or gRPC) as the stack sees it (transport.ts): tries go as streams on the
  * endpoint's pooled sessions (`StreamForward`), answers are written to the server stream; gRPC gets
  * trailers-only gRPC errors. On the policy path the request body is streamed to the try as it arrives
- * and, when the rule retries or mirrors, kept up to `MAX_REPLAY_BYTES` so that the next try (or a mirror)
- * gets it again; a body that grows past the limit is never retried nor mirrored. The body flows only
- * while a try is in flight.
+ * and kept up to `MAX_REPLAY_BYTES` so that the next try (a retry, a re-dispatch) or a mirror gets it
+ * again; a body that grows past the limit is never retried nor mirrored. The body flows only while a try
+ * is in flight.
  */
 export class H2Transport implements Transport, StreamSide {
   readonly method: string;
@@ -34,6 +34,8 @@ export class H2Transport implements Transport, StreamSide {
   trailers: OutgoingHttpHeaders | undefined = undefined;
   private upHeaders: OutgoingHttpHeaders | undefined;
   private gone: (() => void) | undefined;
+  /** the fast path's forward (the last one, after re-dispatches) */
+  private fast: StreamForward | undefined = undefined;
   // ---- the body on the policy path
   /** the try the body goes to */
   private current: StreamForward | undefined;
@@ -85,8 +87,30 @@ export class H2Transport implements Transport, StreamSide {
     this.gone = undefined;
   }
 
-  forward(ep: Endpoint, feedback: boolean, rb: RouteBackendMetrics | undefined): void {
-    new StreamForward(this, this.client(ep), ep.series, feedback ? ep : undefined, rb).run(this.headers, !this.hasBody);
+  forward(ep: Endpoint, feedback: boolean, rb: RouteBackendMetrics | undefined, redispatch?: Redispatch): void {
+    // a re-dispatch: the forward whose endpoint never got the stream hands it over
+    const prev = this.fast;
+    prev?.detach();
+    const fwd = new StreamForward(
+      this,
+      this.client(ep),
+      ep.series,
+      feedback ? ep : undefined,
+      rb,
+      undefined,
+      redispatch,
+    );
+    this.fast = fwd;
+    fwd.run(this.headers, !this.hasBody, prev);
+  }
+
+  /** the body is whole: none, kept by the fast path's forward, or kept by the policy path */
+  resendable(): boolean {
+    const down = this.down;
+    if (down.destroyed || down.closed || down.headersSent) return false;
+    if (!this.hasBody) return true;
+    const fast = this.fast;
+    return fast !== undefined ? fast.bodyWhole() : !this.overflow;
   }
 
   private client(ep: Endpoint): H2Client {
@@ -97,16 +121,20 @@ export class H2Transport implements Transport, StreamSide {
     return { method: this.method, url: this.url, headers: flatRequestHeaders(this.headers) };
   }
 
-  prepareBody(keep: boolean, ready: () => void, whole: (body: Buffer | null | undefined) => void): void {
+  /**
+   * The body is kept whatever `_keep` says (up to `MAX_REPLAY_BYTES`, until the response is committed):
+   * a try that sent nothing goes to another endpoint with the body whole (redispatch.ts).
+   */
+  prepareBody(_keep: boolean, ready: () => void, whole: (body: Buffer | null | undefined) => void): void {
     if (!this.hasBody) {
       whole(null);
       ready();
       return;
     }
-    this.keep = keep;
+    this.keep = true;
     this.whole = whole;
     const length = Number(this.headers['content-length'] ?? -1);
-    if (keep && length > MAX_REPLAY_BYTES) this.overflowed();
+    if (length > MAX_REPLAY_BYTES) this.overflowed();
     const down = this.down;
     down.on('data', this.onDownData);
     down.on('end', this.onDownEnd);
@@ -232,6 +260,14 @@ class H2Try implements Try, StreamOwner {
 
   get trailers(): OutgoingHttpHeaders | undefined {
     return this.tp.trailers;
+  }
+
+  get sidecar(): boolean {
+    return this.ep.serverId !== undefined;
+  }
+
+  redispatch(f: Failure): boolean {
+    return this.owner.redispatch(this, f);
   }
 
   start(): void {

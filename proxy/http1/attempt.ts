@@ -4,11 +4,11 @@ import type { Dispatcher } from 'undici';
 import { failedStatus, overloadMs, rawRetryAfter } from '../balance/outcome.js';
 import { applyHeaderEdit, headerStrings } from '../filters/header-modifier.js';
 import type { RequestState } from '../filters/state.js';
-import { classify } from '../errors.js';
+import { classify, PROXY_ERROR_HEADER, sidecarUnsent } from '../errors.js';
 import type { RequestScope } from '../scope.js';
 import type { Endpoint } from '../targets.js';
 import type { Try, TryOwner } from '../transport.js';
-import { ForwardHandler } from './forward.js';
+import { ForwardHandler, rawHeaderValue } from './forward.js';
 
 const WAITING = 0;
 const FORWARDING = 1;
@@ -64,6 +64,14 @@ export class Attempt implements Try, Dispatcher.DispatchHandler {
     if (this.state !== WAITING || statusCode < 200) return true;
     const overload = statusCode === 429 ? overloadMs(statusCode, rawRetryAfter(rawHeaders)) : 0;
     this.ep.done(performance.now() - this.sentAt, failedStatus(statusCode), overload);
+    if (statusCode >= 502 && statusCode <= 504 && this.ep.serverId !== undefined) {
+      // the endpoint's sidecar could not connect to its app: nothing reached it (errors.ts)
+      const f = sidecarUnsent(statusCode, rawHeaderValue(rawHeaders, PROXY_ERROR_HEADER));
+      if (f !== undefined && this.owner.redispatch(this, f)) {
+        this.state = DROPPED;
+        return true;
+      }
+    }
     if (!this.owner.tryResponse(this, statusCode)) {
       this.state = DROPPED;
       return true;

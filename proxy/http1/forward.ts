@@ -2,11 +2,12 @@ import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { failedStatus, overloadMs, rawRetryAfter } from '../balance/outcome.js';
-import { classify, ERR_CANCEL, ERR_NONE, type Failure } from '../errors.js';
+import { classify, ERR_CANCEL, ERR_NONE, PROXY_ERROR_HEADER, sidecarUnsent, type Failure } from '../errors.js';
 import type { Series } from '../metrics.js';
 import type { RouteBackendMetrics } from '../route-metrics.js';
 import { endRequest, type RequestScope } from '../scope.js';
 import type { ForwardObserver } from '../targets.js';
+import type { Redispatch } from '../transport.js';
 import { forwardResponseHeaders } from './headers.js';
 import { sendProxyError } from './respond.js';
 
@@ -27,6 +28,8 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   /** the upstream status forwarded to the client (0 until then) */
   private forwarded = 0;
   private done = false;
+  /** the request went to another endpoint: this response is read and dropped */
+  private dropped = false;
   private resumeUpstream: (() => void) | null = null;
   private abortUpstream: ((err?: Error) => void) | null = null;
   private waitingDrain = false;
@@ -44,6 +47,8 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     private observer: ForwardObserver | undefined,
     /** the route rule's backend whose response this is (per-route metrics), if any */
     private readonly route: RouteBackendMetrics | undefined = undefined,
+    /** the fast path: a request never sent goes to another endpoint (redispatch.ts) */
+    private readonly redispatch: Redispatch | undefined = undefined,
   ) {
     this.sentAt = observer === undefined ? 0 : performance.now();
   }
@@ -53,7 +58,16 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[] | string[], resume: () => void, statusText: string): boolean {
-    if (statusCode < 200) return true;
+    if (statusCode < 200 || this.dropped) return true;
+    if (statusCode >= 502 && statusCode <= 504 && this.redispatch?.sidecar === true) {
+      // the endpoint's sidecar could not connect to its app: nothing reached it (errors.ts)
+      const f = sidecarUnsent(statusCode, rawHeaderValue(rawHeaders, PROXY_ERROR_HEADER));
+      if (f !== undefined && this.sendAgain(f)) {
+        // the answer is read and dropped; the connection stays for the next request
+        this.dropped = true;
+        return true;
+      }
+    }
     this.status = statusCode;
     this.forwarded = statusCode;
     if (this.observer !== undefined) {
@@ -70,6 +84,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
+    if (this.dropped) return true;
     const res = this.res;
     if (res.write(chunk)) return true;
     if (res.destroyed) {
@@ -96,6 +111,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
+    if (this.dropped) return;
     this.res.end();
     this.finish(false);
   }
@@ -110,7 +126,21 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
       this.finish(true);
       return;
     }
-    this.fail(classify(err));
+    const f = classify(err);
+    if (f.unsent && this.redispatch !== undefined && this.status === 0 && this.sendAgain(f)) return;
+    this.fail(f);
+  }
+
+  /**
+   * Nothing reached the endpoint: the balancer and the endpoint's series hear of the failure, then
+   * another endpoint may take the request (redispatch.ts); the route's metrics count what the client gets.
+   */
+  private sendAgain(f: Failure): boolean {
+    if (this.observer !== undefined) this.report(true);
+    if (!(this.redispatch as Redispatch).again(f)) return false;
+    this.done = true;
+    this.series.response(f.status, performance.now() - this.scope.start, true);
+    return true;
   }
 
   /** the endpoint failed us: the proxy's answer, or the connection cut when the response had started */
@@ -140,4 +170,13 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     this.observer = undefined;
     o.done(performance.now() - this.sentAt, failed, overload);
   }
+}
+
+/** the value of header `name` (lower case) in undici's raw header list, or undefined */
+export function rawHeaderValue(raw: ReadonlyArray<Buffer | string>, name: string): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i] as Buffer | string;
+    if (n.length === name.length && n.toString().toLowerCase() === name) return String(raw[i + 1]);
+  }
+  return undefined;
 }

@@ -6,7 +6,7 @@ import type { AnswerCapture } from '../mirror-diff/capture.js';
 import { MAX_REPLAY_BYTES } from '../retry.js';
 import type { RouteBackendMetrics } from '../route-metrics.js';
 import type { Backend, Endpoint } from '../targets.js';
-import type { RequestContext, Transport, Try, TryOwner } from '../transport.js';
+import type { Redispatch, RequestContext, Transport, Try, TryOwner } from '../transport.js';
 import { Attempt } from './attempt.js';
 import { ForwardHandler } from './forward.js';
 import { forwardRequestHeaders, type RequestHeadInfo } from './headers.js';
@@ -70,7 +70,7 @@ export class Http1Transport implements Transport, RequestHeadInfo {
     this.gone = undefined;
   }
 
-  forward(ep: Endpoint, feedback: boolean, rb: RouteBackendMetrics | undefined): void {
+  forward(ep: Endpoint, feedback: boolean, rb: RouteBackendMetrics | undefined, redispatch?: Redispatch): void {
     const req = this.req;
     const ctx = this.ctx;
     ep.pool.dispatch(
@@ -80,8 +80,25 @@ export class Http1Transport implements Transport, RequestHeadInfo {
         headers: this.upHeaders,
         body: this.hasBody ? req : null,
       },
-      new ForwardHandler(this.res, ep.series, ctx, feedback ? ep : undefined, rb),
+      new ForwardHandler(this.res, ep.series, ctx, feedback ? ep : undefined, rb, redispatch),
     );
+  }
+
+  /**
+   * The body is whole when it is kept (policy path, retries or mirrors), or not read at all yet: undici
+   * reads a stream body only once it has a connection, so a refused connection leaves it untouched.
+   * A body read in part (past `MAX_REPLAY_BYTES` while kept, or sent to an endpoint) is not.
+   */
+  resendable(): boolean {
+    const res = this.res;
+    if (res.destroyed || res.headersSent) return false;
+    if (!this.hasBody) return true;
+    const body = this.body;
+    const req = this.req;
+    // the policy path's body: kept whole, or a stream of what was read past the limit
+    if (body !== null && body !== req) return this.kept;
+    // the request stream itself (the fast path, or not kept)
+    return !req.readableDidRead && !req.destroyed;
   }
 
   filterState(): RequestState {

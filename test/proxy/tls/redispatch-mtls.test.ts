@@ -1,0 +1,161 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { roundRobin, startInboundProxy, startOutboundProxy } from '../../../proxy/index.js';
+import { meshIdentity, MeshPki, TestIdentity } from '../../support/mesh-pki.js';
+import {
+  backend,
+  Client,
+  endpoints,
+  freePort,
+  HOST,
+  httpRoute,
+  ManualConfigSource,
+  service,
+  startEcho,
+} from '../support/harness.js';
+import { grpcClient, startGrpcApp, unary } from '../support/grpc.js';
+import { parsePrometheusText, total } from '../support/prom.js';
+
+const WEB = meshIdentity('web', 'test');
+const OTHER = meshIdentity('other', 'test');
+const CLIENT = meshIdentity('client', 'test');
+
+/**
+ * Meshed endpoints (mTLS between the proxies) that cannot take a request although discovery still lists
+ * them: a pod whose app crashed (its sidecar answers 502 `connection refused`: nothing reached the app), a
+ * pod whose sidecar proves another identity (the handshake is refused: nothing sent). The request goes to
+ * the live pod (proxy/redispatch.ts).
+ */
+describe('meshed endpoints that never got the request: it goes to another pod', () => {
+  let pki: MeshPki;
+  const cleanup: Array<() => Promise<void> | void> = [];
+  const client = new Client();
+
+  beforeAll(async () => {
+    pki = await MeshPki.create();
+  });
+  afterAll(() => client.close());
+  afterEach(async () => {
+    for (const c of cleanup.reverse()) await c();
+    cleanup.length = 0;
+  });
+
+  /** a pod's sidecar (inbound side) in front of `appPort`, proving `identity` */
+  async function sidecar(appPort: number, pod: string, identity = WEB): Promise<number> {
+    const inbound = await startInboundProxy({
+      appPort,
+      identity: new TestIdentity(await pki.leaf(identity)),
+      namespace: 'test',
+      deployment: 'web',
+      pod,
+      detectTimeoutMs: 300,
+    });
+    cleanup.push(() => inbound.close({ drainMs: 100 }));
+    return inbound.port;
+  }
+
+  /** an outbound proxy for Service `web` over these sidecars, each announced with identity WEB */
+  async function outbound(pods: Array<{ pod: string; port: number }>, policyPath = false) {
+    const port = await freePort();
+    const svc = service('web', port, 'test');
+    // the policy path: an HTTPRoute with a timeout
+    const route = httpRoute(
+      'web',
+      'web',
+      [{ backendRefs: [backend('web', port)], timeouts: { request: '10s' } }],
+      'test',
+    );
+    const config = new ManualConfigSource({
+      services: [svc],
+      httpRoutes: policyPath ? [route] : [],
+      endpoints: [
+        endpoints(
+          svc,
+          pods.map((p) => ({ ...p, deployment: 'web', identity: WEB })),
+        ),
+      ],
+    });
+    const proxy = await startOutboundProxy({
+      configSource: config,
+      identity: new TestIdentity(await pki.leaf(CLIENT)),
+      namespace: 'test',
+      deployment: 'client',
+      balancer: roundRobin,
+    });
+    cleanup.push(() => proxy.close({ drainMs: 100 }));
+    const metrics = async () => {
+      const res = await fetch(`http://${HOST}:${proxy.adminPort}/metrics`, { signal: AbortSignal.timeout(5_000) });
+      return parsePrometheusText(await res.text());
+    };
+    return { port: svc.spec.ports[0]!.port, metrics };
+  }
+
+  it.each([
+    ['fast path', false],
+    ['policy path', true],
+  ])(
+    'HTTP/1.1 (%s): a crashed app behind a live sidecar, a sidecar refused by mTLS; every request answered by the live pod',
+    async (_, policyPath) => {
+      const live = await startEcho('live');
+      cleanup.push(() => live.close());
+      const crashed = await sidecar(await freePort(), 'crashed-0');
+      const impostor = await sidecar(live.port, 'impostor-0', OTHER);
+      const ok = await sidecar(live.port, 'live-0');
+      const o = await outbound(
+        [
+          { pod: 'crashed-0', port: crashed },
+          { pod: 'impostor-0', port: impostor },
+          { pod: 'live-0', port: ok },
+        ],
+        policyPath,
+      );
+      const n = 12;
+      for (let i = 0; i < n; i++) {
+        const r = await client.send(o.port, `/m${i}`, { method: i % 2 === 0 ? 'GET' : 'DELETE' });
+        expect(r.status).toBe(200);
+        expect(r.headers['weir-proxy-error']).toBeUndefined();
+      }
+      // the impostor never got a request (refused at the handshake), the live pod all of them
+      expect(live.seen).toHaveLength(n);
+      const m = await o.metrics();
+      expect(total(m, 'response_total', { dst_pod: 'crashed-0', classification: 'failure' })).toBeGreaterThan(0);
+      expect(total(m, 'response_total', { dst_pod: 'impostor-0', classification: 'failure' })).toBeGreaterThan(0);
+      expect(total(m, 'outbound_http_route_request_statuses_total', { http_status: '200', error: '' })).toBe(n);
+    },
+  );
+
+  it('HTTP/1.1: with no live pod, the crashed app is answered as before (502 connection refused)', async () => {
+    const crashed = await sidecar(await freePort(), 'crashed-0');
+    const o = await outbound([{ pod: 'crashed-0', port: crashed }]);
+    const r = await client.send(o.port, '/');
+    expect(r.status).toBe(502);
+    expect(r.headers['weir-proxy-error']).toBe('connection refused');
+  });
+
+  it.each([
+    ['fast path', false],
+    ['policy path', true],
+  ])('gRPC (%s): a crashed app behind a live sidecar; every call answered by the live pod', async (_, policyPath) => {
+    const live = await startGrpcApp('live');
+    cleanup.push(() => live.close());
+    const crashed = await sidecar(await freePort(), 'crashed-0');
+    const ok = await sidecar(live.port, 'live-0');
+    const o = await outbound(
+      [
+        { pod: 'crashed-0', port: crashed },
+        { pod: 'live-0', port: ok },
+      ],
+      policyPath,
+    );
+    const c = grpcClient(o.port);
+    cleanup.push(() => c.close());
+    const n = 10;
+    for (let i = 0; i < n; i++) {
+      const r = await unary(c, 'Echo', { text: `call ${i}` });
+      expect(r.error).toBeUndefined();
+      expect(r.reply).toMatchObject({ app: 'live', text: `call ${i}` });
+    }
+    expect(live.calls).toHaveLength(n);
+    const m = await o.metrics();
+    expect(total(m, 'response_total', { dst_pod: 'crashed-0', classification: 'failure' })).toBe(n);
+  });
+});
