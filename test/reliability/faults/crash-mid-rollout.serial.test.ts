@@ -1,3 +1,5 @@
+// A `.serial` test (npm test runs it alone, after the parallel suite): it counts failed requests, which
+// other tests' processes on the same two cores must not decide.
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
