@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -385,6 +385,40 @@ describe('local runtime', () => {
     );
     await waitFor(() => !alive(first!.pid!), 'the deleted pod to stop', 5000);
     expect(runtime.pods()).toHaveLength(1);
+  });
+
+  it('keeps an old pod whose probe fails during a rollout until a new pod is ready (maxUnavailable 0): it serves again when its probe passes', async () => {
+    const { dir, store } = await setup();
+    const unready = join(dir, 'old-pod-unready');
+    const probe = { httpGet: { path: '/readyz', port: 8080 }, periodSeconds: 1, failureThreshold: 1 };
+    await store.apply(deployment('web', { env: { VERSION: '1', READY_FILE: unready }, probe }));
+    await waitFor(() => readyPods(store, 'web').length === 1, 'the v1 pod ready', 10_000);
+    const oldPod = pods(store, 'web')[0]!.metadata.name;
+    // v2's pod never becomes ready; then v1's probe fails for a while (a loaded machine) and passes again
+    await store.apply(deployment('web', { env: { VERSION: '2', READY: 'false' }, probe }));
+    await waitFor(() => pods(store, 'web').length === 2, 'the surge pod', 10_000);
+    const terminated: string[] = [];
+    const stopWatch = store.watch((e) => {
+      const meta = e.object.metadata as { deletionTimestamp?: string };
+      if (
+        e.object.kind === 'Pod' &&
+        e.object.metadata.name === oldPod &&
+        (e.type === 'DELETED' || meta.deletionTimestamp)
+      )
+        terminated.push(e.type);
+    });
+    cleanups.push(stopWatch);
+    await writeFile(unready, '');
+    await waitFor(() => readyPods(store, 'web').length === 0, 'the v1 pod not ready', 10_000);
+    await rm(unready);
+    await waitFor(
+      () => readyPods(store, 'web').some((p) => p.metadata.name === oldPod),
+      'the v1 pod ready again',
+      10_000,
+    );
+    expect(terminated).toEqual([]);
+    const d = store.get<Deployment>('Deployment', 'test', 'web')!;
+    expect(d.status).toMatchObject({ replicas: 2, updatedReplicas: 1, readyReplicas: 1 });
   });
 
   it('reports ProgressDeadlineExceeded when new pods never become ready', async () => {
