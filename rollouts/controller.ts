@@ -3,7 +3,7 @@ import {
   advance,
   analysisIntervalMs,
   coordinateRelease,
-  laneOf,
+  laneOfTick,
   releaseOf,
   messages,
   normal,
@@ -454,13 +454,13 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
 
   /**
    * The tick's actions, in order (a failed one ends the tick without writing the status, as Flagger returns),
-   * then its events. The routes keep the member's version lane for the status this tick writes (coordinated
-   * canaries). False when the tick ends here.
+   * then its events. The routes keep the member's version lane while it runs and in the tick that ends its run
+   * (coordinated canaries, `laneOfTick`). False when the tick ends here.
    */
   async function applyActions(p: Prepared, result: Decided, extraEvents: CanaryEvent[]): Promise<boolean> {
     const { canary, adapter } = p;
     const { namespace, name } = canary.metadata;
-    const lane = laneOf(canary, result.status);
+    const lane = laneOfTick(canary, canary.status, result.status);
     for (const action of result.actions.filter((a) => a.type !== 'runHooks')) {
       try {
         await apply(canary, action, adapter, lane);
@@ -530,7 +530,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     );
     track(after, analysedPhases.has(result.status.phase));
     const updated = store.get<Canary>('Canary', namespace, name) ?? canary;
-    const lane = laneOf(canary, result.status);
+    const lane = laneOfTick(canary, canary.status, result.status);
     for (const action of result.actions.filter((a) => a.type === 'runHooks')) {
       try {
         await apply(updated, action, adapter, lane);

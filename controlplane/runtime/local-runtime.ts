@@ -344,8 +344,17 @@ export class LocalRuntime {
       // a DaemonSet's pod is `<name>-<suffix>`, a Deployment's `<name>-<template hash>-<suffix>`
       for (let n = 0; n < room; n++)
         this.create(run, dep, hash, dep.kind === 'DaemonSet' ? `${dep.name}-${randomSuffix()}` : undefined);
-      // old ones go when they are not serving, or when enough others are ready to keep `desired` available
-      for (const i of old().filter((x) => !x.ready)) void this.stop(i, true);
+      // old ones go as Kubernetes scales down old ReplicaSets (maxSurge 1, maxUnavailable 0): at most as many as
+      // there are pods beyond `desired` and the new ones not ready yet, the unready first. An old pod whose probe
+      // fails for a while (a loaded machine) is kept until a new one is ready: it may serve again meanwhile.
+      const newUnready = current().filter((x) => !x.ready).length;
+      let scaleDown = live().length - desired - newUnready;
+      for (const i of old().filter((x) => !x.ready)) {
+        if (scaleDown <= 0) break;
+        scaleDown--;
+        void this.stop(i, true);
+      }
+      // ready ones go when enough others are ready to keep `desired` available
       const oldReady = old().sort((a, b) => a.createdAt - b.createdAt);
       let readyTotal = live().filter((i) => i.ready).length;
       for (const i of oldReady) {

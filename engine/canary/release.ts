@@ -50,6 +50,22 @@ export function laneOf(canary: Pick<Canary, 'metadata'>, status: CanaryStatus | 
   return laneValue(canary.metadata.namespace, release);
 }
 
+/**
+ * The lane a member's routes keep in a tick that takes its status from `before` to `after`: the run's lane, and
+ * in the tick that ends the run (the rollback, or the scale-down after promotion) still the lane it had. That tick
+ * writes the members' routes one after the other and the sidecars hear of them one after the other: a request
+ * that reached the frontend's canary just before its route went to 100/0 must not find the backend's lane rule
+ * already gone (it would be answered by the backend's primary). The rule goes in the next tick, when no route
+ * sends anything to a canary any more.
+ */
+export function laneOfTick(
+  canary: Pick<Canary, 'metadata'>,
+  before: CanaryStatus | undefined,
+  after: CanaryStatus | undefined,
+): string | undefined {
+  return laneOf(canary, after) ?? laneOf(canary, before);
+}
+
 /** What the coordinator tells a member's tick to do instead of what it proposed. */
 export type ReleaseDirective =
   /** the checks passed but the release does not move: the tick stops before its step (events: `message`) */

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -243,80 +243,83 @@ describe('local runtime', () => {
     expect(log).toContain('exited with code 3');
   });
 
-  it('rolls out a new template without failing a request and without dropping below the replica count', async () => {
-    const closed: string[] = [];
-    const { store } = await setup({ sidecars: fakeSidecars(closed), drainMs: 300 });
-    await store.apply({
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'web', namespace: 'test' },
-      spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80 }] },
-    });
-    await store.apply(deployment('web', { replicas: 2, env: { VERSION: '1' } }));
-    const discovery: StoreConfigSource = createDiscovery(store);
-    cleanups.push(() => discovery.close());
-    const readyEndpoints = () =>
-      discovery
-        .current()
-        .endpoints.find((e) => endpointsKey(e.namespace, e.service, e.port) === 'test/web:80')
-        ?.endpoints.filter((e) => e.ready) ?? [];
-    await waitFor(() => readyEndpoints().length === 2, 'two ready endpoints', 10_000);
+  it.each([1, 2])(
+    'rolls out a new template of %i replica(s) without failing a request and without dropping below the replica count',
+    async (replicas) => {
+      const closed: string[] = [];
+      const { store } = await setup({ sidecars: fakeSidecars(closed), drainMs: 300 });
+      await store.apply({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'web', namespace: 'test' },
+        spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80 }] },
+      });
+      await store.apply(deployment('web', { replicas, env: { VERSION: '1' } }));
+      const discovery: StoreConfigSource = createDiscovery(store);
+      cleanups.push(() => discovery.close());
+      const readyEndpoints = () =>
+        discovery
+          .current()
+          .endpoints.find((e) => endpointsKey(e.namespace, e.service, e.port) === 'test/web:80')
+          ?.endpoints.filter((e) => e.ready) ?? [];
+      await waitFor(() => readyEndpoints().length === replicas, 'the ready endpoints', 10_000);
 
-    let minReady = Infinity;
-    const unsubscribe = discovery.subscribe(() => (minReady = Math.min(minReady, readyEndpoints().length)));
-    cleanups.push(unsubscribe);
-    const versions: string[] = [];
-    const failures: string[] = [];
-    let polling = true;
-    let n = 0;
-    const client = (async () => {
-      while (polling) {
-        const eps = readyEndpoints();
-        const ep = eps[n++ % Math.max(1, eps.length)];
-        if (!ep) {
-          failures.push('no ready endpoint');
-        } else {
-          try {
-            const res = await get(ep.port, '/');
-            if (res.status !== 200) failures.push(`status ${res.status}`);
-            else versions.push(String(res.headers['x-version']));
-          } catch (err) {
-            failures.push(String(err));
+      let minReady = Infinity;
+      const unsubscribe = discovery.subscribe(() => (minReady = Math.min(minReady, readyEndpoints().length)));
+      cleanups.push(unsubscribe);
+      const versions: string[] = [];
+      const failures: string[] = [];
+      let polling = true;
+      let n = 0;
+      const client = (async () => {
+        while (polling) {
+          const eps = readyEndpoints();
+          const ep = eps[n++ % Math.max(1, eps.length)];
+          if (!ep) {
+            failures.push('no ready endpoint');
+          } else {
+            try {
+              const res = await get(ep.port, '/');
+              if (res.status !== 200) failures.push(`status ${res.status}`);
+              else versions.push(String(res.headers['x-version']));
+            } catch (err) {
+              failures.push(String(err));
+            }
           }
+          await sleep(5);
         }
-        await sleep(5);
-      }
-    })();
+      })();
 
-    const d = store.get<Deployment>('Deployment', 'test', 'web')!;
-    const oldHash = pods(store, 'web')[0]!.metadata.labels!['pod-template-hash'];
-    const next = structuredClone(d);
-    next.spec.template.spec.containers[0]!.env = [{ name: 'VERSION', value: '2' }];
-    await store.apply(next);
+      const d = store.get<Deployment>('Deployment', 'test', 'web')!;
+      const oldHash = pods(store, 'web')[0]!.metadata.labels!['pod-template-hash'];
+      const next = structuredClone(d);
+      next.spec.template.spec.containers[0]!.env = [{ name: 'VERSION', value: '2' }];
+      await store.apply(next);
 
-    await waitFor(
-      () => {
-        const ps = pods(store, 'web');
-        return (
-          ps.length === 2 &&
-          ps.every((p) => p.metadata.labels!['pod-template-hash'] !== oldHash) &&
-          readyPods(store, 'web').length === 2
-        );
-      },
-      'the rollout to finish',
-      15_000,
-    );
-    await waitFor(() => versions.slice(-4).every((v) => v === '2'), 'the new version to answer', 5000);
-    polling = false;
-    await client;
+      await waitFor(
+        () => {
+          const ps = pods(store, 'web');
+          return (
+            ps.length === replicas &&
+            ps.every((p) => p.metadata.labels!['pod-template-hash'] !== oldHash) &&
+            readyPods(store, 'web').length === replicas
+          );
+        },
+        'the rollout to finish',
+        15_000,
+      );
+      await waitFor(() => versions.slice(-4).every((v) => v === '2'), 'the new version to answer', 5000);
+      polling = false;
+      await client;
 
-    expect(failures).toEqual([]);
-    expect(versions).toContain('1');
-    expect(minReady).toBeGreaterThanOrEqual(2);
-    expect(closed).toHaveLength(2); // the old sidecars were closed with their pods
-    const status = store.get<Deployment>('Deployment', 'test', 'web')!.status!;
-    expect(status).toMatchObject({ replicas: 2, updatedReplicas: 2, readyReplicas: 2 });
-  });
+      expect(failures).toEqual([]);
+      expect(versions).toContain('1');
+      expect(minReady).toBeGreaterThanOrEqual(replicas);
+      expect(closed).toHaveLength(replicas); // the old sidecars were closed with their pods
+      const status = store.get<Deployment>('Deployment', 'test', 'web')!.status!;
+      expect(status).toMatchObject({ replicas, updatedReplicas: replicas, readyReplicas: replicas });
+    },
+  );
 
   it('scales to zero and back, and stops the pods of a deleted Deployment', async () => {
     const { store, runtime } = await setup();
@@ -385,6 +388,40 @@ describe('local runtime', () => {
     );
     await waitFor(() => !alive(first!.pid!), 'the deleted pod to stop', 5000);
     expect(runtime.pods()).toHaveLength(1);
+  });
+
+  it('keeps an old pod whose probe fails during a rollout until a new pod is ready (maxUnavailable 0): it serves again when its probe passes', async () => {
+    const { dir, store } = await setup();
+    const unready = join(dir, 'old-pod-unready');
+    const probe = { httpGet: { path: '/readyz', port: 8080 }, periodSeconds: 1, failureThreshold: 1 };
+    await store.apply(deployment('web', { env: { VERSION: '1', READY_FILE: unready }, probe }));
+    await waitFor(() => readyPods(store, 'web').length === 1, 'the v1 pod ready', 10_000);
+    const oldPod = pods(store, 'web')[0]!.metadata.name;
+    // v2's pod never becomes ready; then v1's probe fails for a while (a loaded machine) and passes again
+    await store.apply(deployment('web', { env: { VERSION: '2', READY: 'false' }, probe }));
+    await waitFor(() => pods(store, 'web').length === 2, 'the surge pod', 10_000);
+    const terminated: string[] = [];
+    const stopWatch = store.watch((e) => {
+      const meta = e.object.metadata as { deletionTimestamp?: string };
+      if (
+        e.object.kind === 'Pod' &&
+        e.object.metadata.name === oldPod &&
+        (e.type === 'DELETED' || meta.deletionTimestamp)
+      )
+        terminated.push(e.type);
+    });
+    cleanups.push(stopWatch);
+    await writeFile(unready, '');
+    await waitFor(() => readyPods(store, 'web').length === 0, 'the v1 pod not ready', 10_000);
+    await rm(unready);
+    await waitFor(
+      () => readyPods(store, 'web').some((p) => p.metadata.name === oldPod),
+      'the v1 pod ready again',
+      10_000,
+    );
+    expect(terminated).toEqual([]);
+    const d = store.get<Deployment>('Deployment', 'test', 'web')!;
+    expect(d.status).toMatchObject({ replicas: 2, updatedReplicas: 1, readyReplicas: 1 });
   });
 
   it('reports ProgressDeadlineExceeded when new pods never become ready', async () => {

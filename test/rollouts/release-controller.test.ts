@@ -83,6 +83,7 @@ describe('canary controller: a release ticked as one (fake clock)', () => {
     }
     expect(seen).toContain('frontend Progressing 50');
     expect(seen[seen.length - 1]).toBe('frontend Succeeded 0');
+    await tick(); // the tick after the one that scaled the canaries down
     expect(lane('frontend')).toBeUndefined();
     expect(lane('backend')).toBeUndefined();
   });
@@ -106,6 +107,11 @@ describe('canary controller: a release ticked as one (fake clock)', () => {
         'release shop: backend failed: metric request-success-rate: value 40 below the minimum 99 (failed checks 2/2)',
     });
     expect(controller!.events.messages(NS, 'frontend')).toContain(cond!.message);
+    // the rollback tick keeps the lane rules (a request already on the frontend's canary stays on the backend's);
+    // the next tick removes them
+    expect(lane('backend')).toMatchObject({ backendRefs: [{ name: 'backend-canary', weight: 100 }] });
+    await tick();
     expect(lane('frontend')).toBeUndefined();
+    expect(lane('backend')).toBeUndefined();
   });
 });

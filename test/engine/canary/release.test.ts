@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { coordinateRelease, laneOf, releaseOf, RELEASE_LABEL, type CanaryEvent } from '../../../engine/canary/index.js';
+import {
+  coordinateRelease,
+  laneOf,
+  laneOfTick,
+  releaseOf,
+  RELEASE_LABEL,
+  type CanaryEvent,
+} from '../../../engine/canary/index.js';
 import { canarySchema, type Canary } from '../../../engine/resources/index.js';
 import { healthy, makeCanary, World } from './harness.js';
 
@@ -74,6 +81,20 @@ describe('coordinated canaries: membership and lanes', () => {
     );
     expect(['Initialized', 'Waiting', 'Succeeded', 'Failed'].map(lane)).toEqual(Array(4).fill(undefined));
     expect(laneOf(makeCanary(), { ...c.status!, phase: 'Progressing' })).toBeUndefined();
+  });
+
+  it('the routes keep the lane in the tick that ends the run (rollback, promotion done) and lose it in the next', () => {
+    const c = member('frontend').canary;
+    const status = (phase: string) => ({ ...c.status!, phase: phase as never });
+    const tick = (before: string, after: string) => laneOfTick(c, status(before), status(after));
+    // the rollback tick: the members' routes go to 100/0 one after the other; a request already on a canary
+    // keeps finding the other members' lane rules
+    expect(tick('Progressing', 'Failed')).toBe('test/shop');
+    expect(tick('Finalising', 'Succeeded')).toBe('test/shop');
+    expect(tick('Failed', 'Failed')).toBeUndefined();
+    expect(tick('Succeeded', 'Succeeded')).toBeUndefined();
+    expect(tick('Initialized', 'Progressing')).toBe('test/shop');
+    expect(laneOfTick(makeCanary(), status('Progressing'), status('Failed'))).toBeUndefined();
   });
 });
 
