@@ -146,7 +146,16 @@ describe('an app instance and a sidecar dying mid-rollout', () => {
         const p = (await canaryStatus(api)).phase;
         return p === 'Succeeded' || p === 'Failed' ? p : undefined;
       });
-      expect(end).toBe('Succeeded');
+      // on a failure, the Canary's events say why the run ended so
+      const events =
+        end === 'Succeeded'
+          ? []
+          : (
+              (await (await fetch(`${api}/api/v1/namespaces/test/events`)).json()) as {
+                items: Array<{ lastTimestamp?: string; reason?: string; message?: string }>;
+              }
+            ).items.map((e) => `${e.lastTimestamp ?? ''} ${e.reason}: ${e.message}`);
+      expect(end, events.join('\n')).toBe('Succeeded');
     } finally {
       const t = await load.stop();
       await agent.close();
