@@ -1,5 +1,6 @@
-import { request as h1request } from 'node:http';
+import { Agent, request as h1request } from 'node:http';
 import { connect } from 'node:http2';
+import { connect as netConnect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../samples/app/server.js';
 import { listenHttp1AndH2c } from '../../samples/app/h2c.js';
@@ -46,5 +47,54 @@ describe('the sample app on one port for HTTP/1.1 and h2c', () => {
     await new Promise((r) => setTimeout(r, 100));
     await listener.close();
     expect((await Promise.all(inFlight)).map((r) => r.status)).toEqual([200, 200]);
+  });
+});
+
+describe('the sample app stopping', () => {
+  it('closes at once a connection that never sent a byte, instead of waiting for it', async () => {
+    const app = createApp({ version: '7.0.0', message: 'm', hostname: 'h', errorRate: 0, latencyMs: 0 });
+    const listener = await listenHttp1AndH2c(app, 0, '127.0.0.1');
+    const a = listener.net.address();
+    const port = typeof a === 'object' && a ? a.port : 0;
+    const idle = netConnect(port, '127.0.0.1');
+    await new Promise((r, j) => idle.once('connect', r).once('error', j));
+    const idleClosed = new Promise((r) => idle.once('close', r));
+    await new Promise((r) => setTimeout(r, 50)); // the server has accepted it
+    const closed = await Promise.race([
+      listener.close().then(() => 'closed'),
+      new Promise((r) => setTimeout(() => r('still waiting after 5 s'), 5000)),
+    ]);
+    idle.destroy();
+    expect(closed).toBe('closed');
+    await idleClosed;
+  });
+
+  it('closes kept-alive HTTP/1.1 connections without waiting for their keep-alive timeout', async () => {
+    const app = createApp({ version: '7.0.0', message: 'm', hostname: 'h', errorRate: 0, latencyMs: 0 });
+    app.keepAliveTimeout = 60_000;
+    const listener = await listenHttp1AndH2c(app, 0, '127.0.0.1');
+    const a = listener.net.address();
+    const port = typeof a === 'object' && a ? a.port : 0;
+    const agent = new Agent({ keepAlive: true, maxSockets: 2 });
+    const get = (path: string): Promise<{ status: number; connection: string | undefined }> =>
+      new Promise((resolve, reject) => {
+        const req = h1request({ host: '127.0.0.1', port, path, agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    // two kept-alive connections: one left idle, one busy with a slow request when close begins
+    await Promise.all([get('/version'), get('/version')]);
+    const busy = get('/delay/300');
+    await new Promise((r) => setTimeout(r, 100));
+    const closed = await Promise.race([
+      listener.close().then(() => 'closed'),
+      new Promise((r) => setTimeout(() => r('still waiting after 10 s'), 10_000)),
+    ]);
+    agent.destroy();
+    expect(closed).toBe('closed');
+    expect(await busy).toEqual({ status: 200, connection: 'close' });
   });
 });
