@@ -7,7 +7,9 @@ export default defineConfig({
     // phase of npm test (vitest.serial.config.ts)
     exclude: [...configDefaults.exclude, 'test/**/*.soak.test.ts', 'test/**/*.serial.test.ts'],
     testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // above what an afterAll waits for: stopping a `weir up` is bounded by its own 30 s, then SIGKILL at 45 s
+    // (test/support/weir-process.ts)
+    hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
     reporters: process.env.CI ? ['default', ['json', { outputFile: 'test-results/vitest.json' }]] : ['default'],

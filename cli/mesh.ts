@@ -83,17 +83,24 @@ export interface Mesh {
  * outbound proxy, the runtime starting workloads with an inbound sidecar each, the canary controller,
  * and the local API. Closed in reverse order.
  */
+/** a shutdown step longer than this is logged, naming it */
+const SLOW_SHUTDOWN_STEP_MS = 2_000;
+
 export async function startMesh(options: MeshOptions): Promise<Mesh> {
   const dir = resolve(options.dir);
   const logger = options.logger ?? createLogger();
-  const closers: Array<() => Promise<void>> = [];
+  // what to stop, in the reverse order of starting, each by name: a slow step says which it was
+  const closers: Array<[string, () => Promise<void>]> = [];
   const close = async (): Promise<void> => {
-    for (const c of closers.reverse()) {
+    for (const [name, c] of closers.reverse()) {
+      const started = performance.now();
       try {
         await c();
       } catch (err) {
-        logger.warn(`shutdown: ${err instanceof Error ? err.message : String(err)}`);
+        logger.warn(`shutdown: ${name}: ${err instanceof Error ? err.message : String(err)}`);
       }
+      const ms = performance.now() - started;
+      if (ms > SLOW_SHUTDOWN_STEP_MS) logger.warn(`shutdown: stopping the ${name} took ${(ms / 1000).toFixed(1)} s`);
     }
   };
   try {
@@ -103,29 +110,29 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       watch: true,
       logger: logger.child('store'),
     });
-    closers.push(() => store.close());
+    closers.push(['store', () => store.close()]);
 
     const discovery = createDiscovery(store);
-    closers.push(async () => discovery.close());
+    closers.push(['discovery', async () => discovery.close()]);
     const outbound = await startOutboundProxy({
       configSource: discovery,
       host: options.serviceHost ?? '127.0.0.1',
       onError: (err) => logger.error(`outbound proxy: ${err.message}`),
     });
-    closers.push(() => outbound.close());
+    closers.push(['outbound listeners', () => outbound.close()]);
     const identity = await startMeshIdentity({
       stateDir: store.stateDir,
       ...(options.authorityFiles !== undefined ? { files: options.authorityFiles } : {}),
       ...(options.leafLifetimeMs !== undefined ? { leafLifetimeMs: options.leafLifetimeMs } : {}),
     });
     const egressInputs = new StoreEgressInputs(store);
-    closers.push(async () => egressInputs.close());
+    closers.push(['egress inputs', async () => egressInputs.close()]);
     // each sidecar's port policy, compiled from the store's Servers, AuthorizationPolicies... and the defaults
     const policyInputs = new StorePolicyInputs(store, {
       ...DEFAULT_POLICY_DEFAULTS,
       defaultPolicy: options.defaultInboundPolicy ?? DEFAULT_POLICY_DEFAULTS.defaultPolicy,
     });
-    closers.push(async () => policyInputs.close());
+    closers.push(['policy inputs', async () => policyInputs.close()]);
     const controlPlane = await startControlPlane({
       configSource: discovery,
       policyInputs,
@@ -135,7 +142,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       port: 0,
       onOverflow: (rpc, what) => logger.warn(`control plane: ${rpc} ${what}: client too slow, stream closed`),
     });
-    closers.push(() => controlPlane.close());
+    closers.push(['control plane', () => controlPlane.close()]);
 
     const processes =
       (options.sidecars ?? 'process') === 'process'
@@ -151,7 +158,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
             logger: logger.child('sidecars'),
           })
         : undefined;
-    if (processes) closers.push(() => processes.close());
+    if (processes) closers.push(['sidecar processes', () => processes.close()]);
     const runtime = await startRuntime({
       store,
       dir,
@@ -171,7 +178,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
           return { inboundPort: p.port, adminPort: p.adminPort, close: () => p.close() };
         }),
     });
-    closers.push(() => runtime.close());
+    closers.push(['runtime (pods)', () => runtime.close()]);
     // HorizontalPodAutoscalers over the runtime's processes (Kubernetes' 15 s sync period; WEIR_HPA_SYNC_MS)
     const hpaSyncMs = Number(process.env.WEIR_HPA_SYNC_MS);
     const hpa = new HpaController({
@@ -181,7 +188,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       logger: logger.child('hpa'),
     });
     hpa.start();
-    closers.push(() => hpa.close());
+    closers.push(['autoscaler', () => hpa.close()]);
 
     const metrics = new MeshMetricsProvider({
       store,
@@ -194,10 +201,10 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
         local: [{ name: 'weir-up/outbound', view: (limit) => outbound.mirrorDiffs.view(limit) }],
         pods: store.list<Pod>('Pod', q.namespace),
       });
-    closers.push(async () => metrics.close());
+    closers.push(['metrics', async () => metrics.close()]);
     // MetricTemplates (`prometheus` provider) and inline queries; builtin names stay with the mesh provider
     const prometheus = new PrometheusMetricsProvider({ store });
-    closers.push(() => prometheus.close());
+    closers.push(['prometheus', () => prometheus.close()]);
     let controller: CanaryController | undefined;
     if (options.controller !== false) {
       controller = startCanaryController({
@@ -207,7 +214,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
         // Weir's fast rollback for Canaries annotated weir.io/fast-rollback: "true" (docs/fast-rollback.md)
         fastRollback: {},
       });
-      closers.push(async () => controller!.close());
+      closers.push(['controller', async () => controller!.close()]);
       // Flagger's flagger_info: Weir routes with Gateway API HTTPRoutes
       controller.metrics.setInfo(weirVersion(), 'gatewayapi:v1');
     }
@@ -217,7 +224,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
         registries: [...(controller ? [controller.metrics.registry] : []), processMetricsRegistry()],
         port: options.metricsPort,
       });
-      closers.push(() => metricsServer!.close());
+      closers.push(['metrics server', () => metricsServer!.close()]);
     }
 
     const loadtester = await startLoadTester({
@@ -226,7 +233,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       persistence: kvGatePersistence(store),
       logger: logger.child('loadtester'),
     });
-    closers.push(() => loadtester.close());
+    closers.push(['loadtester', () => loadtester.close()]);
 
     // Service ports listen before the API URL is announced: scripts may send traffic right after it.
     await outbound.settled();
@@ -246,7 +253,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
         ...(controller ? [controlApi({ controller, metrics, store })] : []),
       ],
     });
-    closers.push(() => api.close());
+    closers.push(['API', () => api.close()]);
     let dashboard: Dashboard | undefined;
     if (options.dashboardPort !== undefined) {
       dashboard = await startDashboard({
@@ -258,7 +265,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
           ? { act: (ns: string, name: string, action) => requestCanaryAction(store, ns, name, action, new Date()) }
           : {}),
       });
-      closers.push(() => dashboard!.close());
+      closers.push(['dashboard', () => dashboard!.close()]);
     }
     return {
       store,

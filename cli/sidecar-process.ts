@@ -3,6 +3,7 @@ import { podLabelsFlag } from './proxy/pod-labels.js';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { podPort } from '../controlplane/runtime/net.js';
 import { ProcessLedger } from '../controlplane/runtime/process-ledger.js';
 import type { Sidecar, SidecarContainerStatus, SidecarFactory, SidecarPod } from '../controlplane/runtime/types.js';
 import type { Logger } from './logger.js';
@@ -52,7 +53,9 @@ export function sidecarProcesses(options: SidecarProcessesOptions): SidecarProce
   const anchors = join(dir, 'trust-anchors.pem');
   const anchorsWritten = writeFile(anchors, options.identity.trustAnchorsPem, { mode: 0o600 });
   const running = new Set<ChildProcess>();
-  const open = new Set<Sidecar>();
+  // every sidecar from the moment it is asked for, ready or still starting: close() stops them all
+  const stops = new Set<() => Promise<void>>();
+  let closed = false;
   const exitHook = (): void => {
     for (const c of running) c.kill('SIGKILL');
   };
@@ -60,6 +63,7 @@ export function sidecarProcesses(options: SidecarProcessesOptions): SidecarProce
   const bin = join(projectRoot(), 'bin', 'weir.js');
 
   const factory: SidecarFactory = async (pod: SidecarPod): Promise<Sidecar> => {
+    if (closed) throw new SidecarsClosed(pod);
     await anchorsWritten;
     const id = `${pod.namespace}_${pod.name}`;
     const tokenFile = join(dir, `${id}.token`);
@@ -67,7 +71,9 @@ export function sidecarProcesses(options: SidecarProcessesOptions): SidecarProce
     await writeFile(tokenFile, token, { mode: 0o600 });
     const log = createWriteStream(join(logDir, `${id}.proxy.log`), { flags: 'a' });
     log.on('error', () => {});
-    const ports = { inbound: 0, admin: 0, outboundProxy: 0 };
+    // outside the ephemeral range, kept across restarts: a port a dead sidecar left cannot be taken meanwhile as
+    // the source port of some outgoing connection (controlplane/runtime/net.ts `podPort`)
+    const ports = { inbound: await podPort(), admin: await podPort(), outboundProxy: await podPort() };
     const healthListeners = new Set<(up: boolean) => void>();
     let child: ChildProcess | undefined;
     let stopped = false;
@@ -190,8 +196,11 @@ export function sidecarProcesses(options: SidecarProcessesOptions): SidecarProce
       }, delay);
     };
 
-    const stop = async (): Promise<void> => {
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> => (stopping ??= stopOnce());
+    const stopOnce = async (): Promise<void> => {
       stopped = true;
+      stops.delete(stop);
       clearTimeout(restartTimer);
       const c = child;
       if (c && c.exitCode === null && c.signalCode === null) {
@@ -207,7 +216,11 @@ export function sidecarProcesses(options: SidecarProcessesOptions): SidecarProce
     };
 
     try {
+      // asked for while weir up was stopping: started after close() would outlive it (until its ready timeout)
+      if (closed) throw new SidecarsClosed(pod);
+      stops.add(stop);
       await run();
+      if (stopped) throw new SidecarsClosed(pod);
       up = true;
     } catch (err) {
       await stop();
@@ -229,20 +242,23 @@ export function sidecarProcesses(options: SidecarProcessesOptions): SidecarProce
       onHealth: (listener) => {
         healthListeners.add(listener);
       },
-      close: async () => {
-        open.delete(sidecar);
-        await stop();
-      },
+      close: stop,
     };
-    open.add(sidecar);
     return sidecar;
   };
 
   return {
     factory,
     close: async () => {
-      await Promise.allSettled([...open].map((s) => s.close()));
+      closed = true;
+      await Promise.allSettled([...stops].map((stop) => stop()));
       process.off('exit', exitHook);
     },
   };
+}
+
+class SidecarsClosed extends Error {
+  constructor(pod: SidecarPod) {
+    super(`sidecar of ${pod.namespace}/${pod.name}: not started, weir up is stopping`);
+  }
 }
