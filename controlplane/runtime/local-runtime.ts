@@ -16,7 +16,7 @@ import {
 } from '../../engine/resources/index.js';
 import { silentLogger, type Logger } from '../store/logger.js';
 import type { ResourceStore, WatchEvent } from '../store/resource-store.js';
-import { canConnect, freePort, httpProbe } from './net.js';
+import { canConnect, httpProbe, podPort } from './net.js';
 import { podLane } from './lane.js';
 import { ProcessLedger } from './process-ledger.js';
 import { processSpec, randomSuffix, secretValues, templateHash, type EnvSources } from './template.js';
@@ -540,7 +540,7 @@ export class LocalRuntime {
   /** get a port and a sidecar (once per instance), then start the process */
   private async launch(inst: Instance): Promise<void> {
     try {
-      inst.appPort ??= await freePort();
+      inst.appPort ??= await podPort();
       if (this.options.sidecars && !inst.sidecar && inst.state !== 'terminating') {
         // the Pod exists before its sidecar asks the control plane about it (its inbound policy is the pod's)
         this.writePod(inst);

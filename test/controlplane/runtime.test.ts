@@ -16,6 +16,7 @@ import {
 import { endpointsKey } from '../../engine/mesh/snapshot.js';
 import { createDiscovery, type StoreConfigSource } from '../../controlplane/discovery/index.js';
 import { startRuntime, type SidecarFactory } from '../../controlplane/runtime/index.js';
+import { ephemeralPortRange } from '../../controlplane/runtime/net.js';
 import { MemoryStore } from '../../controlplane/store/memory-store.js';
 import { LocalStore } from '../../controlplane/store/local-store.js';
 import { sleep, tempDir, waitFor } from './helpers.js';
@@ -185,6 +186,9 @@ describe('local runtime', () => {
       const appPort = Number(a[ANNOTATION_APP_PORT]);
       const inbound = Number(a[ANNOTATION_INBOUND_PORT]);
       expect(inbound).not.toBe(appPort);
+      // outside the ports outgoing connections take (net.ts podPort): no client can hold it before the app binds it
+      const [lo, hi] = ephemeralPortRange();
+      expect(appPort < lo || appPort > hi, `app port ${appPort} inside the ephemeral range ${lo}-${hi}`).toBe(true);
       expect(Number(a[ANNOTATION_ADMIN_PORT])).toBe(inbound);
       ports.add(appPort);
       // through the sidecar to the app, which got its port, env, working dir and expanded args
