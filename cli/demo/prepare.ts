@@ -1,20 +1,13 @@
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { projectRoot } from '../project-root.js';
+import { podPort } from '../../controlplane/runtime/net.js';
 
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
+/** the demo's Service port, bound by `weir up` later: outside the ephemeral range (runtime/net.ts `podPort`) */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return podPort(host);
 }
 
 export interface DemoFolder {

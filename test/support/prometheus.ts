@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { podPort } from '../../controlplane/runtime/net.js';
 
 /**
  * A real Prometheus (Debian package `prometheus`, `/usr/bin/prometheus`) for one test: its own free port on
@@ -62,14 +62,8 @@ export interface PrometheusServer {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const address = s.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+/** Prometheus binds it a moment later: outside the ephemeral range (controlplane/runtime/net.ts `podPort`) */
+const freePort = (): Promise<number> => podPort();
 
 async function getJson(url: string, timeoutMs = 5_000): Promise<{ status: number; body: unknown }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { podPort } from '../../controlplane/runtime/net.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const WEIR_BIN = join(ROOT, 'bin', 'weir.js');
@@ -82,16 +82,12 @@ export function startWeirUp(args: string[], env: Record<string, string> = {}, ti
   });
 }
 
+/**
+ * A free port for something to listen on later (a Service port in manifests): outside the ephemeral range, where
+ * no client connection can take it meanwhile (controlplane/runtime/net.ts `podPort`).
+ */
 export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
+  return podPort();
 }
 
 /** Poll until `probe` returns a value, or fail after `timeoutMs`. */

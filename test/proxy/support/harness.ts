@@ -16,16 +16,16 @@ import {
   type Service,
 } from '../../../engine/resources/index.js';
 import type { ConfigSource, MeshEndpoint, MeshSnapshot, ServicePortEndpoints } from '../../../engine/mesh/snapshot.js';
+import { podPort } from '../../../controlplane/runtime/net.js';
 
 export const HOST = '127.0.0.1';
 
-/** A free port from the system (bound on 0, then released) for a Service `port`, which is a listening port. */
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, HOST, r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+/**
+ * A free port for a Service `port`, which is a listening port: outside the ephemeral range, so that no client
+ * connection takes it before the proxy binds it (controlplane/runtime/net.ts `podPort`).
+ */
+export function freePort(): Promise<number> {
+  return podPort(HOST);
 }
 
 export interface Echo {
