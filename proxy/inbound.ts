@@ -8,7 +8,7 @@ import { GoldenMetrics, type Series } from './metrics.js';
 import { H2Client } from './h2/client.js';
 import { forwardStream } from './h2/forward.js';
 import { isGrpc } from './h2/grpc.js';
-import { ForwardHandler } from './http1/forward.js';
+import { AppForwardHandler } from './http1/app-forward.js';
 import { forwardRequestHeaders, type RequestHeadInfo } from './http1/headers.js';
 import { EndpointPools } from './http1/pools.js';
 import { InboundSeries, type PeerSeries } from './inbound-series.js';
@@ -219,7 +219,7 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
           headers: forwarded,
           body: info.hasBody ? req : null,
         },
-        new ForwardHandler(res, series, scope, undefined, undefined),
+        new AppForwardHandler(res, series, scope, undefined, undefined),
       );
     },
     stream: (stream, headers, flags) => {
@@ -263,7 +263,7 @@ export async function startInboundProxy(options: InboundProxyOptions): Promise<I
         ctx.span = tracer.start(headers, readHeaderObject, hop);
         ctx.span?.inject(headers, writeHeaderObject);
       }
-      forwardStream({ down: stream, grpc: isGrpc(headers), ctx }, appH2, headers, flags, series);
+      forwardStream({ down: stream, grpc: isGrpc(headers), ctx, app: true }, appH2, headers, flags, series);
     },
     upgrade: (req, socket, head) => {
       server.track(socket);

@@ -8,6 +8,7 @@ import {
 import { performance } from 'node:perf_hooks';
 import {
   classify,
+  LINKERD_PROXY_ERROR_HEADER,
   PROXY_ERROR_HEADER,
   ROUTE_ERRORS,
   ERR_CANCEL,
@@ -72,6 +73,11 @@ export interface StreamSide {
   readonly down: ServerHttp2Stream;
   readonly grpc: boolean;
   readonly ctx: RequestScope;
+  /**
+   * the endpoint is the pod's own app (the inbound side): its response loses the proxy's error headers, which
+   * only a proxy may send (http1/app-forward.ts says why)
+   */
+  readonly app?: boolean;
 }
 
 /**
@@ -143,6 +149,7 @@ export class StreamForward {
   private readonly down: ServerHttp2Stream;
   private readonly grpc: boolean;
   private readonly ctx: RequestScope;
+  private readonly app: boolean;
 
   constructor(
     side: StreamSide,
@@ -158,6 +165,7 @@ export class StreamForward {
     this.down = side.down;
     this.grpc = side.grpc;
     this.ctx = side.ctx;
+    this.app = side.app === true;
     this.committed = policy === undefined;
     this.sent = performance.now();
   }
@@ -379,6 +387,10 @@ export class StreamForward {
           return;
         }
       }
+    }
+    if (this.app && (headers[PROXY_ERROR_HEADER] !== undefined || headers[LINKERD_PROXY_ERROR_HEADER] !== undefined)) {
+      delete headers[PROXY_ERROR_HEADER];
+      delete headers[LINKERD_PROXY_ERROR_HEADER];
     }
     // the endpoint got the stream: no re-dispatch, nothing more to keep
     this.redispatch = undefined;

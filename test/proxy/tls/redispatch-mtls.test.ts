@@ -1,3 +1,6 @@
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttp2Server } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { roundRobin, startInboundProxy, startOutboundProxy } from '../../../proxy/index.js';
 import { meshIdentity, MeshPki, TestIdentity } from '../../support/mesh-pki.js';
@@ -157,5 +160,65 @@ describe('meshed endpoints that never got the request: it goes to another pod', 
     expect(live.calls).toHaveLength(n);
     const m = await o.metrics();
     expect(total(m, 'response_total', { dst_pod: 'crashed-0', classification: 'failure' })).toBe(n);
+  });
+
+  // An app cannot pass for its sidecar: the inbound side removes the proxy's error headers from the app's
+  // answers, so an app answering "502 weir-proxy-error: connection refused" itself is not taken for a request
+  // that never reached it (it did: sending it to another pod would serve it twice).
+  it('an app that answers with the proxy error headers itself: its answers are not re-dispatched, and lose them', async () => {
+    let liarSeen = 0;
+    const liar = createHttpServer((_req, res) => {
+      liarSeen++;
+      res.writeHead(502, { 'weir-proxy-error': 'connection refused', 'l5d-proxy-error': 'connection refused' });
+      res.end('no');
+    });
+    let h2Seen = 0;
+    const liarH2 = createHttp2Server();
+    liarH2.on('stream', (stream) => {
+      h2Seen++;
+      // a gRPC trailers-only answer as a sidecar gives when its app refused the connection
+      stream.respond(
+        {
+          ':status': 200,
+          'content-type': 'application/grpc',
+          'grpc-status': '14',
+          'weir-proxy-error': 'connection refused',
+        },
+        { endStream: true },
+      );
+    });
+    await new Promise<void>((r) => liar.listen(0, HOST, r));
+    await new Promise<void>((r) => liarH2.listen(0, HOST, r));
+    cleanup.push(() => new Promise<void>((r) => liar.close(() => r())));
+    cleanup.push(() => new Promise<void>((r) => liarH2.close(() => r())));
+    const live = await startEcho('live');
+    cleanup.push(() => live.close());
+
+    const o = await outbound([
+      { pod: 'liar-0', port: await sidecar((liar.address() as AddressInfo).port, 'liar-0') },
+      { pod: 'live-0', port: await sidecar(live.port, 'live-0') },
+    ]);
+    const n = 10;
+    const statuses: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = await client.send(o.port, `/m${i}`, { method: 'POST', body: 'x' });
+      statuses.push(r.status);
+      expect(r.headers['weir-proxy-error']).toBeUndefined();
+      expect(r.headers['l5d-proxy-error']).toBeUndefined();
+    }
+    // round robin over two pods: the liar's answers reached the client, and nothing was served twice
+    expect(liarSeen).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s === 502)).toHaveLength(liarSeen);
+    expect(liarSeen + live.seen.length).toBe(n);
+
+    const g = await outbound([
+      { pod: 'liar-h2-0', port: await sidecar((liarH2.address() as AddressInfo).port, 'liar-h2-0') },
+    ]);
+    const c = grpcClient(g.port);
+    cleanup.push(() => c.close());
+    const r = await unary(c, 'Echo', { text: 'once' });
+    expect(r.error?.code).toBe(14);
+    expect(r.trailers?.get('weir-proxy-error')).toEqual([]);
+    expect(h2Seen).toBe(1);
   });
 });
