@@ -1,32 +1,22 @@
 import { X509Certificate } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect, type DetailedPeerCertificate } from 'node:tls';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { InboundProxyOptions } from '../../../proxy/inbound.js';
 import type { TlsMaterial } from '../../../proxy/tls/material.js';
 import { meshIdentity, MeshPki } from '../../support/mesh-pki.js';
-import { Client, HOST, startEcho, type Echo } from '../support/harness.js';
+import { HOST, startEcho, type Echo } from '../support/harness.js';
 import { H2TestClient, startH2App } from '../support/h2.js';
 import { RawClient } from '../support/raw.js';
 import { total } from '../support/prom.js';
-import { startMtlsMesh, startsWithTls, type MtlsMesh } from './support.js';
+import { meshSuite, startMtlsMesh, startsWithTls, type MtlsMesh } from './support.js';
 
 const WEB = meshIdentity('web', 'test');
 const CLIENT = meshIdentity('client', 'test');
 
 describe('mutual TLS between meshed proxies', () => {
-  let pki: MeshPki;
-  const cleanup: Array<() => Promise<void> | void> = [];
-  const client = new Client();
-
-  beforeAll(async () => {
-    pki = await MeshPki.create();
-  });
-  afterAll(() => client.close());
-  afterEach(async () => {
-    for (const c of cleanup.reverse()) await c();
-    cleanup.length = 0;
-  });
+  const suite = meshSuite();
+  const { cleanup, client } = suite;
 
   async function echo(): Promise<Echo> {
     const app = await startEcho('web');
@@ -44,8 +34,8 @@ describe('mutual TLS between meshed proxies', () => {
   }): Promise<MtlsMesh> {
     const m = await startMtlsMesh({
       ...o,
-      client: o.client ?? (await pki.leaf(CLIENT)),
-      server: o.server ?? (await pki.leaf(WEB)),
+      client: o.client ?? (await suite.pki.leaf(CLIENT)),
+      server: o.server ?? (await suite.pki.leaf(WEB)),
     });
     cleanup.push(() => m.close());
     return m;
@@ -165,7 +155,7 @@ describe('mutual TLS between meshed proxies', () => {
 
   it('a server whose leaf names another identity is refused: 502 server identity mismatch, counted, nothing sent', async () => {
     const app = await echo();
-    const impostor = await pki.leaf(WEB, { dns: meshIdentity('impostor', 'test') });
+    const impostor = await suite.pki.leaf(WEB, { dns: meshIdentity('impostor', 'test') });
     const m = await mesh({ appPort: app.port, announced: WEB, server: impostor });
     const r = await client.send(m.port, '/x', { headers: { 'x-secret': 'must-not-leak' } });
     expect(r.status).toBe(502);
@@ -185,7 +175,7 @@ describe('mutual TLS between meshed proxies', () => {
   it('the same mismatch refuses h2 streams and opaque connections', async () => {
     const app = await startH2App('web');
     cleanup.push(() => app.close());
-    const impostor = await pki.leaf(WEB, { dns: meshIdentity('impostor', 'test') });
+    const impostor = await suite.pki.leaf(WEB, { dns: meshIdentity('impostor', 'test') });
     const m = await mesh({ appPort: app.port, announced: WEB, server: impostor });
     const h2 = new H2TestClient(m.port);
     cleanup.push(() => h2.close());
@@ -212,7 +202,7 @@ describe('mutual TLS between meshed proxies', () => {
           port: m.inbound.port,
           path: '/',
           servername: WEB,
-          ca: pki.trustAnchorsPem,
+          ca: suite.pki.trustAnchorsPem,
           key: stranger.keyPem,
           cert: stranger.certChainPem,
           agent: false,
@@ -237,14 +227,14 @@ describe('mutual TLS between meshed proxies', () => {
       appPort: app.port,
       announced: WEB,
       client: undefined,
-      server: await pki.leaf(WEB),
+      server: await suite.pki.leaf(WEB),
     });
     cleanup.push(() => m.close());
     expect((await client.send(m.port, '/before')).status).toBe(200);
     expect(startsWithTls(m.relay.connections[0]!)).toBe(false);
     let outbound = await m.metrics('outbound');
     expect(total(outbound, 'request_total', { tls: 'no_identity', no_tls_reason: 'disabled' })).toBe(1);
-    m.clientIdentity.set(await pki.leaf(CLIENT));
+    m.clientIdentity.set(await suite.pki.leaf(CLIENT));
     await m.outbound.settled();
     expect((await client.send(m.port, '/after')).status).toBe(200);
     expect(startsWithTls(m.relay.connections.at(-1)!)).toBe(true);
@@ -269,7 +259,7 @@ describe('mutual TLS between meshed proxies', () => {
   it('Node tls.connect with the workload identity as SNI sees a chain that names it and ends at the trust anchor', async () => {
     const app = await echo();
     const m = await mesh({ appPort: app.port, announced: WEB });
-    const socket = tlsConnect({ host: HOST, port: m.inbound.port, servername: WEB, ca: pki.trustAnchorsPem });
+    const socket = tlsConnect({ host: HOST, port: m.inbound.port, servername: WEB, ca: suite.pki.trustAnchorsPem });
     cleanup.push(() => void socket.destroy());
     await new Promise<void>((resolve, reject) => {
       socket.once('secureConnect', resolve);
@@ -286,7 +276,7 @@ describe('mutual TLS between meshed proxies', () => {
       chain.push(c);
     }
     expect(chain.length).toBe(3);
-    expect(c.fingerprint256).toBe(new X509Certificate(pki.trustAnchorsPem).fingerprint256);
+    expect(c.fingerprint256).toBe(new X509Certificate(suite.pki.trustAnchorsPem).fingerprint256);
   });
 
   it('TLS for another name passes through to the app untouched', async () => {
@@ -343,7 +333,7 @@ describe('mutual TLS between meshed proxies', () => {
 
       const anonymous = await new Promise<number>((resolve, reject) => {
         const req = httpsRequest(
-          { host: HOST, port: m.inbound.port, path: '/', servername: WEB, ca: pki.trustAnchorsPem, agent: false },
+          { host: HOST, port: m.inbound.port, path: '/', servername: WEB, ca: suite.pki.trustAnchorsPem, agent: false },
           (res) => {
             res.resume();
             resolve(res.statusCode ?? 0);
@@ -380,8 +370,8 @@ describe('mutual TLS between meshed proxies', () => {
       }
     })();
     for (; rotations < 3; rotations++) {
-      m.serverIdentity.set(await pki.leaf(WEB));
-      m.clientIdentity.set(await pki.leaf(CLIENT));
+      m.serverIdentity.set(await suite.pki.leaf(WEB));
+      m.clientIdentity.set(await suite.pki.leaf(CLIENT));
       await new Promise((r) => setTimeout(r, 50));
     }
     await load;

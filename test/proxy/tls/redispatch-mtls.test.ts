@@ -1,12 +1,11 @@
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttp2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { roundRobin, startInboundProxy, startOutboundProxy } from '../../../proxy/index.js';
-import { meshIdentity, MeshPki, TestIdentity } from '../../support/mesh-pki.js';
+import { meshIdentity, TestIdentity } from '../../support/mesh-pki.js';
 import {
   backend,
-  Client,
   endpoints,
   freePort,
   HOST,
@@ -17,6 +16,7 @@ import {
 } from '../support/harness.js';
 import { grpcClient, startGrpcApp, unary } from '../support/grpc.js';
 import { parsePrometheusText, total } from '../support/prom.js';
+import { meshSuite } from './support.js';
 
 const WEB = meshIdentity('web', 'test');
 const OTHER = meshIdentity('other', 'test');
@@ -29,24 +29,14 @@ const CLIENT = meshIdentity('client', 'test');
  * the live pod (proxy/redispatch.ts).
  */
 describe('meshed endpoints that never got the request: it goes to another pod', () => {
-  let pki: MeshPki;
-  const cleanup: Array<() => Promise<void> | void> = [];
-  const client = new Client();
-
-  beforeAll(async () => {
-    pki = await MeshPki.create();
-  });
-  afterAll(() => client.close());
-  afterEach(async () => {
-    for (const c of cleanup.reverse()) await c();
-    cleanup.length = 0;
-  });
+  const suite = meshSuite();
+  const { cleanup, client } = suite;
 
   /** a pod's sidecar (inbound side) in front of `appPort`, proving `identity` */
   async function sidecar(appPort: number, pod: string, identity = WEB): Promise<number> {
     const inbound = await startInboundProxy({
       appPort,
-      identity: new TestIdentity(await pki.leaf(identity)),
+      identity: new TestIdentity(await suite.pki.leaf(identity)),
       namespace: 'test',
       deployment: 'web',
       pod,
@@ -79,7 +69,7 @@ describe('meshed endpoints that never got the request: it goes to another pod', 
     });
     const proxy = await startOutboundProxy({
       configSource: config,
-      identity: new TestIdentity(await pki.leaf(CLIENT)),
+      identity: new TestIdentity(await suite.pki.leaf(CLIENT)),
       namespace: 'test',
       deployment: 'client',
       balancer: roundRobin,

@@ -1,10 +1,11 @@
 import { X509Certificate } from 'node:crypto';
 import { createServer as createHttpsServer, request as httpsRequest, type Server } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startInboundProxy, startOutboundProxy } from '../../../proxy/index.js';
-import { meshIdentity, MeshPki, TestIdentity } from '../../support/mesh-pki.js';
-import { Client, endpoints, freePort, HOST, ManualConfigSource, service, startEcho } from '../support/harness.js';
+import { meshIdentity, TestIdentity } from '../../support/mesh-pki.js';
+import { endpoints, freePort, HOST, ManualConfigSource, service, startEcho } from '../support/harness.js';
+import { meshSuite } from './support.js';
 
 const WEB = meshIdentity('web', 'test');
 const CLIENT = meshIdentity('client', 'test');
@@ -19,21 +20,12 @@ function serial(chainPem: string): string {
  * renewal shows.
  */
 describe('certificate renewal under load', () => {
-  let pki: MeshPki;
-  const cleanup: Array<() => Promise<void> | void> = [];
-  const client = new Client();
-  beforeAll(async () => {
-    pki = await MeshPki.create();
-  });
-  afterAll(() => client.close());
-  afterEach(async () => {
-    for (const c of cleanup.reverse()) await c();
-    cleanup.length = 0;
-  });
+  const suite = meshSuite();
+  const { cleanup, client } = suite;
 
   it('outbound: new connections present the renewed client certificate, no request fails', async () => {
     // a meshed endpoint played by an HTTPS server that asks for client certificates and closes every connection
-    const server = await pki.leaf(WEB);
+    const server = await suite.pki.leaf(WEB);
     const seen: string[] = [];
     const https: Server = createHttpsServer(
       { key: server.keyPem, cert: server.certChainPem, ca: server.trustAnchorsPem, requestCert: true },
@@ -46,7 +38,7 @@ describe('certificate renewal under load', () => {
     );
     await new Promise<void>((r) => https.listen(0, HOST, r));
     cleanup.push(() => new Promise<void>((r) => https.close(() => r())));
-    const identity = new TestIdentity(await pki.leaf(CLIENT));
+    const identity = new TestIdentity(await suite.pki.leaf(CLIENT));
     const svc = service('web', await freePort(), 'test');
     const port = (https.address() as { port: number }).port;
     const outbound = await startOutboundProxy({
@@ -72,7 +64,7 @@ describe('certificate renewal under load', () => {
     const issued: string[] = [serial(identity.current()!.certChainPem)];
     for (let i = 0; i < 3; i++) {
       const before = seen.length;
-      const next = await pki.leaf(CLIENT);
+      const next = await suite.pki.leaf(CLIENT);
       identity.set(next);
       issued.push(serial(next.certChainPem));
       // wait (bounded) until a connection made after the renewal has been seen
@@ -91,10 +83,10 @@ describe('certificate renewal under load', () => {
   it('inbound: new connections are served the renewed certificate, no request fails', async () => {
     const app = await startEcho('web');
     cleanup.push(() => app.close());
-    const identity = new TestIdentity(await pki.leaf(WEB));
+    const identity = new TestIdentity(await suite.pki.leaf(WEB));
     const inbound = await startInboundProxy({ appPort: app.port, identity, requireIdentity: true });
     cleanup.push(() => inbound.close({ drainMs: 100 }));
-    const me = await pki.leaf(CLIENT);
+    const me = await suite.pki.leaf(CLIENT);
 
     const results: string[] = [];
     const served: string[] = [];
@@ -136,7 +128,7 @@ describe('certificate renewal under load', () => {
     const issued = [serial(identity.current()!.certChainPem)];
     for (let i = 0; i < 3; i++) {
       const before = served.length;
-      const next = await pki.leaf(WEB);
+      const next = await suite.pki.leaf(WEB);
       identity.set(next);
       issued.push(serial(next.certChainPem));
       const deadline = Date.now() + 5_000;

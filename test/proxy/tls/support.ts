@@ -2,8 +2,9 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { startInboundProxy, startOutboundProxy, type InboundProxy, type OutboundProxy } from '../../../proxy/index.js';
 import type { InboundProxyOptions } from '../../../proxy/inbound.js';
 import type { TlsMaterial } from '../../../proxy/tls/material.js';
-import { TestIdentity } from '../../support/mesh-pki.js';
-import { endpoints, freePort, HOST, ManualConfigSource, service } from '../support/harness.js';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { MeshPki, TestIdentity } from '../../support/mesh-pki.js';
+import { Client, endpoints, freePort, HOST, ManualConfigSource, service } from '../support/harness.js';
 import { parsePrometheusText, type ParsedMetrics } from '../support/prom.js';
 
 /**
@@ -132,4 +133,36 @@ export async function startMtlsMesh(o: {
 /** whether `bytes` start with a TLS handshake record (a ClientHello) */
 export function startsWithTls(bytes: Buffer): boolean {
   return bytes.length >= 3 && bytes[0] === 0x16 && bytes[1] === 0x03;
+}
+
+/** What the mesh TLS suites share: one PKI per suite, an HTTP client, and cleanups run after each test. */
+export interface MeshSuite {
+  /** made in beforeAll */
+  readonly pki: MeshPki;
+  /** run after each test, last pushed first */
+  readonly cleanup: Array<() => Promise<void> | void>;
+  readonly client: Client;
+}
+
+/** call in a `describe`: registers its hooks and returns the suite's fixture */
+export function meshSuite(): MeshSuite {
+  let pki: MeshPki | undefined;
+  const cleanup: Array<() => Promise<void> | void> = [];
+  const client = new Client();
+  beforeAll(async () => {
+    pki = await MeshPki.create();
+  });
+  afterAll(() => client.close());
+  afterEach(async () => {
+    for (const c of cleanup.reverse()) await c();
+    cleanup.length = 0;
+  });
+  return {
+    get pki(): MeshPki {
+      if (pki === undefined) throw new Error('meshSuite: the PKI is made in beforeAll');
+      return pki;
+    },
+    cleanup,
+    client,
+  };
 }
