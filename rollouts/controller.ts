@@ -202,21 +202,27 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     });
   };
 
-  /** record an event; `event` webhooks receive every event (Flagger `sendEventToWebhook`) */
-  const record = (canary: Canary, e: CanaryEvent) => {
+  /**
+   * record an event; `event` webhooks receive every event (Flagger `sendEventToWebhook`), at once or, with
+   * `held`, when the caller releases the delivery
+   */
+  const record = (canary: Canary, e: CanaryEvent, held?: Array<() => void>) => {
     const at = clock.now();
     events.record(canary, e);
     const hooks = webhooks.event;
     if (hooks && (canary.spec.analysis?.webhooks ?? []).some((w) => w.type === 'event')) {
-      deliver(canary, async () => {
-        for (const r of await hooks.call(webhooks, canary, e, at)) {
-          if (!r.ok)
-            logger.warn(
-              `canary ${canary.metadata.namespace}/${canary.metadata.name}: event webhook ${r.name} failed: ${r.message ?? ''}`,
-              { namespace: canary.metadata.namespace, canary: canary.metadata.name },
-            );
-        }
-      });
+      const send = () =>
+        deliver(canary, async () => {
+          for (const r of await hooks.call(webhooks, canary, e, at)) {
+            if (!r.ok)
+              logger.warn(
+                `canary ${canary.metadata.namespace}/${canary.metadata.name}: event webhook ${r.name} failed: ${r.message ?? ''}`,
+                { namespace: canary.metadata.namespace, canary: canary.metadata.name },
+              );
+          }
+        });
+      if (held !== undefined) held.push(send);
+      else send();
     }
   };
 
@@ -346,6 +352,8 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     started: number;
     /** the fast-rollback breach this tick acts on, if any */
     breach?: FastRollbackObservation | undefined;
+    /** the `event` webhook deliveries of the tick's events, sent once its status is on disk (`finish`) */
+    held: Array<() => void>;
   }
   type Decided = Awaited<ReturnType<typeof fulfil>>;
 
@@ -385,7 +393,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     };
     const routes = router.getRoutes(canary);
     if (routes) input.routes = routes;
-    return { canary, adapter, input, started: now.getTime(), breach };
+    return { canary, adapter, input, started: now.getTime(), breach, held: [] };
   }
 
   async function tick(namespace: string, name: string): Promise<void> {
@@ -474,9 +482,10 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
       }
     }
     // the tick's events are in the store before its status: a controller killed in between repeats the
-    // transition (and its events) at the next start rather than losing the events of a step it took
+    // transition (and its events) at the next start rather than losing the events of a step it took. Their
+    // `event` webhook deliveries wait for the status on disk (`finish`): the repeat is delivered, not both.
     const after: Canary = { ...canary, status: result.status };
-    for (const e of [...result.events, ...extraEvents]) record(after, e);
+    for (const e of [...result.events, ...extraEvents]) record(after, e, p.held);
     await events.flush();
     return true;
   }
@@ -510,8 +519,13 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
     }
   }
 
-  /** after the status: alerts, the controller's metrics, providers' tracking, deferred (post-rollout) hooks */
+  /**
+   * after the status: the tick's event deliveries, alerts, the controller's metrics, providers' tracking,
+   * deferred (post-rollout) hooks. A tick whose status was not written never gets here: its deliveries are
+   * dropped, and the tick that takes the step again records and delivers them.
+   */
   async function finish(p: Prepared, result: Decided): Promise<void> {
+    for (const send of p.held.splice(0)) send();
     const { canary, adapter, started } = p;
     const { namespace, name } = canary.metadata;
     const after: Canary = { ...canary, status: result.status };

@@ -33,6 +33,11 @@ export class Http1Transport implements Transport, RequestHeadInfo {
   /** the body for the tries: none, the request stream (sent once), or kept whole */
   private body: Buffer | AsyncIterable<Buffer> | IncomingMessage | null = null;
   private kept = true;
+  /**
+   * the fast path's body, read whole before it went to a meshed endpoint (a sidecar may answer that its app
+   * never got it, after reading it: errors.ts `sidecarUnsent`), so that it can go to another one
+   */
+  private fastBody: Buffer | undefined = undefined;
   private gone: (() => void) | undefined;
 
   constructor(
@@ -72,20 +77,46 @@ export class Http1Transport implements Transport, RequestHeadInfo {
 
   forward(ep: Endpoint, feedback: boolean, rb: RouteBackendMetrics | undefined, redispatch?: Redispatch): void {
     const req = this.req;
-    const ctx = this.ctx;
+    if (this.hasBody && this.fastBody === undefined && redispatch !== undefined && this.keepsForMesh(ep)) {
+      // a small body to a sidecar: read whole first (it mostly came with the headers), kept for a re-dispatch
+      readReplayableBody(req, MAX_REPLAY_BYTES, (body, whole) => {
+        if (whole) this.fastBody = body as Buffer;
+        // the client gone meanwhile: the stream, which fails the request as it always did
+        this.send(ep, feedback, rb, redispatch, body ?? req);
+      });
+      return;
+    }
+    this.send(ep, feedback, rb, redispatch, this.hasBody ? (this.fastBody ?? req) : null);
+  }
+
+  /** a meshed endpoint, a body of known length within the replay limit, not read yet */
+  private keepsForMesh(ep: Endpoint): boolean {
+    if (ep.serverId === undefined || this.body !== null || this.req.readableDidRead) return false;
+    const n = contentLength(this.req);
+    return n >= 0 && n <= MAX_REPLAY_BYTES;
+  }
+
+  private send(
+    ep: Endpoint,
+    feedback: boolean,
+    rb: RouteBackendMetrics | undefined,
+    redispatch: Redispatch | undefined,
+    body: Buffer | AsyncIterable<Buffer> | IncomingMessage | null,
+  ): void {
     ep.pool.dispatch(
       {
         path: this.url,
         method: this.method as Dispatcher.HttpMethod,
         headers: this.upHeaders,
-        body: this.hasBody ? req : null,
+        body: body as Dispatcher.DispatchOptions['body'],
       },
-      new ForwardHandler(this.res, ep.series, ctx, feedback ? ep : undefined, rb, redispatch),
+      new ForwardHandler(this.res, ep.series, this.ctx, feedback ? ep : undefined, rb, redispatch),
     );
   }
 
   /**
-   * The body is whole when it is kept (policy path, retries or mirrors), or not read at all yet: undici
+   * The body is whole when it is kept (policy path, retries or mirrors; the fast path's to a meshed
+   * endpoint, up to `MAX_REPLAY_BYTES` with a Content-Length), or not read at all yet: undici
    * reads a stream body only once it has a connection, so a refused connection leaves it untouched.
    * A body read in part (past `MAX_REPLAY_BYTES` while kept, or sent to an endpoint) is not.
    */
@@ -97,6 +128,8 @@ export class Http1Transport implements Transport, RequestHeadInfo {
     const req = this.req;
     // the policy path's body: kept whole, or a stream of what was read past the limit
     if (body !== null && body !== req) return this.kept;
+    // the fast path's body kept for a meshed endpoint
+    if (this.fastBody !== undefined) return true;
     // the request stream itself (the fast path, or not kept)
     return !req.readableDidRead && !req.destroyed;
   }
