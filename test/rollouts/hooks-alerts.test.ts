@@ -2,6 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../controlplane/store/memory-store.js';
+import type { StatusOptions } from '../../controlplane/store/resource-store.js';
+import type { KubeObject } from '../../engine/resources/index.js';
 import { canarySchema, type Canary } from '../../engine/resources/index.js';
 import { AlertNotifier, alertPayload, alertUrl, severityAdmits } from '../../rollouts/alerts.js';
 import { ManualClock, startCanaryController, type CanaryController } from '../../rollouts/index.js';
@@ -222,6 +224,46 @@ describe('alerts', () => {
         reason: 'MetricCheckFailed',
         message: 'metric request-success-rate: value 50 below the minimum 99 (failed checks 1/1)',
       });
+    });
+
+    // A controller killed after a tick's events but before its status is on disk takes the step again at its
+    // next start: the event hook must hear that step once, not twice (its deliveries wait for the status).
+    it('delivers no event of a tick whose status was not written; the tick that takes the step again delivers them once', async () => {
+      let failStatus = (st: { phase?: string }) => st.phase === 'Initialized';
+      const flaky = new (class extends MemoryStore {
+        override async patchStatus<T extends KubeObject = KubeObject>(
+          kind: string,
+          namespace: string,
+          name: string,
+          st: unknown,
+          options?: StatusOptions,
+        ): Promise<T> {
+          if (kind === 'Canary' && failStatus(st as { phase?: string })) {
+            failStatus = () => false;
+            throw new Error('no space left on device');
+          }
+          return super.patchStatus<T>(kind, namespace, name, st, options);
+        }
+      })(() => clock.now());
+      runtime.stop();
+      runtime = fakeRuntime(flaky);
+      await flaky.apply(deployment('podinfo', 'podinfo:6.0.0'));
+      await flaky.apply(canary({ webhooks: [{ name: 'audit', type: 'event', url: rx.base + '/events' }] }));
+      controller = startCanaryController({ store: flaky, metrics: new FakeMetrics(), clock });
+      await clock.runDue();
+      for (let i = 0; i < 3 && status(flaky)?.phase !== 'Initialized'; i++) await clock.advance(10_000);
+      expect(status(flaky)?.phase).toBe('Initialized');
+      await controller.close();
+      controller = undefined;
+
+      const init = 'Initialization done! podinfo.test';
+      // in the store each time the step was taken (twice), to the hook once
+      const recorded = flaky.list<KubeObject & { message?: string }>('Event', NS).filter((e) => e.message === init);
+      expect(recorded).toHaveLength(2);
+      const delivered = rx.seen
+        .filter((x) => x.path === '/events')
+        .map((x) => (x.body as WebhookPayload).metadata?.eventMessage);
+      expect(delivered.filter((m) => m === init)).toEqual([init]);
     });
   });
 });
