@@ -56,10 +56,11 @@ describe('the sample app stopping', () => {
     const listener = await listenHttp1AndH2c(app, 0, '127.0.0.1');
     const a = listener.net.address();
     const port = typeof a === 'object' && a ? a.port : 0;
+    const accepted = new Promise((r) => listener.net.once('connection', r));
     const idle = netConnect(port, '127.0.0.1');
     await new Promise((r, j) => idle.once('connect', r).once('error', j));
     const idleClosed = new Promise((r) => idle.once('close', r));
-    await new Promise((r) => setTimeout(r, 50)); // the server has accepted it
+    await accepted;
     const closed = await Promise.race([
       listener.close().then(() => 'closed'),
       new Promise((r) => setTimeout(() => r('still waiting after 5 s'), 5000)),
@@ -87,8 +88,9 @@ describe('the sample app stopping', () => {
       });
     // two kept-alive connections: one left idle, one busy with a slow request when close begins
     await Promise.all([get('/version'), get('/version')]);
+    const arrived = new Promise((r) => app.once('request', r));
     const busy = get('/delay/300');
-    await new Promise((r) => setTimeout(r, 100));
+    await arrived;
     const closed = await Promise.race([
       listener.close().then(() => 'closed'),
       new Promise((r) => setTimeout(() => r('still waiting after 10 s'), 10_000)),
