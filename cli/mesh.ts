@@ -78,14 +78,14 @@ export interface Mesh {
   close(): Promise<void>;
 }
 
+/** a shutdown step longer than this is logged, naming it */
+const SLOW_SHUTDOWN_STEP_MS = 2_000;
+
 /**
  * Everything `weir up` runs, in one process: the store watching the folder, discovery feeding the
  * outbound proxy, the runtime starting workloads with an inbound sidecar each, the canary controller,
  * and the local API. Closed in reverse order.
  */
-/** a shutdown step longer than this is logged, naming it */
-const SLOW_SHUTDOWN_STEP_MS = 2_000;
-
 export async function startMesh(options: MeshOptions): Promise<Mesh> {
   const dir = resolve(options.dir);
   const logger = options.logger ?? createLogger();

@@ -5,11 +5,6 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { projectRoot } from '../project-root.js';
 import { podPort } from '../../controlplane/runtime/net.js';
 
-/** the demo's Service port, bound by `weir up` later: outside the ephemeral range (runtime/net.ts `podPort`) */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return podPort(host);
-}
-
 export interface DemoFolder {
   dir: string;
   servicePort: number;
@@ -31,7 +26,8 @@ export async function prepareDemoFolder(): Promise<DemoFolder> {
   const src = join(root, 'samples', 'demo');
   const app = join(root, 'dist', 'samples', 'app', 'server.js');
   const dir = await mkdtemp(join(tmpdir(), 'weir-demo-'));
-  const servicePort = await freePort();
+  // bound by `weir up` later: outside the ephemeral range, as pods' ports are (runtime/net.ts `podPort`)
+  const servicePort = await podPort();
   let deployment: Record<string, unknown> | undefined;
   let namespace = 'test';
   let name = 'podinfo';

@@ -3,7 +3,7 @@ import { connect } from 'node:http2';
 import { connect as netConnect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../samples/app/server.js';
-import { listenHttp1AndH2c } from '../../samples/app/h2c.js';
+import { listenHttp1AndH2c, type DualListener } from '../../samples/app/h2c.js';
 
 function h1(port: number, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -50,6 +50,15 @@ describe('the sample app on one port for HTTP/1.1 and h2c', () => {
   });
 });
 
+/** 'closed' once the listener's close() resolves, or what was still waiting after `ms` */
+function closeWithin(listener: DualListener, ms: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    listener.close().then(() => 'closed'),
+    new Promise<string>((r) => (timer = setTimeout(() => r(`still waiting after ${ms} ms`), ms))),
+  ]).finally(() => clearTimeout(timer));
+}
+
 describe('the sample app stopping', () => {
   it('closes at once a connection that never sent a byte, instead of waiting for it', async () => {
     const app = createApp({ version: '7.0.0', message: 'm', hostname: 'h', errorRate: 0, latencyMs: 0 });
@@ -61,10 +70,7 @@ describe('the sample app stopping', () => {
     await new Promise((r, j) => idle.once('connect', r).once('error', j));
     const idleClosed = new Promise((r) => idle.once('close', r));
     await accepted;
-    const closed = await Promise.race([
-      listener.close().then(() => 'closed'),
-      new Promise((r) => setTimeout(() => r('still waiting after 5 s'), 5000)),
-    ]);
+    const closed = await closeWithin(listener, 5_000);
     idle.destroy();
     expect(closed).toBe('closed');
     await idleClosed;
@@ -91,10 +97,7 @@ describe('the sample app stopping', () => {
     const arrived = new Promise((r) => app.once('request', r));
     const busy = get('/delay/300');
     await arrived;
-    const closed = await Promise.race([
-      listener.close().then(() => 'closed'),
-      new Promise((r) => setTimeout(() => r('still waiting after 10 s'), 10_000)),
-    ]);
+    const closed = await closeWithin(listener, 10_000);
     agent.destroy();
     expect(closed).toBe('closed');
     expect(await busy).toEqual({ status: 200, connection: 'close' });
