@@ -1,23 +1,31 @@
-import { get } from 'node:http';
 import { connect, constants, type ClientHttp2Session } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
-import { Agent, request } from 'undici';
 import { greeterService, type HelloReply } from '../../../samples/app/greeter.js';
+import { startOpenloop, type OpenloopResult, type OpenloopRun } from '../../support/openloop.js';
 
 /**
- * A paced load over four kinds of client at once, each counted: HTTP/1.1 on kept-alive connections (undici),
- * HTTP/1.1 on a new connection per request (node:http, `Connection: close`), h2c (node:http2, prior
- * knowledge, one session) and gRPC (@grpc/grpc-js). Every request sent is answered (succeeded) or failed with
- * a kind (`status 503`, `ECONNRESET`, `UNAVAILABLE`, `timeout` ...): nothing is dropped from the count.
+ * A paced load over four kinds of client at once, each counted: HTTP/1.1 on kept-alive connections and
+ * HTTP/1.1 on a new connection per request (`Connection: close`), both from `bench/openloop.c` (a fixed-rate
+ * client in C, a tenth of a Node client's CPU per request: 1,000 req/s on two cores go to the proxies, not to the client), h2c
+ * (node:http2, prior knowledge, one session) and gRPC (@grpc/grpc-js). Every request sent is answered (succeeded)
+ * or failed with a kind (`status 503`, `reset`, `timeout`, `ECONNRESET`, `grpc UNAVAILABLE` ...): nothing is
+ * dropped from the count. WEIR_LOAD_TRACE=1 prints openloop's progress (sent, answered, queued) every second.
  */
 export type ClientKind = 'h1-keepalive' | 'h1-new-connection' | 'h2c' | 'grpc';
 
 export interface KindTally {
+  /** requests per second asked of this kind */
+  rate: number;
   sent: number;
   succeeded: number;
   failed: number;
-  /** failures by kind: `status 502`, `ECONNRESET`, `grpc UNAVAILABLE` ... */
+  /** failures by kind: `status 502`, `reset`, `ECONNRESET`, `grpc UNAVAILABLE` ... */
   failures: Record<string, number>;
+  /** not sent: held back by the in-flight bound (node clients), or still queued at the end (openloop) */
+  notSent: number;
+  /** latency of the answers; openloop's counts from when a request was due, queueing included */
+  p50Ms: number;
+  p99Ms: number;
 }
 
 export interface LoadReport {
@@ -25,15 +33,16 @@ export interface LoadReport {
   sent: number;
   succeeded: number;
   failed: number;
-  /** requests not sent because `maxInFlight` were already waiting (the client's own bound, not a loss) */
+  /** requests not sent (KindTally.notSent, summed): the client's own bound on a saturated machine, not a loss */
   heldBack: number;
   byKind: Record<ClientKind, KindTally>;
-  /** the first failures, with the time they happened */
+  /** the first failures, with the time they were seen */
   firstFailures: string[];
   /** answers per version header seen (x-version / gRPC reply) */
   versions: Record<string, number>;
-  /** the slowest answers (at most 10), with the time they were sent and their kind: where a stall was */
+  /** the slowest answers of the node clients (at most 10), with the time they were sent and their kind */
   slowest: string[];
+  /** the worst kind's */
   p50Ms: number;
   p99Ms: number;
 }
@@ -45,7 +54,9 @@ export interface MixedLoadOptions {
   grpcPort: number;
   /** total requests per second over the four kinds */
   rate: number;
-  /** requests waiting for an answer at most; beyond it a tick's requests are held back and counted */
+  /** each kind's share of the rate (default: a quarter each) */
+  mix?: Record<ClientKind, number>;
+  /** requests of a node client waiting for an answer at most; beyond it its requests are held back and counted */
   maxInFlight?: number;
   timeoutMs?: number;
 }
@@ -64,6 +75,7 @@ const GreeterClient = grpc.makeGenericClientConstructor(greeterService, 'Greeter
 ) => Greeter;
 
 const KINDS: ClientKind[] = ['h1-keepalive', 'h1-new-connection', 'h2c', 'grpc'];
+const EQUAL_MIX: Record<ClientKind, number> = { 'h1-keepalive': 1, 'h1-new-connection': 1, h2c: 1, grpc: 1 };
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
@@ -76,23 +88,58 @@ function errorKind(err: unknown): string {
   return e.name && e.name !== 'Error' ? e.name : (e.message ?? String(err)).slice(0, 80);
 }
 
-export function startMixedLoad(opts: MixedLoadOptions): MixedLoad {
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+function emptyTally(rate: number): KindTally {
+  return { rate, sent: 0, succeeded: 0, failed: 0, failures: {}, notSent: 0, p50Ms: 0, p99Ms: 0 };
+}
+
+export async function startMixedLoad(opts: MixedLoadOptions): Promise<MixedLoad> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
-  const maxInFlight = opts.maxInFlight ?? Math.max(50, opts.rate);
+  const mix = opts.mix ?? EQUAL_MIX;
+  const shares = KINDS.reduce((n, k) => n + mix[k], 0);
+  const rateOf = (k: ClientKind) => (opts.rate * mix[k]) / shares;
   const started = Date.now();
-  const byKind = Object.fromEntries(
-    KINDS.map((k) => [k, { sent: 0, succeeded: 0, failed: 0, failures: {} } satisfies KindTally]),
-  ) as Record<ClientKind, KindTally>;
+  const byKind = Object.fromEntries(KINDS.map((k) => [k, emptyTally(rateOf(k))])) as Record<ClientKind, KindTally>;
   const versions: Record<string, number> = {};
-  const latencies: number[] = [];
+  const latencies: Record<'h2c' | 'grpc', number[]> = { h2c: [], grpc: [] };
   const firstFailures: string[] = [];
   const slowest: Array<{ ms: number; at: number; kind: ClientKind }> = [];
-  let heldBack = 0;
-  let inFlight = 0;
   let stopped: number | undefined;
-  const pending = new Set<Promise<void>>();
+  const noteFailure = (what: string) => {
+    if (firstFailures.length < 20) firstFailures.push(`${new Date().toISOString()} ${what}`);
+  };
 
-  const agent = new Agent({ keepAliveTimeout: 4_000, connections: 16 });
+  // HTTP/1.1: one openloop per kind
+  const h1Kinds = ['h1-keepalive', 'h1-new-connection'] as const;
+  const h1: Partial<Record<(typeof h1Kinds)[number], OpenloopRun>> = {};
+  const h1Final: Partial<Record<(typeof h1Kinds)[number], OpenloopResult>> = {};
+  for (const kind of h1Kinds) {
+    if (rateOf(kind) <= 0) continue;
+    const run = await startOpenloop({
+      port: opts.httpPort,
+      rate: rateOf(kind),
+      // as many connections as the rate needs while answers take 100-200 ms (a machine loaded by pods starting), so
+      // that requests wait in the proxies rather than in this client; new connections: at most this many at once
+      connections: kind === 'h1-keepalive' ? 64 : 128,
+      newConnectionPerRequest: kind === 'h1-new-connection',
+      timeoutMs,
+      countHeader: 'x-version',
+    });
+    let failedBefore = 0;
+    run.onProgress((p) => {
+      if (process.env.WEIR_LOAD_TRACE) console.log(new Date().toISOString(), kind, JSON.stringify(p));
+      if (p.failed > failedBefore) noteFailure(`${kind}: ${p.failed - failedBefore} failed in the last second`);
+      failedBefore = p.failed;
+    });
+    h1[kind] = run;
+  }
+
+  // h2c and gRPC: node clients, paced here
+  const nodeKinds = (['h2c', 'grpc'] as const).filter((k) => rateOf(k) > 0);
+  const maxInFlight = opts.maxInFlight ?? Math.max(50, opts.rate);
+  let inFlight = 0;
+  const pending = new Set<Promise<void>>();
   let h2: ClientHttp2Session | undefined;
   const h2session = (): ClientHttp2Session => {
     if (!h2 || h2.closed || h2.destroyed) {
@@ -107,35 +154,7 @@ export function startMixedLoad(opts: MixedLoadOptions): MixedLoad {
   };
   const greeter = new GreeterClient(`127.0.0.1:${opts.grpcPort}`, grpc.credentials.createInsecure());
 
-  const sendOne: Record<ClientKind, () => Promise<string>> = {
-    'h1-keepalive': async () => {
-      const r = await request(`http://127.0.0.1:${opts.httpPort}/`, {
-        dispatcher: agent,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
-      await r.body.text();
-      if (r.statusCode !== 200) throw new Error(`status ${r.statusCode}`);
-      return String(r.headers['x-version']);
-    },
-    'h1-new-connection': () =>
-      new Promise((resolve, reject) => {
-        const req = get(
-          `http://127.0.0.1:${opts.httpPort}/`,
-          { agent: false, headers: { connection: 'close' }, timeout: timeoutMs },
-          (res) => {
-            res.resume();
-            res.on('end', () =>
-              res.statusCode === 200
-                ? resolve(String(res.headers['x-version']))
-                : reject(new Error(`status ${res.statusCode}`)),
-            );
-            res.on('error', reject);
-          },
-        );
-        req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
-        req.on('error', reject);
-      }),
+  const sendOne: Record<'h2c' | 'grpc', () => Promise<string>> = {
     h2c: () =>
       new Promise((resolve, reject) => {
         const stream = h2session().request({ ':path': '/', ':method': 'GET' });
@@ -165,7 +184,7 @@ export function startMixedLoad(opts: MixedLoadOptions): MixedLoad {
       ),
   };
 
-  const fire = (kind: ClientKind): void => {
+  const fire = (kind: 'h2c' | 'grpc'): void => {
     const t = byKind[kind];
     t.sent++;
     inFlight++;
@@ -174,7 +193,7 @@ export function startMixedLoad(opts: MixedLoadOptions): MixedLoad {
       .then((version) => {
         t.succeeded++;
         const ms = performance.now() - t0;
-        latencies.push(ms);
+        latencies[kind].push(ms);
         if (slowest.length < 10 || ms > slowest[slowest.length - 1]!.ms) {
           slowest.push({ ms, at: Date.now() - ms, kind });
           slowest.sort((a, b) => b.ms - a.ms);
@@ -187,7 +206,7 @@ export function startMixedLoad(opts: MixedLoadOptions): MixedLoad {
         t.failed++;
         const k = errorKind(err);
         t.failures[k] = (t.failures[k] ?? 0) + 1;
-        if (firstFailures.length < 20) firstFailures.push(`${new Date().toISOString()} ${kind}: ${k}`);
+        noteFailure(`${kind}: ${k}`);
       })
       .finally(() => {
         inFlight--;
@@ -196,50 +215,86 @@ export function startMixedLoad(opts: MixedLoadOptions): MixedLoad {
     pending.add(p);
   };
 
-  // pacing: every 10 ms, send what the rate owes since the start, round-robin over the kinds
+  // pacing: every 10 ms, send what the rate owes since the start, round-robin over the node kinds
+  const nodeRate = nodeKinds.reduce((n, k) => n + rateOf(k), 0);
   let owed = 0;
   let last = performance.now();
   let turn = 0;
   const tick = setInterval(() => {
     const now = performance.now();
-    owed += ((now - last) / 1000) * opts.rate;
+    owed += ((now - last) / 1000) * nodeRate;
     last = now;
     while (owed >= 1) {
       owed--;
-      const kind = KINDS[turn++ % KINDS.length]!;
-      if (inFlight >= maxInFlight) heldBack++;
+      const kind = nodeKinds[turn++ % nodeKinds.length]!;
+      if (inFlight >= maxInFlight) byKind[kind].notSent++;
       else fire(kind);
     }
   }, 10);
 
   const report = (): LoadReport => {
-    const sorted = [...latencies].sort((a, b) => a - b);
-    const sum = (f: (t: KindTally) => number) => KINDS.reduce((n, k) => n + f(byKind[k]), 0);
+    const kinds = structuredClone(byKind);
+    const seen: Record<string, number> = { ...versions };
+    for (const kind of h1Kinds) {
+      const t = kinds[kind];
+      const final = h1Final[kind];
+      if (final) {
+        // a connection attempt that failed is a request a user would have seen fail
+        const failures = { ...final.failures };
+        if (final.connect_failures > 0) failures['connect failed'] = final.connect_failures;
+        Object.assign(t, {
+          sent: final.sent,
+          succeeded: final.ok,
+          failed: final.failed + final.connect_failures,
+          failures,
+          notSent: final.unsent,
+          p50Ms: round1(final.p50_us / 1000),
+          p99Ms: round1(final.p99_us / 1000),
+        });
+        for (const [v, n] of Object.entries(final.versions)) seen[`http ${v}`] = (seen[`http ${v}`] ?? 0) + n;
+      } else if (h1[kind]) {
+        const p = h1[kind].progress();
+        Object.assign(t, { sent: p.sent, succeeded: p.ok, failed: p.failed });
+      }
+    }
+    for (const kind of nodeKinds) {
+      const sorted = [...latencies[kind]].sort((a, b) => a - b);
+      kinds[kind].p50Ms = round1(percentile(sorted, 50));
+      kinds[kind].p99Ms = round1(percentile(sorted, 99));
+    }
+    const sum = (f: (t: KindTally) => number) => KINDS.reduce((n, k) => n + f(kinds[k]), 0);
     return {
       seconds: ((stopped ?? Date.now()) - started) / 1000,
       sent: sum((t) => t.sent),
       succeeded: sum((t) => t.succeeded),
       failed: sum((t) => t.failed),
-      heldBack,
-      byKind: structuredClone(byKind),
+      heldBack: sum((t) => t.notSent),
+      byKind: kinds,
       firstFailures: [...firstFailures],
-      versions: { ...versions },
+      versions: seen,
       slowest: slowest.map((s) => `${new Date(s.at).toISOString()} ${s.kind}: ${Math.round(s.ms)} ms`),
-      p50Ms: Math.round(percentile(sorted, 50) * 10) / 10,
-      p99Ms: Math.round(percentile(sorted, 99) * 10) / 10,
+      p50Ms: Math.max(...KINDS.map((k) => kinds[k].p50Ms)),
+      p99Ms: Math.max(...KINDS.map((k) => kinds[k].p99Ms)),
     };
   };
 
+  let stopping: Promise<LoadReport> | undefined;
   return {
     report,
-    async stop() {
-      clearInterval(tick);
-      stopped = Date.now();
-      await Promise.all([...pending]);
-      greeter.close();
-      h2?.close();
-      await agent.close();
-      return report();
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(tick);
+        stopped = Date.now();
+        const finals = await Promise.all(h1Kinds.map((k) => h1[k]?.stop()));
+        h1Kinds.forEach((k, i) => {
+          if (finals[i]) h1Final[k] = finals[i];
+        });
+        await Promise.all([...pending]);
+        greeter.close();
+        h2?.close();
+        return report();
+      })();
+      return stopping;
     },
   };
 }

@@ -11,7 +11,7 @@ import {
   startWeirUp,
   type WeirUp,
 } from '../../support/weir-process.js';
-import { startMixedLoad, type LoadReport } from '../support/mixed-load.js';
+import { startMixedLoad, type LoadReport, type MixedLoad, type MixedLoadOptions } from '../support/mixed-load.js';
 
 /**
  * The zero-loss scenario, shared by the short test (`npm test`) and the soak (`npm run test:soak`): under
@@ -30,6 +30,8 @@ export interface ScenarioOptions {
   iterations: number;
   /** bound of each run, ms */
   runTimeoutMs: number;
+  /** each client kind's share of the rate (default: a quarter each) */
+  mix?: MixedLoadOptions['mix'];
 }
 
 export interface ScenarioResult {
@@ -224,7 +226,7 @@ export async function runZeroLossScenario(o: ScenarioOptions): Promise<ScenarioR
   const failing = new Set<string>();
   const gate = await startGate(failing);
   let up: WeirUp | undefined;
-  let load: ReturnType<typeof startMixedLoad> | undefined;
+  let load: MixedLoad | undefined;
   try {
     const [httpPort, grpcPort] = [await freePort(), await freePort()];
     await writeFile(join(dir, 'app.yaml'), manifests(o, httpPort, grpcPort, gate.url));
@@ -238,7 +240,7 @@ export async function runZeroLossScenario(o: ScenarioOptions): Promise<ScenarioR
       await eventually(`${name} to initialize`, 120_000, async () =>
         (await status(api, name)).phase === 'Initialized' ? true : undefined,
       );
-    load = startMixedLoad({ httpPort, grpcPort, rate: o.rate });
+    load = await startMixedLoad({ httpPort, grpcPort, rate: o.rate, ...(o.mix ? { mix: o.mix } : {}) });
     // the load runs a moment before the first rollout: every connection kind is up and counted
     await eventually('the load to be answered', 30_000, async () =>
       load!.report().succeeded >= o.rate ? true : undefined,
