@@ -18,7 +18,11 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runZeroLossScenario } from '../test/reliability/zero-loss/rollouts-under-load.js';
+import {
+  SHORT_SCENARIO,
+  SOAK_SCENARIO,
+  runZeroLossScenario,
+} from '../test/reliability/zero-loss/rollouts-under-load.js';
 import { measureReaction } from './all/reaction-and-memory.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -119,27 +123,20 @@ async function reaction(): Promise<void> {
 }
 
 async function soak(): Promise<void> {
-  const rate = quick ? 200 : 1000;
-  const r = await runZeroLossScenario({
-    rate,
-    stepWeight: quick ? 20 : 10,
-    maxWeight: quick ? 60 : 50,
-    interval: quick ? '1s' : '2s',
-    certLifetime: quick ? '5s' : '10s',
-    iterations: quick ? 3 : 5,
-    runTimeoutMs: 600_000,
-  });
+  const scenario = quick ? SHORT_SCENARIO : SOAK_SCENARIO;
+  const rate = scenario.rate;
+  const r = await runZeroLossScenario(scenario);
   const l = r.load;
   rows.push(
     [
       `soak (${rate} req/s; promotion, rollback, blue/green; ${l.seconds.toFixed(0)} s)`,
-      `${l.sent} sent, ${l.failed} failed, ${l.heldBack} held back by the client, p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms`,
+      `${l.sent} sent, ${l.failed} failed, ${l.heldBack} held back by the client`,
       `runs: ${r.outcomes.join(', ')}; ${r.renewals} certificate renewals`,
     ],
     [
-      'soak failures by client kind',
+      'soak failures and latency by client kind',
       Object.entries(l.byKind)
-        .map(([k, t]) => `${k} ${t.failed}/${t.sent}`)
+        .map(([k, t]) => `${k} ${t.failed}/${t.sent} (p50 ${t.p50Ms} ms, p99 ${t.p99Ms} ms)`)
         .join(', '),
       JSON.stringify(Object.assign({}, ...Object.values(l.byKind).map((t) => t.failures))),
     ],

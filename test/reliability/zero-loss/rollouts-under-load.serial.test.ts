@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { reportTo } from '../support/report.js';
-import { expectZeroLoss, runZeroLossScenario } from './rollouts-under-load.js';
+import { SHORT_SCENARIO, expectZeroLoss, runZeroLossScenario } from './rollouts-under-load.js';
 
 // The short version of the zero-loss soak (rollouts-under-load.soak.test.ts): 200 req/s for the length of
 // three rollouts, certificates of 5 s renewed throughout. One failed or reset request fails it.
@@ -10,15 +10,7 @@ import { expectZeroLoss, runZeroLossScenario } from './rollouts-under-load.js';
 // this test must not count as the rollout's loss.
 describe('zero loss while rollouts move traffic (short)', () => {
   it('loses no request of HTTP/1.1 (kept-alive and new connections), h2c or gRPC through a promotion, a rollback and a blue/green switch', async () => {
-    const r = await runZeroLossScenario({
-      rate: 200,
-      stepWeight: 20,
-      maxWeight: 60,
-      interval: '1s',
-      certLifetime: '5s',
-      iterations: 3,
-      runTimeoutMs: 240_000,
-    });
+    const r = await runZeroLossScenario(SHORT_SCENARIO);
     await reportTo(process.env.WEIR_RELIABILITY_REPORT, 'zero-loss-short', r);
     expectZeroLoss(r);
     for (const kind of Object.values(r.load.byKind)) expect(kind.succeeded).toBeGreaterThan(100);

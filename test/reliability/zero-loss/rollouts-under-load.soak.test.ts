@@ -1,24 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { reportTo } from '../support/report.js';
-import { expectZeroLoss, runZeroLossScenario } from './rollouts-under-load.js';
+import { SOAK_SCENARIO, expectZeroLoss, runZeroLossScenario } from './rollouts-under-load.js';
 
 // The soak (`npm run test:soak`): 1,000 req/s over HTTP/1.1 (kept-alive and new connections), h2c and gRPC
 // through a promotion, a rollback and a blue/green switch with smaller steps, certificates of 10 s renewed
 // throughout. One failed or reset request fails it. The short version is rollouts-under-load.serial.test.ts.
 describe('zero loss while rollouts move traffic (soak)', () => {
   it('loses no request at 1,000 req/s through a promotion, a rollback and a blue/green switch', async () => {
-    const r = await runZeroLossScenario({
-      rate: 1000,
-      stepWeight: 10,
-      maxWeight: 50,
-      interval: '2s',
-      certLifetime: '10s',
-      iterations: 5,
-      runTimeoutMs: 600_000,
-      // HTTP/1.1 comes from openloop (C, about 0.07 ms of CPU a request); the node h2c and gRPC clients cost the machine
-      // more than half a millisecond a request each, so they carry 15 % each of the 1,000 req/s
-      mix: { 'h1-keepalive': 50, 'h1-new-connection': 20, h2c: 15, grpc: 15 },
-    });
+    const r = await runZeroLossScenario(SOAK_SCENARIO);
     await reportTo(process.env.WEIR_RELIABILITY_REPORT, 'zero-loss-soak', r);
     expectZeroLoss(r);
     // the rate was carried: at most 1 % held back by the clients' own bounds, and 1,000 req/s sent (1 % margin

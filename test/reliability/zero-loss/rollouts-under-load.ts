@@ -44,6 +44,31 @@ export interface ScenarioResult {
   events: string[];
 }
 
+/** `npm test`'s version (rollouts-under-load.serial.test.ts, `npm run bench -- --quick`) */
+export const SHORT_SCENARIO: ScenarioOptions = {
+  rate: 200,
+  stepWeight: 20,
+  maxWeight: 60,
+  interval: '1s',
+  certLifetime: '5s',
+  iterations: 3,
+  runTimeoutMs: 240_000,
+};
+
+/** the soak (rollouts-under-load.soak.test.ts, `npm run bench`) */
+export const SOAK_SCENARIO: ScenarioOptions = {
+  rate: 1000,
+  stepWeight: 10,
+  maxWeight: 50,
+  interval: '2s',
+  certLifetime: '10s',
+  iterations: 5,
+  runTimeoutMs: 600_000,
+  // HTTP/1.1 comes from openloop (C, about 0.07 ms of CPU a request); the node h2c and gRPC clients cost the
+  // machine more than half a millisecond a request each, so they carry 15 % each of the 1,000 req/s
+  mix: { 'h1-keepalive': 50, 'h1-new-connection': 20, h2c: 15, grpc: 15 },
+};
+
 function deployment(name: string, app: string, version: string, port: { name: string; n: number }, probe: string) {
   return `apiVersion: apps/v1
 kind: Deployment
