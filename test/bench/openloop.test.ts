@@ -112,16 +112,18 @@ describe('openloop (the counted HTTP/1.1 load)', () => {
     await sleep(1_000);
     const r = await run.stop();
     expect(r.failed).toBe(0);
-    expect(s.connections).toBeLessThanOrEqual(3);
+    // 50 req/s answered in a millisecond need one or two; all 64 opened ahead would be the bench mode. (A test
+    // worker stalled 300 ms would open more: the bound leaves room for that.)
+    expect(s.connections).toBeLessThanOrEqual(16);
 
     const t = await serve({});
     servers.push(t);
-    const slow = await startOpenloop({ port: t.port, rate: 5, connections: 64, timeoutMs: 5_000, idleMs: 100 });
-    await sleep(1_500);
+    const slow = await startOpenloop({ port: t.port, rate: 2, connections: 64, timeoutMs: 5_000, idleMs: 50 });
+    await sleep(2_600);
     const q = await slow.stop();
     expect(q.failed).toBe(0);
-    expect(q.sent).toBeGreaterThanOrEqual(5);
-    // 200 ms between requests: each one finds the last connection idle past 100 ms, closes it and opens another
+    expect(q.sent).toBeGreaterThanOrEqual(4);
+    // 500 ms between requests: each one finds the last connection idle past 50 ms, closes it and opens another
     expect(t.connections).toBe(q.sent);
   });
 
@@ -140,7 +142,8 @@ describe('openloop (the counted HTTP/1.1 load)', () => {
   it('fails a request that gets no answer within the timeout as `timeout`, and goes on', async () => {
     const s = await serve({ hang: 20 });
     servers.push(s);
-    const run = await startOpenloop({ port: s.port, rate: 200, connections: 16, timeoutMs: 300 });
+    // 2 s: an answer of a loaded test worker is never that late; a hung request sent at the end fails at the stop
+    const run = await startOpenloop({ port: s.port, rate: 200, connections: 64, timeoutMs: 2_000 });
     await sleep(1_500);
     const r = await run.stop();
     expect(s.hung).toBeGreaterThan(5);
