@@ -491,8 +491,9 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
   }
 
   /**
-   * The status, when it changed. The store is written before the first `await`, so the statuses of a
-   * release's members, written one after the other without awaiting in between, change together for readers.
+   * The status, when it changed. `durable`: readers (the API, watchers) see it once it is on disk, so that a
+   * controller killed meanwhile never leaves a status that was seen and then lost; the statuses of a release's
+   * members, written one after the other without awaiting in between, become visible together.
    */
   async function writeStatus(p: Prepared, result: Decided): Promise<boolean> {
     const { canary } = p;
@@ -504,7 +505,7 @@ export function startCanaryController(options: CanaryControllerOptions): CanaryC
       let resourceVersion = canary.metadata.resourceVersion;
       await retryOnConflict(async () => {
         try {
-          return await store.patchStatus('Canary', namespace, name, result.status, { resourceVersion });
+          return await store.patchStatus('Canary', namespace, name, result.status, { resourceVersion, durable: true });
         } finally {
           resourceVersion = store.get<Canary>('Canary', namespace, name)?.metadata.resourceVersion;
         }

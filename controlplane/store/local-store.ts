@@ -12,6 +12,8 @@ import { isTempFile, removeTempFiles, writeFileAtomic } from './atomic.js';
 import { silentLogger, type Logger } from './logger.js';
 import { MemoryStore, objectKey } from './memory-store.js';
 import {
+  ResourceConflictError,
+  ResourceNotFoundError,
   ResourceValidationError,
   type ApplyOptions,
   type ResourceStore,
@@ -79,6 +81,7 @@ export class LocalStore extends MemoryStore implements ResourceStore {
   private readonly fileErrors = new Map<string, ResourceError[]>();
   private readonly writeChains = new Map<string, Promise<void>>();
   private readonly lastWritten = new Map<string, string>();
+  private openDurableGroup: { writes: Array<Promise<void>>; settled: Promise<unknown> } | undefined;
   private readonly kv = new Map<string, unknown>();
   private readonly kvChains = new Map<string, Promise<void>>();
   private recordsChain: Promise<void> = Promise.resolve();
@@ -141,10 +144,55 @@ export class LocalStore extends MemoryStore implements ResourceStore {
     status: unknown,
     options: StatusOptions = {},
   ): Promise<T> {
+    const key = objectKey(kind, namespace, name);
+    if (options.durable === true && !this.ephemeralKeys.has(key)) return this.patchStatusDurably(key, status, options);
     const stored = this.patchStatusSync(kind, namespace, name, status, options);
-    const key = keyOf(stored);
     if (!this.ephemeralKeys.has(key)) await this.persist(key);
     return stored as T;
+  }
+
+  /**
+   * The file first, then the object readers see: a status is never seen by the API or a watcher and then lost
+   * by a crash (a restarted controller would take the step again). The statuses of one synchronous run of
+   * calls (a release's members, rollouts/controller.ts) are written together and become visible together.
+   */
+  private async patchStatusDurably<T extends KubeObject>(
+    key: string,
+    status: unknown,
+    options: StatusOptions,
+  ): Promise<T> {
+    const [kind, namespace, name] = splitKey(key);
+    const prev = this.objects.get(key);
+    if (!prev) throw new ResourceNotFoundError(kind, namespace, name);
+    if (options.resourceVersion !== undefined && prev.metadata.resourceVersion !== options.resourceVersion)
+      throw new ResourceConflictError(kind, namespace, name);
+    const group = this.durableGroup();
+    const written = this.persist(key, { ...prev, status: structuredClone(status) });
+    group.writes.push(written);
+    await group.settled;
+    await written; // this one's failure is this call's: nothing was made visible
+    try {
+      return this.patchStatusSync(kind, namespace, name, status, options) as T;
+    } finally {
+      // the object changed meanwhile (another write: its spec, or a conflict): the file follows what readers see
+      void this.persist(key).catch(() => undefined);
+    }
+  }
+
+  /** the durable status writes started in this synchronous run: they settle, then all become visible */
+  private durableGroup(): { writes: Array<Promise<void>>; settled: Promise<unknown> } {
+    if (this.openDurableGroup) return this.openDurableGroup;
+    const writes: Array<Promise<void>> = [];
+    const group = {
+      writes,
+      // sealed at the end of this synchronous run: later calls start a group of their own
+      settled: Promise.resolve().then(() => {
+        if (this.openDurableGroup === group) this.openDurableGroup = undefined;
+        return Promise.allSettled(writes);
+      }),
+    };
+    this.openDurableGroup = group;
+    return group;
   }
 
   override async delete(kind: string, namespace: string, name: string, options: StatusOptions = {}): Promise<boolean> {
@@ -563,10 +611,13 @@ export class LocalStore extends MemoryStore implements ResourceStore {
     return join(this.stateDir, 'objects', kind, namespace, `${name}.json`);
   }
 
-  /** write the current in-memory version of `key` (or remove its file); writes of one key never reorder */
-  private persist(key: string): Promise<void> {
+  /**
+   * write the current in-memory version of `key` (or remove its file), or `candidate`, a version not visible
+   * yet; writes of one key never reorder
+   */
+  private persist(key: string, candidate?: KubeObject): Promise<void> {
     const prev = this.writeChains.get(key) ?? Promise.resolve();
-    const next = prev.then(() => this.writeObject(key));
+    const next = prev.then(() => this.writeObject(key, candidate));
     const guarded = next.catch((err: unknown) => {
       this.logger.error(`persisting ${key} failed: ${String(err)}`);
     });
@@ -577,8 +628,8 @@ export class LocalStore extends MemoryStore implements ResourceStore {
     return next;
   }
 
-  private async writeObject(key: string): Promise<void> {
-    const obj = this.objects.get(key);
+  private async writeObject(key: string, candidate?: KubeObject): Promise<void> {
+    const obj = candidate ?? this.objects.get(key);
     const path = this.objectPath(key);
     if (!obj || this.ephemeralKeys.has(key)) {
       if (this.lastWritten.delete(key)) await rm(path, { force: true });

@@ -21,6 +21,12 @@ export interface ApplyOptions {
 export interface StatusOptions {
   /** precondition: the stored object's resourceVersion must be this one, else `ResourceConflictError` */
   resourceVersion?: string;
+  /**
+   * `patchStatus` only: readers see the status once a restart would find it too (the local store writes its
+   * file first; the statuses of one synchronous run of calls become visible together). A store whose writes
+   * are durable when they are visible (the Kubernetes API, etcd) or that keeps nothing (memory) ignores it.
+   */
+  durable?: boolean;
 }
 
 /** What `changesSince` answers for a version older than the history the store keeps (a watch's 410 Gone). */

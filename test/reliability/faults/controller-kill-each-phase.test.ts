@@ -139,9 +139,8 @@ describe('the controller killed (SIGKILL) at each phase of a run', () => {
       if (now === 'WaitingPromotion' && killedAt.includes('WaitingPromotion')) h.open();
       const next = targets.find((t) => !killedAt.includes(t) && !missed.includes(t));
       if (next !== undefined && now === next) {
-        // killed at a phase once that phase is on disk. The API shows a status a moment before its file is
-        // written; a kill in that moment starts the next controller one step back, which replays the step (a
-        // known limit, docs/reliability.md), and is not what "killed at phase X" tests.
+        // killed at a phase once that phase is on disk. The controller's statuses are durable (the API shows
+        // one once its file is written, docs/reliability.md); the state file is read to make sure of it.
         const until = Date.now() + 2_000;
         while (Date.now() < until && (await durableLabel(join(dir, 'state'))) !== now) {
           await new Promise((r) => setTimeout(r, 10));
@@ -167,9 +166,9 @@ describe('the controller killed (SIGKILL) at each phase of a run', () => {
     for (let i = 1; i < weights.length; i++) expect(weights[i]).toBeGreaterThanOrEqual(weights[i - 1]!);
 
     // the events are those of one run (the ones every killed controller wrote are kept). Each transition's
-    // events are written before its status (rollouts/controller.ts: at least once, never lost), and the
-    // local store shows a status before it is on disk: a kill between the two repeats that one transition
-    // and its events once at the next start (docs/reliability.md). So: each at least once, at most twice.
+    // events are written before its status (rollouts/controller.ts: at least once, never lost): a kill between
+    // the two repeats that one transition and its events once at the next start (docs/reliability.md). So:
+    // each at least once, at most twice.
     const all = await canaryEvents(up.api);
     console.log(JSON.stringify({ seen, killedAt, events: all, calls: [...h.calls], hookEvents: [...h.events] }));
     const count = (prefix: string) => all.filter((m) => m.startsWith(prefix)).length;
