@@ -81,7 +81,7 @@ export class LocalStore extends MemoryStore implements ResourceStore {
   private readonly fileErrors = new Map<string, ResourceError[]>();
   private readonly writeChains = new Map<string, Promise<void>>();
   private readonly lastWritten = new Map<string, string>();
-  private openDurableGroup: { writes: Array<Promise<void>>; settled: Promise<unknown> } | undefined;
+  private openDurableGroup: DurableGroup | undefined;
   private readonly kv = new Map<string, unknown>();
   private readonly kvChains = new Map<string, Promise<void>>();
   private recordsChain: Promise<void> = Promise.resolve();
@@ -180,10 +180,10 @@ export class LocalStore extends MemoryStore implements ResourceStore {
   }
 
   /** the durable status writes started in this synchronous run: they settle, then all become visible */
-  private durableGroup(): { writes: Array<Promise<void>>; settled: Promise<unknown> } {
+  private durableGroup(): DurableGroup {
     if (this.openDurableGroup) return this.openDurableGroup;
     const writes: Array<Promise<void>> = [];
-    const group = {
+    const group: DurableGroup = {
       writes,
       // sealed at the end of this synchronous run: later calls start a group of their own
       settled: Promise.resolve().then(() => {
@@ -660,6 +660,13 @@ export class LocalStore extends MemoryStore implements ResourceStore {
     });
     return next;
   }
+}
+
+/** durable status writes started in one synchronous run (`patchStatus` with `durable`) */
+interface DurableGroup {
+  writes: Array<Promise<void>>;
+  /** all of them settled: then each becomes visible */
+  settled: Promise<unknown>;
 }
 
 function keyOf(o: KubeObject): string {
